@@ -1,0 +1,138 @@
+"""HTTP semantics of the fake ELB listener API, with no HTTP library inside.
+
+``ElbApi.handle(method, path, query, headers, body)`` turns one request into one
+:class:`HttpResponse`. Both transports (``responses`` in-process, the real server) call it, so
+routing, auth, body parsing, error bodies and the journal are the same in both.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from provider import spec
+
+from .store import ApiError, FakeElbState
+
+#: Bodies above this are refused before they are parsed (the server does not even read them).
+MAX_BODY_BYTES = 1 << 20
+_JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
+_LISTENERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/elbaas/listeners(?:/(?P<listener>[^?#]*))?")
+_PROJECT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=lambda: _JSON_HEADERS)
+
+
+def json_response(status: int, payload: Any) -> HttpResponse:
+    return HttpResponse(status, json.dumps(payload, separators=(",", ":")).encode())
+
+
+def error_response(error: ApiError) -> HttpResponse:
+    return json_response(error.status, {"error": {"code": error.code, "message": error.message}})
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json_body(raw: bytes | str | None) -> Any:
+    """Strict JSON: UTF-8 only, no NaN/Infinity, no absurd nesting; 400 otherwise."""
+    if raw is None or raw in (b"", ""):
+        raise ApiError(400, "ELB.6006", "the request body must be a JSON object, got nothing")
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "ELB.6413", f"the request body is over {MAX_BODY_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "ELB.6006", f"the request body is not UTF-8 ({exc.reason} at byte "
+                       f"{exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ApiError(400, "ELB.6006", "the request body is nested too deeply") from None
+    except ValueError as exc:
+        raise ApiError(400, "ELB.6006", f"the request body is not valid JSON ({exc})") from None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        for key, candidate in headers.items():
+            if key.lower() == lowered:
+                return candidate
+    return value
+
+
+def _check_listener_id(listener_id: str) -> None:
+    if len(listener_id) != 32:
+        raise ApiError(400, "ELB.6000", f"listener_id must be 32 characters, got "
+                       f"{len(listener_id)}")
+    if not spec.ID_RE.fullmatch(listener_id):
+        raise ApiError(400, "ELB.6010", "listener_id must be 32 lowercase hex characters")
+
+
+class ElbApi:
+    """Routes listener API calls to the state core and journals every one of them."""
+
+    def __init__(self, state: FakeElbState) -> None:
+        self.state = state
+
+    def handle(self, method: str, path: str, query: str, headers: Mapping[str, str],
+               body: bytes | str | None) -> HttpResponse:
+        """Answer one request; every call, rejected ones included, goes into the journal."""
+        request: dict[str, Any] = {"method": method, "path": path, "query": query,
+                                   "body": None}
+        try:
+            response = self._dispatch(request, headers, body)
+        except ApiError as error:
+            response = error_response(error)
+        request["status"] = response.status
+        self.state.record(request)
+        return response
+
+    def _dispatch(self, request: dict[str, Any], headers: Mapping[str, str],
+                  raw_body: bytes | str | None) -> HttpResponse:
+        method, path = request["method"], request["path"]
+        match = _LISTENERS.fullmatch(path)
+        if match is None:
+            raise ApiError(404, "ELB.6404", f"no such resource: {path[:200]}")
+        token = _header(headers, "X-Auth-Token")
+        if not token:
+            raise ApiError(403, "ELB.1102", "the X-Auth-Token header is missing")
+        if token not in self.state.tokens:
+            raise ApiError(401, "ELB.1103", "the X-Auth-Token is invalid or expired")
+        project = match["project"]
+        if not _PROJECT_RE.fullmatch(project):
+            raise ApiError(400, "ELB.6010", "project_id must be 1-64 letters, digits, '_' "
+                           "or '-'")
+        listener_id = match["listener"]
+        if not listener_id:
+            if method == "POST":
+                request["body"] = body = parse_json_body(raw_body)
+                return json_response(200, self.state.create_listener(project, body))
+            if method == "GET":
+                filters = parse_qs(request["query"], keep_blank_values=True)
+                return json_response(200, self.state.list_listeners(project, filters))
+            raise ApiError(405, "ELB.6405", f"{method} is not allowed on the listener "
+                           "collection (use GET or POST)")
+        _check_listener_id(listener_id)
+        if method == "GET":
+            return json_response(200, self.state.get_listener(project, listener_id))
+        if method == "PUT":
+            request["body"] = body = parse_json_body(raw_body)
+            return json_response(200, self.state.update_listener(project, listener_id, body))
+        if method == "DELETE":
+            self.state.delete_listener(project, listener_id)
+            return HttpResponse(204, b"", {})
+        raise ApiError(405, "ELB.6405", f"{method} is not allowed on a listener (use GET, "
+                       "PUT or DELETE)")

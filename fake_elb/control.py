@@ -1,0 +1,102 @@
+"""Drive a running ``fake-elb serve`` from tests: start it as a process, reset it, seed it.
+
+:class:`ServerControl` offers the same helpers as the in-process :class:`~fake_elb.MockElb`
+(``add_loadbalancer``, ``add_certificate``, ``reset``, ``requests``), so one test can run
+against either transport.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+
+from .store import DEFAULT_TOKEN
+
+
+class ServerControl:
+    """Client of the control plane (``/_fake/*``) of a fake ELB server."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.endpoint = self.url
+        self._session = requests.Session()
+
+    def _post(self, action: str, payload: dict[str, Any] | None = None) -> Any:
+        response = self._session.post(f"{self.url}/_fake/{action}", json=payload, timeout=10)
+        if response.status_code >= 400:
+            raise RuntimeError(f"fake ELB control {action} failed: {response.status_code} "
+                               f"{response.text}")
+        return response.json() if response.content else None
+
+    def add_loadbalancer(self, project_id: str, type: str = "External",
+                         id: str | None = None) -> dict[str, Any]:
+        payload: dict[str, Any] = {"project_id": project_id, "type": type}
+        if id is not None:
+            payload["id"] = id
+        result: dict[str, Any] = self._post("loadbalancers", payload)
+        return result
+
+    def add_certificate(self, project_id: str, id: str | None = None) -> dict[str, Any]:
+        payload: dict[str, Any] = {"project_id": project_id}
+        if id is not None:
+            payload["id"] = id
+        result: dict[str, Any] = self._post("certificates", payload)
+        return result
+
+    def reset(self) -> None:
+        self._post("reset")
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        response = self._session.get(f"{self.url}/_fake/requests", timeout=10)
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()
+        return result
+
+    def close(self) -> None:
+        self._session.close()
+
+
+@contextmanager
+def serve_in_subprocess(tokens: Iterable[str] = (DEFAULT_TOKEN,),
+                        startup_timeout: float = 30.0) -> Iterator[ServerControl]:
+    """Start ``python -m fake_elb serve`` on a free loopback port; stop it on exit, always."""
+    command = [sys.executable, "-m", "fake_elb", "serve", "--host", "127.0.0.1", "--port", "0"]
+    for token in tokens:
+        command += ["--token", token]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert process.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ)
+            ready = selector.select(startup_timeout)
+        line = process.stdout.readline().decode().strip() if ready else ""
+        if not line.startswith("http://"):
+            process.kill()
+            _, err = process.communicate(timeout=5)
+            raise RuntimeError(f"fake-elb serve did not start (first line {line!r}): "
+                               f"{err.decode(errors='replace')[-2000:]}")
+        control = ServerControl(line)
+        try:
+            yield control
+        finally:
+            control.close()
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()

@@ -1,0 +1,216 @@
+"""In-memory state of the fake ELB: projects, load balancers, certificates, listeners.
+
+Every listener operation validates completely with the rule table (:mod:`provider.spec`) and
+only then commits, all under one lock, so a rejected request changes nothing and concurrent
+requests see each other's effects in a consistent order. Nothing here sleeps.
+"""
+
+from __future__ import annotations
+
+import calendar
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from provider import spec
+
+DEFAULT_TOKEN = "fake-elb-token"
+JOURNAL_SIZE = 10_000
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class ApiError(Exception):
+    """An ELB error answer: HTTP status plus the ``{"error": {"code", "message"}}`` body."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+    @classmethod
+    def from_violations(cls, violations: list[spec.Violation]) -> ApiError:
+        first = violations[0]
+        return cls(first.status, first.code, "; ".join(v.message for v in violations))
+
+
+@dataclass
+class _Project:
+    loadbalancers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    certificates: set[str] = field(default_factory=set)
+    listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def new_id() -> str:
+    """A listener-style ID: 32 lowercase hex characters."""
+    return secrets.token_hex(16)
+
+
+def _check_id(kind: str, value: Any) -> str:
+    if not isinstance(value, str) or not spec.ID_RE.fullmatch(value):
+        raise ApiError(400, "ELB.6010", f"{kind} id must be 32 lowercase hex characters, "
+                       f"got {value!r}")
+    return value
+
+
+def _timestamp(after: str | None = None) -> str:
+    """Now, formatted as the API does; strictly later than ``after`` so that ``update_time``
+    moves on every PUT even within one second."""
+    now = time.gmtime()
+    text = time.strftime(TIME_FORMAT, now)
+    if after is not None and text <= after:
+        later = calendar.timegm(time.strptime(after, TIME_FORMAT)) + 1
+        text = time.strftime(TIME_FORMAT, time.gmtime(later))
+    return text
+
+
+class FakeElbState:
+    """The state core shared by both transports (in-process and server)."""
+
+    def __init__(self, tokens: Iterable[str] = (DEFAULT_TOKEN,),
+                 journal_size: int = JOURNAL_SIZE) -> None:
+        self.lock = threading.Lock()
+        self.tokens = frozenset(tokens)
+        self._projects: dict[str, _Project] = {}
+        self._journal: deque[dict[str, Any]] = deque(maxlen=journal_size)
+
+    # -- control plane -------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget everything: load balancers, certificates, listeners and the journal."""
+        with self.lock:
+            self._projects.clear()
+            self._journal.clear()
+
+    def add_loadbalancer(self, project_id: str, type: str = "External",
+                         id: str | None = None) -> dict[str, Any]:
+        """Register a load balancer (the fake does not model their API)."""
+        if type not in spec.LOADBALANCER_TYPES:
+            raise ApiError(400, "ELB.6005", f"type must be one of "
+                           f"{', '.join(spec.LOADBALANCER_TYPES)}, got {type!r}")
+        lb = {"id": _check_id("load balancer", id or new_id()), "type": type,
+              "project_id": project_id}
+        with self.lock:
+            self._projects.setdefault(project_id, _Project()).loadbalancers[lb["id"]] = lb
+        return dict(lb)
+
+    def add_certificate(self, project_id: str, id: str | None = None) -> dict[str, Any]:
+        """Register a certificate ID that listeners of this project may use."""
+        cert_id = _check_id("certificate", id or new_id())
+        with self.lock:
+            self._projects.setdefault(project_id, _Project()).certificates.add(cert_id)
+        return {"id": cert_id, "project_id": project_id}
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Append one API call to the bounded journal (never an auth header)."""
+        with self.lock:
+            self._journal.append(entry)
+
+    def journal(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self._journal)
+
+    def listener_count(self) -> int:
+        with self.lock:
+            return sum(len(p.listeners) for p in self._projects.values())
+
+    # -- listener API --------------------------------------------------------------------
+    def _context(self, project: _Project, lb_id: Any,
+                 exclude: str | None = None) -> spec.LoadBalancerContext:
+        lb = project.loadbalancers.get(lb_id) if isinstance(lb_id, str) else None
+        if lb is None:
+            return spec.LoadBalancerContext(None)
+        siblings = [listener for lid, listener in project.listeners.items()
+                    if listener["loadbalancer_id"] == lb_id and lid != exclude]
+        return spec.LoadBalancerContext(
+            loadbalancer_type=lb["type"],
+            certificate_ids=frozenset(project.certificates),
+            ports_in_use=frozenset(listener["port"] for listener in siblings),
+            listener_count=len(siblings),
+        )
+
+    def create_listener(self, project_id: str, body: Any) -> dict[str, Any]:
+        with self.lock:
+            project = self._projects.setdefault(project_id, _Project())
+            lb_id = body.get("loadbalancer_id") if isinstance(body, dict) else None
+            violations = spec.validate_create(body, self._context(project, lb_id))
+            if violations:
+                raise ApiError.from_violations(violations)
+            now = _timestamp()
+            listener = spec.materialize({
+                "id": new_id(), "status": "ACTIVE", "admin_state_up": True,
+                "healthcheck_id": None, "member_number": 0,
+                "create_time": now, "update_time": now, **body,
+            })
+            listener = {name: listener.get(name) for name in spec.RESPONSE_FIELDS}
+            project.listeners[listener["id"]] = listener
+            return _copy(listener)
+
+    def _find(self, project_id: str, listener_id: str) -> tuple[_Project, dict[str, Any]]:
+        project = self._projects.get(project_id)
+        listener = project.listeners.get(listener_id) if project else None
+        if project is None or listener is None:
+            raise ApiError(404, "ELB.6404", f"listener {listener_id} not found")
+        return project, listener
+
+    def get_listener(self, project_id: str, listener_id: str) -> dict[str, Any]:
+        with self.lock:
+            return _copy(self._find(project_id, listener_id)[1])
+
+    def list_listeners(self, project_id: str,
+                       filters: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+        """Listeners of a project whose fields equal every filter (values as query text)."""
+        for name in filters:
+            if name not in spec.RESPONSE_FIELDS:
+                raise ApiError(400, "ELB.6003", f"{name}: is not a listener field to filter "
+                               "on")
+        with self.lock:
+            project = self._projects.get(project_id)
+            listeners = list(project.listeners.values()) if project else []
+            return [_copy(listener) for listener in listeners
+                    if all(_query_text(listener[name]) in wanted
+                           for name, wanted in filters.items())]
+
+    def update_listener(self, project_id: str, listener_id: str, body: Any) -> dict[str, Any]:
+        with self.lock:
+            project, current = self._find(project_id, listener_id)
+            context = self._context(project, current["loadbalancer_id"], exclude=listener_id)
+            violations = spec.validate_update(body, current, context)
+            if violations:
+                raise ApiError.from_violations(violations)
+            updated = spec.apply_update(current, body)
+            updated["update_time"] = _timestamp(after=current["update_time"])
+            project.listeners[listener_id] = updated
+            return _copy(updated)
+
+    def delete_listener(self, project_id: str, listener_id: str) -> None:
+        with self.lock:
+            project = self._projects.get(project_id)
+            if project is None or project.listeners.pop(listener_id, None) is None:
+                # What the real service answers (elb-classic-api.md), not 404.
+                raise ApiError(503, "ELB.6002", f"listener {listener_id} does not exist")
+
+
+def _copy(listener: dict[str, Any]) -> dict[str, Any]:
+    """A copy callers may keep or change (the only nested value is ``certificates``)."""
+    certificates = listener.get("certificates")
+    result = dict(listener)
+    if certificates is not None:
+        result["certificates"] = list(certificates)
+    return result
+
+
+def _query_text(value: Any) -> str:
+    """How a field value is written in a query string, for list filters."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return ",".join(value)
+    return str(value)

@@ -1,0 +1,65 @@
+"""Shared fixtures: the fake ELB in either transport, and a small API client for tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
+
+PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+
+class Api:
+    """The listener API of one fake, as a test calls it (token set, JSON in and out)."""
+
+    def __init__(self, endpoint: str, project: str = PROJECT) -> None:
+        self.base = f"{endpoint}/v1.0/{project}/elbaas/listeners"
+        self.session = requests.Session()
+        self.session.headers["X-Auth-Token"] = DEFAULT_TOKEN
+
+    def create(self, body: Any) -> requests.Response:
+        return self.session.post(self.base, json=body, timeout=10)
+
+    def get(self, listener_id: str) -> requests.Response:
+        return self.session.get(f"{self.base}/{listener_id}", timeout=10)
+
+    def put(self, listener_id: str, body: Any) -> requests.Response:
+        return self.session.put(f"{self.base}/{listener_id}", json=body, timeout=10)
+
+    def delete(self, listener_id: str) -> requests.Response:
+        return self.session.delete(f"{self.base}/{listener_id}", timeout=10)
+
+    def list(self, **filters: Any) -> requests.Response:
+        return self.session.get(self.base, params=filters, timeout=10)
+
+
+class Fake:
+    """One fake ELB (either transport) plus an API client and a seeded load balancer."""
+
+    def __init__(self, control: MockElb | ServerControl, endpoint: str) -> None:
+        self.control = control
+        self.endpoint = endpoint
+        self.api = Api(endpoint)
+        self.lb = control.add_loadbalancer(PROJECT, type="External")["id"]
+        self.internal_lb = control.add_loadbalancer(PROJECT, type="Internal")["id"]
+        self.cert = control.add_certificate(PROJECT)["id"]
+        self.cert2 = control.add_certificate(PROJECT)["id"]
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        return self.control.requests
+
+
+@pytest.fixture(params=["inprocess", "server"])
+def fake(request: pytest.FixtureRequest) -> Iterator[Fake]:
+    """The fake ELB, once in-process (responses) and once as a real server."""
+    if request.param == "inprocess":
+        with mock_elb() as elb:
+            yield Fake(elb, elb.endpoint)
+    else:
+        control: ServerControl = request.getfixturevalue("fake_elb_server")
+        yield Fake(control, control.url)

@@ -1,0 +1,142 @@
+"""What is specific to each transport: the server process and socket, the in-process hooks."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+
+import requests
+
+from fake_elb import FakeElbState, ServerControl, mock_elb
+from fake_elb.api import MAX_BODY_BYTES
+from tests.conftest import PROJECT, Api
+
+
+def _start(*args: str) -> tuple[subprocess.Popen[bytes], str]:
+    process = subprocess.Popen([sys.executable, "-m", "fake_elb", "serve", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    return process, process.stdout.readline().decode().strip()
+
+
+def test_serve_prints_its_url_first_and_stops_on_sigterm() -> None:
+    process, url = _start("--port", "0", "--token", "custom")
+    try:
+        assert url.startswith("http://127.0.0.1:"), url
+        port = int(url.rsplit(":", 1)[1])
+        assert port > 0
+        control = ServerControl(url)
+        lb = control.add_loadbalancer(PROJECT)
+        assert len(lb["id"]) == 32 and lb["type"] == "External"
+        api = Api(url)
+        api.session.headers["X-Auth-Token"] = "custom"
+        assert api.list().status_code == 200
+        api.session.headers["X-Auth-Token"] = "fake-elb-token"  # not accepted: --token replaced it
+        assert api.list().status_code == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stderr.read() == b""
+        process.stdout.close()
+        process.stderr.close()
+
+
+def test_fake_elb_console_script_is_installed() -> None:
+    scripts = __import__("pathlib").Path(sys.executable).parent
+    assert (scripts / "fake-elb").exists()
+    out = subprocess.run([str(scripts / "fake-elb"), "--help"], capture_output=True, timeout=30)
+    assert out.returncode == 0 and b"serve" in out.stdout
+
+
+def test_control_plane(fake_elb_server: ServerControl) -> None:
+    url = fake_elb_server.url
+    created = requests.post(f"{url}/_fake/loadbalancers", json={"project_id": PROJECT,
+                            "type": "Internal", "id": "a" * 32}, timeout=10)
+    assert created.status_code == 201 and created.json()["id"] == "a" * 32
+    bad = requests.post(f"{url}/_fake/loadbalancers", json={"project_id": PROJECT,
+                        "type": "Public"}, timeout=10)
+    assert bad.status_code == 400 and "type" in bad.json()["error"]["message"]
+    cert = requests.post(f"{url}/_fake/certificates", json={"project_id": PROJECT}, timeout=10)
+    assert cert.status_code == 201 and len(cert.json()["id"]) == 32
+    Api(url).list()
+    assert len(requests.get(f"{url}/_fake/requests", timeout=10).json()) == 1
+    assert requests.post(f"{url}/_fake/reset", timeout=10).status_code == 204
+    assert requests.get(f"{url}/_fake/requests", timeout=10).json() == []
+
+
+def test_keep_alive_reuses_one_connection(fake_elb_server: ServerControl) -> None:
+    api = Api(fake_elb_server.url)
+    for _ in range(20):
+        assert api.list().status_code == 200
+    pool = api.session.get_adapter(fake_elb_server.url).poolmanager
+    connections = [c for p in pool.pools._container.values() for c in p.pool.queue if c]
+    assert len(connections) == 1
+
+
+def test_oversized_body_is_refused_unread(fake_elb_server: ServerControl) -> None:
+    host, port = fake_elb_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"PUT /v1.0/{PROJECT}/elbaas/listeners/{'a' * 32} HTTP/1.1\r\n"
+                     f"Host: x\r\nX-Auth-Token: fake-elb-token\r\n"
+                     f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode())
+        sock.sendall(b"{")  # the server must answer without waiting for the rest
+        answer = sock.recv(65536).decode()
+    assert answer.startswith("HTTP/1.1 413"), answer
+    assert '"ELB.6413"' in answer
+
+
+def test_server_answers_unknown_paths_and_methods(fake_elb_server: ServerControl) -> None:
+    url = fake_elb_server.url
+    assert requests.get(f"{url}/nothing", timeout=10).status_code == 404
+    api = Api(url)
+    response = api.session.patch(api.base, json={}, timeout=10)
+    assert response.status_code == 405 and response.json()["error"]["code"] == "ELB.6405"
+
+
+def test_inprocess_keeps_responses_journal_bounded() -> None:
+    with mock_elb() as elb:
+        api = Api(elb.endpoint)
+        for _ in range(200):
+            api.list()
+        assert len(elb._mock.calls) <= 32
+        assert len(elb.requests) == 200
+
+
+def test_inprocess_does_not_catch_other_hosts() -> None:
+    with mock_elb("https://elb.eu-de.otc.t-systems.com"):
+        try:
+            requests.get("https://elb.eu-nl.otc.t-systems.com/v1.0/p/elbaas/listeners",
+                         timeout=1)
+        except requests.ConnectionError as error:
+            assert "Connection refused by Responses" in str(error)
+        else:
+            raise AssertionError("a request to another endpoint must not be answered")
+
+
+def test_journal_is_bounded_to_the_newest_entries() -> None:
+    state = FakeElbState(journal_size=3)
+    for i in range(5):
+        state.record({"method": "GET", "path": str(i), "query": "", "status": 200,
+                      "body": None})
+    assert [e["path"] for e in state.journal()] == ["2", "3", "4"]
+
+
+def test_server_handles_concurrent_clients(fake_elb_server: ServerControl) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    lb = fake_elb_server.add_loadbalancer(PROJECT)["id"]
+
+    def create(port: int) -> int:
+        body = {"name": f"l{port}", "loadbalancer_id": lb, "protocol": "TCP", "port": port,
+                "backend_protocol": "TCP", "backend_port": 80, "lb_algorithm": "roundrobin"}
+        return Api(fake_elb_server.url).create(body).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(create, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))
+    assert sorted(statuses) == [200] * 5 + [403] * 5  # the quota holds under concurrency
+    assert len(Api(fake_elb_server.url).list().json()) == 5
+    journal = fake_elb_server.requests
+    assert sorted(e["status"] for e in journal if e["method"] == "POST") == sorted(statuses)
