@@ -522,3 +522,38 @@ def coerce_number(name: str, value: Any) -> Any:
         return int(value)
     return value
 
+
+
+def canonical(name: str, value: Any) -> Any:
+    """A field value as the API means it, so that equal meanings compare equal.
+
+    - whole floats are integers (Pulumi hands numbers over as floats: ``80.0`` is ``80``);
+    - booleans may come back as ``0``/``1`` (a documented response does this);
+    - ``description`` ``null`` is ``""`` (the API's default, and how one clears it);
+    - ``certificates`` ``null`` is ``[]``, and their order does not matter.
+    """
+    spec = FIELDS.get(name)
+    if spec is None:
+        return value
+    value = coerce_number(name, value)
+    if spec.kind is bool and type(value) in (int, float) and value in (0, 1):
+        return bool(value)
+    if spec.kind is str and value is None and spec.default == "":
+        return ""
+    if spec.kind is list:
+        return tuple(sorted(value)) if isinstance(value, (list, tuple)) else (
+            () if value is None else value)
+    return value
+
+
+def same_value(name: str, old: Any, new: Any) -> bool:
+    """Whether two values of ``name`` mean the same to the API (see :func:`canonical`)."""
+    return bool(canonical(name, old) == canonical(name, new))
+
+
+def wire_value(name: str, value: Any) -> Any:
+    """A value ready to be sent as JSON: integers for integer fields, lists for lists."""
+    value = coerce_number(name, value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -1,0 +1,220 @@
+"""ElbClient: the listener API over one ``requests.Session``, with timeouts and bounded retries.
+
+Retries follow one urllib3 :class:`~urllib3.util.retry.Retry` policy (budget, exponential
+backoff with jitter, ``Retry-After``): 500 and 503 answers and connection failures are retried,
+a 4xx never is. The policy is applied here rather than inside the adapter because one 503 is a
+final answer, not a transient one: ``DELETE`` of a listener that does not exist answers 503
+``ELB.6002``, and urllib3 cannot tell the two apart without reading the body. A request whose
+response may have been lost after it was sent (a read error) is retried only for idempotent
+methods (GET, PUT, DELETE), never for POST.
+
+The token lives only in this object, which is created lazily in the provider host and never
+pickled; it is removed from every error message.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from . import spec
+
+USER_AGENT = "otc-elb-listener-pulumi/0.1"
+GONE_ON_DELETE = "ELB.6002"
+RETRY_STATUSES = frozenset({500, 503})
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
+
+
+class ElbApiError(Exception):
+    """A failed listener API call: operation, listener, HTTP status, ELB code and message."""
+
+    def __init__(self, operation: str, listener: str | None, status: int | None,
+                 code: str | None, message: str) -> None:
+        self.operation = operation
+        self.listener = listener
+        self.status = status
+        self.code = code
+        self.message = message
+        where = f"listener {listener}" if listener else "listener"
+        what = f"HTTP {status} {code or ''}".rstrip() if status is not None else "no answer"
+        super().__init__(f"ELB {operation} of {where} failed: {what}: {message}")
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """How hard to try: up to 4 retries on urllib3's schedule (the first at once, then
+    ``backoff_factor * 2**(n-1)`` seconds plus up to ``backoff_jitter``, capped at
+    ``backoff_max``; a longer ``Retry-After`` wins up to that cap), within ``deadline``."""
+
+    retries: int = 4
+    backoff_factor: float = 0.5
+    backoff_max: float = 8.0
+    backoff_jitter: float = 0.25
+    #: Total time budget for one call, retries and waits included.
+    deadline: float = 60.0
+
+    def policy(self) -> Retry:
+        return Retry(total=self.retries, connect=self.retries, read=self.retries,
+                     status=self.retries, other=0, redirect=0,
+                     allowed_methods=IDEMPOTENT_METHODS | {"POST"},
+                     status_forcelist=RETRY_STATUSES, backoff_factor=self.backoff_factor,
+                     backoff_max=self.backoff_max, backoff_jitter=self.backoff_jitter,
+                     respect_retry_after_header=True, raise_on_status=False)
+
+
+def _as_urllib3_error(error: requests.RequestException) -> Exception:
+    """Classify a requests failure the way urllib3's Retry understands it."""
+    if isinstance(error, requests.ConnectTimeout):
+        return ConnectTimeoutError(str(error))
+    if isinstance(error, requests.ReadTimeout):
+        return ReadTimeoutError(None, "", str(error))  # type: ignore[arg-type]
+    text = str(error)
+    never_sent = any(hint in text for hint in ("NewConnectionError", "Connection refused",
+                                                "Failed to establish", "Name or service"))
+    return ConnectTimeoutError(text) if never_sent else ProtocolError(text)
+
+
+def _error_body(response: requests.Response) -> tuple[str | None, str]:
+    try:
+        error = response.json().get("error", {})
+        return error.get("code"), str(error.get("message", ""))
+    except (ValueError, AttributeError):
+        return None, response.text[:300]
+
+
+class ElbClient:
+    """Synchronous client for ``/v1.0/{project_id}/elbaas/listeners``; safe across threads."""
+
+    def __init__(self, endpoint: str, project_id: str, token: str, *,
+                 timeout: float | tuple[float, float] = (10.0, 60.0),
+                 retry: RetrySettings | None = None, verify_tls: bool = True) -> None:
+        self.base = f"{endpoint.rstrip('/')}/v1.0/{project_id}/elbaas/listeners"
+        self._token = token
+        self.timeout = timeout
+        self.retry = retry or RetrySettings()
+        self.verify_tls = verify_tls
+        self._session: requests.Session | None = None
+        self._session_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("ElbClient holds a token and must not be pickled")
+
+    @property
+    def session(self) -> requests.Session:
+        """One session per client, made on first use (the host calls from several threads)."""
+        if self._session is None:
+            with self._session_lock:
+                if self._session is None:
+                    session = requests.Session()
+                    session.headers.update({"X-Auth-Token": self._token,
+                                            "User-Agent": USER_AGENT,
+                                            "Accept": "application/json"})
+                    session.verify = self.verify_tls
+                    self._session = session
+        return self._session
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+    def _call(self, operation: str, method: str, listener_id: str | None,
+              body: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
+              gone_ok: bool = False) -> requests.Response:
+        """Send one logical request, retried per policy; returns the final response."""
+        if listener_id is not None and not spec.ID_RE.fullmatch(listener_id):
+            raise ElbApiError(operation, listener_id[:64], None, None,
+                              "a listener ID is 32 lowercase hex characters")
+        url = self.base if listener_id is None else f"{self.base}/{listener_id}"
+        policy = self.retry.policy()
+        deadline = time.monotonic() + self.retry.deadline
+        while True:
+            try:
+                response = self.session.request(method, url, json=body, params=params,
+                                                timeout=self.timeout)
+            except requests.RequestException as error:
+                failure = _as_urllib3_error(error)
+                sent = not isinstance(failure, ConnectTimeoutError)
+                if sent and method not in IDEMPOTENT_METHODS:
+                    # The request may have been applied: resending a POST could duplicate it.
+                    raise ElbApiError(operation, listener_id, None, None, self._redact(
+                        f"{type(error).__name__}: {error}; not resent, as the request may "
+                        "have been applied")) from None
+                try:
+                    policy = policy.increment(method, url, error=failure)
+                except Exception:
+                    text = f"{type(error).__name__} after {self.retry.retries} retries: {error}"
+                    raise ElbApiError(operation, listener_id, None, None,
+                                      self._redact(text)) from None
+                self._wait(policy, None, deadline, operation, listener_id)
+                continue
+            if gone_ok and response.status_code == 503 and \
+                    _error_body(response)[0] == GONE_ON_DELETE:
+                return response
+            if not policy.is_retry(method, response.status_code,
+                                   "Retry-After" in response.headers):
+                return response
+            try:
+                policy = policy.increment(method, url, response=response.raw)
+            except Exception:
+                return response
+            self._wait(policy, response, deadline, operation, listener_id)
+
+    def _wait(self, policy: Retry, response: requests.Response | None, deadline: float,
+              operation: str, listener_id: str | None) -> None:
+        pause = policy.get_backoff_time()
+        if response is not None and policy.respect_retry_after_header:
+            pause = max(pause, policy.get_retry_after(response.raw) or 0)
+        pause = min(pause, self.retry.backoff_max)
+        if time.monotonic() + pause > deadline:
+            raise ElbApiError(operation, listener_id, None, None, f"gave up after "
+                              f"{self.retry.deadline:.0f} s of retries")
+        if pause > 0:
+            time.sleep(pause)
+
+    def _json(self, operation: str, response: requests.Response,
+              listener_id: str | None) -> Any:
+        if response.status_code >= 300:
+            code, message = _error_body(response)
+            raise ElbApiError(operation, listener_id, response.status_code, code,
+                              self._redact(message))
+        return response.json()
+
+    # -- the API -------------------------------------------------------------------------
+    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        response = self._call("create", "POST", None, body=body)
+        result: dict[str, Any] = self._json("create", response, None)
+        return result
+
+    def get(self, listener_id: str) -> dict[str, Any] | None:
+        """The listener, or ``None`` when it does not exist (404)."""
+        response = self._call("read", "GET", listener_id)
+        if response.status_code == 404:
+            return None
+        result: dict[str, Any] = self._json("read", response, listener_id)
+        return result
+
+    def list(self, **filters: Any) -> list[dict[str, Any]]:
+        response = self._call("list", "GET", None, params=filters)
+        result: list[dict[str, Any]] = self._json("list", response, None)
+        return result
+
+    def update(self, listener_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        response = self._call("update", "PUT", listener_id, body=body)
+        result: dict[str, Any] = self._json("update", response, listener_id)
+        return result
+
+    def delete(self, listener_id: str) -> bool:
+        """Delete; ``False`` when it was already gone (404, or 503 ``ELB.6002``)."""
+        response = self._call("delete", "DELETE", listener_id, gone_ok=True)
+        if response.status_code == 404 or (response.status_code == 503 and
+                                           _error_body(response)[0] == GONE_ON_DELETE):
+            return False
+        if response.status_code >= 300:
+            self._json("delete", response, listener_id)  # raises ElbApiError
+        return True

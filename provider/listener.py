@@ -1,0 +1,334 @@
+"""The ``Listener`` dynamic resource and its provider.
+
+What the engine hands each method (shared/spec/pulumi-dynamic-providers.md): ``check`` gets
+old and new *inputs* (unknowns during preview), ``diff``/``update`` get old *outputs* and new
+checked inputs, ``read``/``delete`` get old outputs. Numbers arrive as floats. Everything the
+provider object holds when the program constructs a ``Listener`` is pickled into state, so it
+holds only tuning knobs; endpoint, project and token are read in ``configure()`` inside the
+provider host and the HTTP client is built on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pulumi
+import pulumi.dynamic as dyn
+from pulumi.output import Unknown
+
+from . import spec
+from .client import ElbApiError, ElbClient, RetrySettings
+
+TYPE_TOKEN = "pulumi-python:dynamic/elb:Listener"
+#: Input that adopts an existing listener instead of creating one (our import path).
+ADOPT = "listener_id"
+#: Outputs the API computes, plus what ``read`` needs to know (the fields the user manages).
+OUTPUT_ONLY = ("status", "admin_state_up", "healthcheck_id", "member_number", "create_time",
+               "update_time", "managed_fields")
+PROVIDER_KEY = "__provider"
+
+
+class ConfigError(ValueError):
+    """A setting the provider needs is missing; the message names the config key and env var."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    endpoint: str
+    project_id: str
+    token: str
+    verify_tls: bool = True
+
+    def __repr__(self) -> str:  # never show the token
+        return f"Settings(endpoint={self.endpoint!r}, project_id={self.project_id!r})"
+
+
+def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
+    """Stack config first (``elb:*``), then the environment; a clear error for what is missing."""
+
+    def pick(key: str, env: str) -> str | None:
+        value = config.get(key)
+        if value in (None, ""):
+            value = environ.get(env) or None
+        return None if value is None else str(value)
+
+    endpoint = pick("endpoint", "ELB_ENDPOINT")
+    region = pick("region", "OS_REGION_NAME")
+    if endpoint is None and region is not None:
+        endpoint = f"https://elb.{region}.otc.t-systems.com"
+    missing = []
+    if endpoint is None:
+        missing.append("the endpoint: set config elb:endpoint (or elb:region) or env "
+                       "ELB_ENDPOINT")
+    project_id = pick("projectId", "OS_PROJECT_ID")
+    if project_id is None:
+        missing.append("the project: set config elb:projectId or env OS_PROJECT_ID")
+    token = pick("token", "OS_AUTH_TOKEN")
+    if token is None:
+        missing.append("the token: set secret config elb:token (pulumi config set --secret "
+                       "elb:token ...) or env OS_AUTH_TOKEN")
+    if missing:
+        raise ConfigError("ELB listener provider is not configured: " + "; ".join(missing))
+    insecure = str(config.get("insecure") or environ.get("ELB_INSECURE") or "").lower()
+    return Settings(str(endpoint), str(project_id), str(token),
+                    verify_tls=insecure not in ("1", "true", "yes"))
+
+
+def _is_unknown(value: Any) -> bool:
+    return isinstance(value, Unknown) or value is spec.UNKNOWN
+
+
+def user_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs the user set: table fields and ``listener_id``, without nulls."""
+    return {name: value for name, value in props.items()
+            if (name in spec.FIELDS or name == ADOPT) and value is not None}
+
+
+def listener_outputs(listener: Mapping[str, Any], managed: list[str]) -> dict[str, Any]:
+    """Outputs from an API listener object: every response field (``id`` as ``listener_id``),
+    canonical booleans, and the list of fields the user manages (for ``read``)."""
+    outputs = {name: listener.get(name) for name in spec.RESPONSE_FIELDS if name != "id"}
+    for name in spec.FIELDS:
+        if spec.FIELDS[name].kind is bool and outputs[name] is not None:
+            outputs[name] = spec.canonical(name, outputs[name])
+    outputs[ADOPT] = listener["id"]
+    outputs["managed_fields"] = sorted(managed)
+    return outputs
+
+
+class ListenerProvider(dyn.ResourceProvider):
+    """CRUD for one classic ELB listener; the rules come from :mod:`provider.spec`."""
+
+    def __init__(self, timeout: float = 60.0, retry: RetrySettings | None = None) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.retry = retry or RetrySettings()
+        self._runtime_init()
+
+    def _runtime_init(self) -> None:
+        self._config: dict[str, Any] = {}
+        self._client: ElbClient | None = None
+        self._lock = threading.Lock()
+
+    # Only the tuning knobs are pickled into state; never config, token, session or lock.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"timeout": self.timeout, "retry": self.retry}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.timeout = state["timeout"]
+        self.retry = state["retry"]
+        self._runtime_init()
+
+    def configure(self, req: dyn.ConfigureRequest) -> None:
+        """Read ``elb:*`` from the stack config (called once in the provider host)."""
+        self._config = {key: req.config.get(f"elb:{key}")
+                        for key in ("endpoint", "projectId", "token", "region", "insecure")}
+
+    def _api(self) -> ElbClient:
+        """The HTTP client, built on first use so that check/diff need no configuration."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    settings = resolve_settings(self._config, os.environ)
+                    self._client = ElbClient(settings.endpoint, settings.project_id,
+                                             settings.token, timeout=self.timeout,
+                                             retry=self.retry, verify_tls=settings.verify_tls)
+        return self._client
+
+    # -- check -----------------------------------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        """Judge the inputs with the rule table; no API call. Unknown values are not judged."""
+        inputs = user_inputs(news)
+        failures: list[dyn.CheckFailure] = []
+        judged: dict[str, Any] = {}
+        for name, value in inputs.items():
+            if _is_unknown(value):
+                judged[name] = spec.UNKNOWN
+                continue
+            value = spec.coerce_number(name, value)
+            if isinstance(value, tuple):
+                value = list(value)
+            inputs[name] = judged[name] = value
+        adopt = judged.pop(ADOPT, None)
+        if adopt is not None and adopt is not spec.UNKNOWN and (
+                not isinstance(adopt, str) or not spec.ID_RE.fullmatch(adopt)):
+            failures.append(dyn.CheckFailure(ADOPT, f"must be the ID of an existing listener "
+                                             f"(32 lowercase hex characters), got {adopt!r}"))
+        if adopt is not None:
+            # Adopting: the live listener supplies what the program leaves out.
+            for name in spec.REQUIRED_FIELDS:
+                judged.setdefault(name, spec.UNKNOWN)
+        for violation in spec.validate_create(judged, unknown_ok=True):
+            failures.append(dyn.CheckFailure(violation.field, f"{violation.rule} "
+                                             f"[{violation.code}]"))
+        return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
+
+    # -- diff ------------------------------------------------------------------------------
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        """Compare only the inputs the user set with the old outputs; no API call."""
+        changed = []
+        for name, new in user_inputs(news).items():
+            old = olds.get(name)
+            if _is_unknown(new) or not spec.same_value(name, old, new):
+                changed.append(name)
+        replaces = [n for n in changed if n == ADOPT or not spec.FIELDS[n].updatable]
+        return dyn.DiffResult(
+            changes=bool(changed), replaces=replaces,
+            stables=[n for n in spec.REPLACE_FIELDS if n not in changed],
+            delete_before_replace=bool(replaces) and self._same_port(olds, news),
+        )
+
+    @staticmethod
+    def _same_port(olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
+        """Would the replacement take the port the old listener holds? (Then the API refuses
+        to create it while the old one exists, so the old one must go first.)"""
+        for name in ("loadbalancer_id", "port"):
+            new = news.get(name, olds.get(name))
+            if _is_unknown(new):
+                return True
+            if not spec.same_value(name, olds.get(name), new):
+                return False
+        return True
+
+    # -- create ----------------------------------------------------------------------------
+    def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        """One POST; or, with ``listener_id``, one GET plus one PUT if anything differs."""
+        inputs = user_inputs(props)
+        adopt = inputs.pop(ADOPT, None)
+        body = {name: spec.wire_value(name, value) for name, value in inputs.items()}
+        if adopt is None:
+            listener = self._api().create(body)
+            return dyn.CreateResult(listener["id"], listener_outputs(listener, list(inputs)))
+        live = self._api().get(adopt)
+        if live is None:
+            raise ElbApiError("adopt", adopt, 404, None, "no such listener in this project; "
+                              "remove listener_id to create a new one")
+        fixed = [name for name, value in body.items() if not spec.FIELDS[name].updatable
+                 and not spec.same_value(name, live.get(name), value)]
+        if fixed:
+            raise ElbApiError("adopt", adopt, None, None, "the live listener differs in fields "
+                              "a PUT cannot change: " + ", ".join(
+                                  f"{n} is {live.get(n)!r}, the program says {body[n]!r}"
+                                  for n in fixed))
+        changes = {name: value for name, value in body.items()
+                   if not spec.same_value(name, live.get(name), value)}
+        listener = self._api().update(adopt, changes) if changes else live
+        return dyn.CreateResult(listener["id"], listener_outputs(listener, [*inputs, ADOPT]))
+
+    # -- update ----------------------------------------------------------------------------
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        """Exactly one PUT carrying only the changed updatable fields; outputs from its answer."""
+        inputs = user_inputs(news)
+        body = {name: spec.wire_value(name, value) for name, value in inputs.items()
+                if name != ADOPT and not spec.same_value(name, olds.get(name), value)}
+        fixed = [name for name in body if not spec.FIELDS[name].updatable]
+        if fixed:  # diff asks for a replacement; the engine never sends these here
+            raise ElbApiError("update", _id, None, None, f"cannot change {', '.join(fixed)} "
+                              "in place")
+        managed = list(inputs)
+        if not body:
+            return dyn.UpdateResult({**olds, "managed_fields": sorted(managed)})
+        listener = self._api().update(_id, body)
+        return dyn.UpdateResult(listener_outputs(listener, managed))
+
+    # -- read ------------------------------------------------------------------------------
+    def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
+        """One GET. Gone (404) gives an empty id; otherwise the live values, also as the inputs
+        the user manages, so the next preview shows drift and the next up repairs it."""
+        live = self._api().get(id_)
+        if live is None:
+            return dyn.ReadResult("", {})
+        managed = [str(n) for n in props.get("managed_fields") or []]
+        outputs = listener_outputs(live, managed)
+        inputs = {name: outputs[name] for name in managed if name in outputs}
+        return dyn.ReadResult(id_, outputs, inputs)
+
+    # -- delete ----------------------------------------------------------------------------
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        """One DELETE; a listener that is already gone counts as deleted."""
+        self._api().delete(id_)
+
+
+@dataclass
+class ListenerArgs:
+    """Inputs of a :class:`Listener`; names and rules are those of the ELB API.
+
+    Required unless ``listener_id`` adopts an existing listener: ``loadbalancer_id``,
+    ``protocol``, ``backend_protocol``, ``port``, ``backend_port``, ``lb_algorithm``, ``name``.
+    Changing ``loadbalancer_id``, ``protocol``, ``backend_protocol``, ``session_sticky``,
+    ``sticky_session_type``, ``cookie_timeout`` or ``listener_id`` replaces the listener.
+    """
+
+    loadbalancer_id: pulumi.Input[str] | None = None
+    protocol: pulumi.Input[str] | None = None
+    backend_protocol: pulumi.Input[str] | None = None
+    port: pulumi.Input[int] | None = None
+    backend_port: pulumi.Input[int] | None = None
+    lb_algorithm: pulumi.Input[str] | None = None
+    name: pulumi.Input[str] | None = None
+    description: pulumi.Input[str] | None = None
+    session_sticky: pulumi.Input[bool] | None = None
+    sticky_session_type: pulumi.Input[str] | None = None
+    cookie_timeout: pulumi.Input[int] | None = None
+    tcp_timeout: pulumi.Input[int] | None = None
+    tcp_draining: pulumi.Input[bool] | None = None
+    tcp_draining_timeout: pulumi.Input[int] | None = None
+    udp_timeout: pulumi.Input[int] | None = None
+    ssl_protocols: pulumi.Input[str] | None = None
+    ssl_ciphers: pulumi.Input[str] | None = None
+    certificate_id: pulumi.Input[str] | None = None
+    certificates: pulumi.Input[list[pulumi.Input[str]]] | None = None
+    #: Adopt this existing listener instead of creating one.
+    listener_id: pulumi.Input[str] | None = None
+
+
+_ARG_NAMES = tuple(f.name for f in fields(ListenerArgs))
+
+
+class Listener(dyn.Resource, module="elb", name="Listener"):
+    """A classic ELB (v1.0) listener; every API response field is an output."""
+
+    listener_id: pulumi.Output[str]
+    loadbalancer_id: pulumi.Output[str]
+    protocol: pulumi.Output[str]
+    backend_protocol: pulumi.Output[str]
+    port: pulumi.Output[int]
+    backend_port: pulumi.Output[int]
+    lb_algorithm: pulumi.Output[str]
+    name: pulumi.Output[str]
+    description: pulumi.Output[str]
+    session_sticky: pulumi.Output[bool | None]
+    sticky_session_type: pulumi.Output[str | None]
+    cookie_timeout: pulumi.Output[int | None]
+    tcp_timeout: pulumi.Output[int | None]
+    tcp_draining: pulumi.Output[bool | None]
+    tcp_draining_timeout: pulumi.Output[int | None]
+    udp_timeout: pulumi.Output[int | None]
+    ssl_protocols: pulumi.Output[str | None]
+    ssl_ciphers: pulumi.Output[str | None]
+    certificate_id: pulumi.Output[str | None]
+    certificates: pulumi.Output[list[str] | None]
+    status: pulumi.Output[str]
+    admin_state_up: pulumi.Output[bool]
+    healthcheck_id: pulumi.Output[str | None]
+    member_number: pulumi.Output[int | None]
+    create_time: pulumi.Output[str]
+    update_time: pulumi.Output[str]
+    managed_fields: pulumi.Output[list[str]]
+
+    def __init__(self, resource_name: str, args: ListenerArgs | None = None,
+                 opts: pulumi.ResourceOptions | None = None, *,
+                 provider: ListenerProvider | None = None, **kwargs: Any) -> None:
+        unknown = sorted(set(kwargs) - set(_ARG_NAMES))
+        if unknown:
+            raise TypeError(f"Listener got unknown input(s) {', '.join(unknown)}; inputs are "
+                            f"{', '.join(_ARG_NAMES)}")
+        values = {name: getattr(args, name) for name in _ARG_NAMES} if args else {}
+        values.update(kwargs)
+        props: dict[str, Any] = {name: values.get(name) for name in _ARG_NAMES}
+        props.update({name: None for name in OUTPUT_ONLY})
+        super().__init__(provider or ListenerProvider(), resource_name, props, opts)

@@ -1,0 +1,169 @@
+"""ElbClient retry policy and errors, against scripted answers (``responses``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import responses
+
+from provider import ElbApiError, ElbClient, RetrySettings
+
+ENDPOINT = "https://elb.example.test"
+LID = "a" * 32
+URL = re.compile(re.escape(ENDPOINT) + r"/v1\.0/p/elbaas/listeners.*")
+TOKEN = "secret-token-value"
+LISTENER = {"id": LID, "port": 80}
+
+
+@pytest.fixture
+def scripted() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record waits instead of sleeping, on a fake clock that the waits advance."""
+    waited: list[float] = []
+    monkeypatch.setattr("provider.client.time.sleep", waited.append)
+    monkeypatch.setattr("provider.client.time.monotonic", lambda: 1000.0 + sum(waited))
+    return waited
+
+
+def client(**retry: Any) -> ElbClient:
+    return ElbClient(ENDPOINT, "p", TOKEN, retry=RetrySettings(**retry))
+
+
+def answer(mock: responses.RequestsMock, method: str, *replies: tuple[int, Any],
+           headers: dict[str, str] | None = None) -> None:
+    for status, body in replies:
+        if isinstance(body, Exception):
+            mock.add(method, URL, body=body)
+        else:
+            mock.add(method, URL, status=status, json=body, headers=headers)
+
+
+def error(code: str, message: str = "boom") -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def test_503_then_success_is_retried_with_backoff(scripted: responses.RequestsMock,
+                                                  sleeps: list[float]) -> None:
+    answer(scripted, "PUT", (503, error("ELB.5030")), (500, error("ELB.5000")), (200, LISTENER))
+    assert client(backoff_jitter=0).update(LID, {"port": 80}) == LISTENER
+    assert len(scripted.calls) == 3
+    assert sleeps == [1.0]  # urllib3's schedule: at once, then factor * 2**(n-1)
+
+
+def test_retry_after_is_honoured(scripted: responses.RequestsMock, sleeps: list[float]) -> None:
+    answer(scripted, "GET", (503, error("ELB.5030")), headers={"Retry-After": "3"})
+    answer(scripted, "GET", (200, LISTENER))
+    assert client(backoff_jitter=0).get(LID) == LISTENER
+    assert sleeps == [3.0]
+
+
+def test_jitter_spreads_the_waits(scripted: responses.RequestsMock, sleeps: list[float]) -> None:
+    answer(scripted, "GET", *[(503, error("ELB.5030"))] * 3, (200, LISTENER))
+    client(backoff_factor=1.0, backoff_jitter=0.5).get(LID)
+    assert len(sleeps) == 2
+    assert all(base <= waited <= base + 0.5 for base, waited in zip((2, 4), sleeps,
+                                                                    strict=True))
+
+
+def test_4xx_is_never_retried(scripted: responses.RequestsMock, sleeps: list[float]) -> None:
+    answer(scripted, "PUT", (400, error("ELB.6041", "port: must be 1-65535")))
+    with pytest.raises(ElbApiError) as caught:
+        client().update(LID, {"port": 0})
+    assert len(scripted.calls) == 1 and sleeps == []
+    assert str(caught.value) == (f"ELB update of listener {LID} failed: HTTP 400 ELB.6041: "
+                                 "port: must be 1-65535")
+    assert (caught.value.status, caught.value.code) == (400, "ELB.6041")
+
+
+def test_the_retry_budget_is_bounded(scripted: responses.RequestsMock,
+                                     sleeps: list[float]) -> None:
+    answer(scripted, "GET", *[(503, error("ELB.5030", "busy"))] * 10)
+    with pytest.raises(ElbApiError, match=r"HTTP 503 ELB.5030: busy"):
+        client(retries=3).get(LID)
+    assert len(scripted.calls) == 4 and len(sleeps) == 2
+
+
+def test_the_time_budget_is_bounded(scripted: responses.RequestsMock,
+                                    sleeps: list[float]) -> None:
+    answer(scripted, "GET", *[(503, error("ELB.5030"))] * 10, headers={"Retry-After": "5"})
+    with pytest.raises(ElbApiError, match="gave up after 8 s"):
+        client(retries=10, deadline=8, backoff_max=5).get(LID)
+    assert sum(sleeps) <= 8
+
+
+def test_delete_of_a_missing_listener_is_not_retried(scripted: responses.RequestsMock,
+                                                     sleeps: list[float]) -> None:
+    answer(scripted, "DELETE", (503, error("ELB.6002", "listener does not exist")))
+    assert client().delete(LID) is False
+    assert len(scripted.calls) == 1 and sleeps == []
+
+
+def test_delete_404_is_gone_and_503_unavailable_is_retried(scripted: responses.RequestsMock,
+                                                           sleeps: list[float]) -> None:
+    answer(scripted, "DELETE", (404, error("ELB.6404")))
+    assert client().delete(LID) is False
+    scripted.reset()
+    answer(scripted, "DELETE", (503, error("ELB.5030")))
+    scripted.add("DELETE", URL, status=204)
+    assert client().delete(LID) is True
+    assert len(scripted.calls) == 2
+
+
+def test_connection_errors_are_retried(scripted: responses.RequestsMock,
+                                       sleeps: list[float]) -> None:
+    answer(scripted, "GET", (0, requests.ConnectionError("Failed to establish a new "
+                                                         "connection: Connection refused")),
+           (200, LISTENER))
+    assert client().get(LID) == LISTENER
+
+
+def test_a_post_whose_answer_was_lost_is_not_resent(scripted: responses.RequestsMock,
+                                                    sleeps: list[float]) -> None:
+    answer(scripted, "POST", (0, requests.ConnectionError("Connection aborted: "
+                                                          "RemoteDisconnected")),
+           (200, LISTENER))
+    with pytest.raises(ElbApiError, match=r"create of listener failed: no answer: .*not resent"):
+        client().create({"port": 80})
+    assert len(scripted.calls) == 1
+
+
+def test_a_put_whose_answer_was_lost_is_resent(scripted: responses.RequestsMock,
+                                               sleeps: list[float]) -> None:
+    answer(scripted, "PUT", (0, requests.ReadTimeout("read timed out")), (200, LISTENER))
+    assert client().update(LID, {"port": 80}) == LISTENER
+
+
+def test_ids_are_checked_before_any_url_is_built(scripted: responses.RequestsMock) -> None:
+    for bad in ("../" + "a" * 29, "A" * 32, "a" * 31, "a" * 31 + "/"):
+        with pytest.raises(ElbApiError, match="32 lowercase hex"):
+            client().get(bad)
+    assert len(scripted.calls) == 0
+
+
+def test_the_token_never_appears_in_errors(scripted: responses.RequestsMock) -> None:
+    answer(scripted, "GET", (401, error("ELB.1103", f"token {TOKEN} expired")))
+    with pytest.raises(ElbApiError) as caught:
+        client().get(LID)
+    assert TOKEN not in str(caught.value) and "***" in str(caught.value)
+    assert scripted.calls[0].request.headers["X-Auth-Token"] == TOKEN
+
+
+def test_client_refuses_to_be_pickled() -> None:
+    import pickle
+
+    with pytest.raises(TypeError, match="must not be pickled"):
+        pickle.dumps(client())
+
+
+def test_tls_verification_is_on_by_default() -> None:
+    assert client().session.verify is True
+    assert ElbClient(ENDPOINT, "p", TOKEN, verify_tls=False).session.verify is False

@@ -1,0 +1,66 @@
+"""The ``Listener`` resource as a Pulumi program sees it (under mocks: no provider code runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+
+from provider import Listener, ListenerArgs
+from provider.listener import OUTPUT_ONLY
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.resources.append(args)
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        return {}, []
+
+
+MOCKS = RecordingMocks()
+pulumi.runtime.set_mocks(MOCKS, preview=False)
+
+
+@pulumi.runtime.test
+def test_listener_registers_the_dynamic_type_with_its_inputs() -> Any:
+    listener = Listener("web", ListenerArgs(loadbalancer_id="a" * 32, protocol="HTTP",
+                                            backend_protocol="HTTP", port=80, backend_port=8080,
+                                            lb_algorithm="roundrobin", name="web"))
+
+    def check(values: list[Any]) -> None:
+        port, name = values
+        assert (port, name) == (80, "web")
+        registered = next(r for r in MOCKS.resources if r.name == "web")
+        assert registered.typ == "pulumi-python:dynamic/elb:Listener"
+        assert "__provider" in registered.inputs
+
+    return pulumi.Output.all(listener.port, listener.name).apply(check)
+
+
+def test_every_response_field_is_an_output_attribute() -> None:
+    for name in ("status", "create_time", "update_time", "admin_state_up", "healthcheck_id",
+                 "listener_id", "member_number", "tcp_timeout", "certificates"):
+        assert name in Listener.__annotations__
+    assert set(OUTPUT_ONLY) <= set(Listener.__annotations__)
+
+
+@pulumi.runtime.test
+def test_keyword_arguments_work() -> Any:
+    listener = Listener("kw", loadbalancer_id="a" * 32, protocol="TCP", backend_protocol="TCP",
+                        port=81, backend_port=81, lb_algorithm="source", name="kw")
+    return listener.protocol.apply(lambda protocol: _equal(protocol, "TCP"))
+
+
+def _equal(got: Any, wanted: Any) -> None:
+    assert got == wanted
+
+
+def test_typos_are_refused() -> None:
+    with pytest.raises(TypeError, match=r"unknown input.*prot\b"):
+        Listener("typo", prot="TCP")
