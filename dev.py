@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
         return _run(PYTHON, "-m", "pytest", "-q", *rest)
     if command == "demo":
         setup("test")
-        return _run(PYTHON, "-m", "examples.demo", *rest)
+        return _run(PYTHON, "-m", "examples.deploy", *rest)
     if command == "bench":
         setup("test,bench")
         return _run(PYTHON, "-m", "benchmarks", *rest)

@@ -475,6 +475,17 @@ def _context_violations(
     return violations
 
 
+def _judgeable(body: dict[str, Any], violations: list[Violation],
+               must_have: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The body without fields that already broke a rule, missing ones marked unknown, so that
+    cross-field rules are still judged on what is sound and every problem is reported once."""
+    broken = {v.field for v in violations}
+    judged = {k: v for k, v in body.items() if k not in broken and k in FIELDS}
+    for name in must_have:
+        judged.setdefault(name, UNKNOWN)
+    return judged
+
+
 def validate_create(
     body: Any, context: LoadBalancerContext | None = None, *, unknown_ok: bool = False
 ) -> list[Violation]:
@@ -491,7 +502,8 @@ def validate_create(
             violations.append(Violation(name, "is mandatory when creating a listener",
                                         "ELB.6001"))
     if violations:
-        return violations
+        judged = _judgeable(fields, violations, REQUIRED_FIELDS)
+        return violations + _cross_violations(judged, judged, updating=False, context=None)
     return _cross_violations(fields, fields, updating=False, context=context)
 
 
@@ -502,8 +514,12 @@ def validate_update(
     """All violations of a PUT body against the listener as it is now (cross-field rules are
     judged on ``current`` merged with ``body``)."""
     violations, fields = _structure_violations(body, updating=True, unknown_ok=unknown_ok)
-    if violations or not isinstance(body, dict):
+    if not isinstance(body, dict):
         return violations
+    if violations:
+        judged = _judgeable(fields, violations)
+        return violations + _cross_violations(judged, {**current, **judged}, updating=True,
+                                              context=None)
     return _cross_violations(fields, {**current, **fields}, updating=True, context=context)
 
 

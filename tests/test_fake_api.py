@@ -72,6 +72,7 @@ CREATE_CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("description-129", "HTTP", {"description": "d" * 129}, 400, "ELB.6031"),
     ("description-angle", "HTTP", {"description": "a <b>"}, 400, "ELB.6032"),
     ("description-gt", "HTTP", {"description": "a > b"}, 400, "ELB.6032"),
+    ("description-brackets", "HTTP", {"description": "[{" * 60}, 200, None),
     ("description-unicode", "HTTP", {"description": "Prüfung " + CJK}, 200, None),
     *[(f"missing-{f}", "HTTP", {f: _DROP}, 400, "ELB.6001") for f in spec.REQUIRED_FIELDS],
     ("unknown-field", "HTTP", {"colour": "blue"}, 400, "ELB.6003"),
@@ -372,7 +373,8 @@ def test_update_time_moves_on_every_put(fake: Fake) -> None:
 def test_malformed_json_and_non_utf8_are_400(fake: Fake) -> None:
     listener = fake.api.create(base_body(fake, "HTTP")).json()
     url = f"{fake.api.base}/{listener['id']}"
-    for raw in (b"{", b'{"port": 80,}', b"\xff\xfe", b"", b'{"port": NaN}', b"[" * 5000):
+    deep = b'{"certificates": ' + b"[" * 40 + b"]" * 40 + b"}"
+    for raw in (b"{", b'{"port": 80,}', b"\xff\xfe", b"", b'{"port": NaN}', b"[" * 5000, deep):
         response = fake.api.session.put(url, data=raw, timeout=10,
                                          headers={"Content-Type": "application/json"})
         assert_error(response, 400, "ELB.6006")

@@ -24,7 +24,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 MOCKS = RecordingMocks()
-pulumi.runtime.set_mocks(MOCKS, preview=False)
+
+
+@pytest.fixture(autouse=True)
+def _mocks() -> None:
+    """Our mocks for each test (other tests install their own)."""
+    from pulumi.runtime import settings
+
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(MOCKS, preview=False)
 
 
 @pulumi.runtime.test

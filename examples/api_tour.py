@@ -1,6 +1,6 @@
 """A scripted walk through the listener API against a freshly started ``fake-elb serve``.
 
-Run with ``python3 dev.py demo``. It starts the fake server as a separate process, registers
+Run with ``python -m examples.api_tour``. It starts the fake server as a separate process, registers
 a load balancer, then creates, modifies (the PUT page's own example), breaks a rule on
 purpose, lists and deletes a listener, printing each call and what came back. The server is
 stopped at the end, whatever happens.
