@@ -35,7 +35,7 @@ class HttpResponse:
 
 
 def json_response(status: int, payload: Any) -> HttpResponse:
-    return HttpResponse(status, json.dumps(payload, separators=(",", ":")).encode())
+    return HttpResponse(status, _ENCODER.encode(payload).encode())
 
 
 def error_response(error: ApiError) -> HttpResponse:
@@ -44,6 +44,11 @@ def error_response(error: ApiError) -> HttpResponse:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+# Built once: json.dumps/loads with any non-default argument build a new coder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _nesting(text: str) -> int:
@@ -83,7 +88,7 @@ def parse_json_body(raw: bytes | str | None) -> Any:
         # Refused before parsing: a RecursionError deep in json leaves CPython 3.11 unstable.
         raise ApiError(400, "ELB.6006", f"the request body is nested deeper than {MAX_NESTING}")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
     except ValueError as exc:
         raise ApiError(400, "ELB.6006", f"the request body is not valid JSON ({exc})") from None
 

@@ -7,7 +7,6 @@ requests see each other's effects in a consistent order. Nothing here sleeps.
 
 from __future__ import annotations
 
-import calendar
 import secrets
 import threading
 import time
@@ -43,6 +42,8 @@ class _Project:
     loadbalancers: dict[str, dict[str, Any]] = field(default_factory=dict)
     certificates: set[str] = field(default_factory=set)
     listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: update_time of each listener in epoch seconds (cheaper than parsing it back).
+    updated: dict[str, int] = field(default_factory=dict)
 
 
 def new_id() -> str:
@@ -57,15 +58,13 @@ def _check_id(kind: str, value: Any) -> str:
     return value
 
 
-def _timestamp(after: str | None = None) -> str:
-    """Now, formatted as the API does; strictly later than ``after`` so that ``update_time``
-    moves on every PUT even within one second."""
-    now = time.gmtime()
-    text = time.strftime(TIME_FORMAT, now)
-    if after is not None and text <= after:
-        later = calendar.timegm(time.strptime(after, TIME_FORMAT)) + 1
-        text = time.strftime(TIME_FORMAT, time.gmtime(later))
-    return text
+def _timestamp(after: int | None = None) -> tuple[int, str]:
+    """Now as epoch seconds and as the API writes it; strictly later than ``after`` so that
+    ``update_time`` moves on every PUT, even several within one second."""
+    now = int(time.time())
+    if after is not None and now <= after:
+        now = after + 1
+    return now, time.strftime(TIME_FORMAT, time.gmtime(now))
 
 
 class FakeElbState:
@@ -118,28 +117,36 @@ class FakeElbState:
             return sum(len(p.listeners) for p in self._projects.values())
 
     # -- listener API --------------------------------------------------------------------
-    def _context(self, project: _Project, lb_id: Any,
-                 exclude: str | None = None) -> spec.LoadBalancerContext:
+    def _context(self, project: _Project, lb_id: Any, exclude: str | None = None,
+                 body: Any = None) -> spec.LoadBalancerContext:
+        """What the rules need to know about the load balancer. For a PUT (``exclude`` set),
+        sibling ports and certificates are gathered only when the body touches them."""
         lb = project.loadbalancers.get(lb_id) if isinstance(lb_id, str) else None
         if lb is None:
             return spec.LoadBalancerContext(None)
-        siblings = [listener for lid, listener in project.listeners.items()
-                    if listener["loadbalancer_id"] == lb_id and lid != exclude]
-        return spec.LoadBalancerContext(
-            loadbalancer_type=lb["type"],
-            certificate_ids=frozenset(project.certificates),
-            ports_in_use=frozenset(listener["port"] for listener in siblings),
-            listener_count=len(siblings),
-        )
+        fields = body if isinstance(body, dict) else {}
+        creating = exclude is None
+        ports: frozenset[int] = frozenset()
+        count = 0
+        if creating or "port" in fields:
+            siblings = [listener["port"] for lid, listener in project.listeners.items()
+                        if listener["loadbalancer_id"] == lb_id and lid != exclude]
+            ports, count = frozenset(siblings), len(siblings)
+        certificates: frozenset[str] = frozenset()
+        if creating or "certificate_id" in fields or "certificates" in fields:
+            certificates = frozenset(project.certificates)
+        return spec.LoadBalancerContext(loadbalancer_type=lb["type"],
+                                        certificate_ids=certificates, ports_in_use=ports,
+                                        listener_count=count)
 
     def create_listener(self, project_id: str, body: Any) -> dict[str, Any]:
         with self.lock:
             project = self._projects.setdefault(project_id, _Project())
             lb_id = body.get("loadbalancer_id") if isinstance(body, dict) else None
-            violations = spec.validate_create(body, self._context(project, lb_id))
+            violations = spec.validate_create(body, self._context(project, lb_id, body=body))
             if violations:
                 raise ApiError.from_violations(violations)
-            now = _timestamp()
+            epoch, now = _timestamp()
             listener = spec.materialize({
                 "id": new_id(), "status": "ACTIVE", "admin_state_up": True,
                 "healthcheck_id": None, "member_number": 0,
@@ -147,6 +154,7 @@ class FakeElbState:
             })
             listener = {name: listener.get(name) for name in spec.RESPONSE_FIELDS}
             project.listeners[listener["id"]] = listener
+            project.updated[listener["id"]] = epoch
             return _copy(listener)
 
     def _find(self, project_id: str, listener_id: str) -> tuple[_Project, dict[str, Any]]:
@@ -177,13 +185,15 @@ class FakeElbState:
     def update_listener(self, project_id: str, listener_id: str, body: Any) -> dict[str, Any]:
         with self.lock:
             project, current = self._find(project_id, listener_id)
-            context = self._context(project, current["loadbalancer_id"], exclude=listener_id)
+            context = self._context(project, current["loadbalancer_id"], exclude=listener_id,
+                                    body=body)
             violations = spec.validate_update(body, current, context)
             if violations:
                 raise ApiError.from_violations(violations)
             updated = spec.apply_update(current, body)
-            updated["update_time"] = _timestamp(after=current["update_time"])
+            epoch, updated["update_time"] = _timestamp(after=project.updated[listener_id])
             project.listeners[listener_id] = updated
+            project.updated[listener_id] = epoch
             return _copy(updated)
 
     def delete_listener(self, project_id: str, listener_id: str) -> None:
@@ -192,6 +202,7 @@ class FakeElbState:
             if project is None or project.listeners.pop(listener_id, None) is None:
                 # What the real service answers (elb-classic-api.md), not 404.
                 raise ApiError(503, "ELB.6002", f"listener {listener_id} does not exist")
+            del project.updated[listener_id]
 
 
 def _copy(listener: dict[str, Any]) -> dict[str, Any]:

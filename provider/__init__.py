@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .client import ElbApiError, ElbClient, RetrySettings
+    from .client import ElbClient
+    from .errors import ElbApiError
     from .listener import Listener, ListenerArgs, ListenerProvider
+    from .settings import RetrySettings
 
 __all__ = ["ElbApiError", "ElbClient", "Listener", "ListenerArgs", "ListenerProvider",
            "RetrySettings"]
-_HOME = {"ElbApiError": "client", "ElbClient": "client", "RetrySettings": "client",
+_HOME = {"ElbApiError": "errors", "ElbClient": "client", "RetrySettings": "settings",
          "Listener": "listener", "ListenerArgs": "listener", "ListenerProvider": "listener"}
 
 

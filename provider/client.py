@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -25,48 +24,13 @@ from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutEr
 from urllib3.util.retry import Retry
 
 from . import spec
+from .errors import ElbApiError
+from .settings import IDEMPOTENT_METHODS, RetrySettings
+
+__all__ = ["ElbApiError", "ElbClient", "RetrySettings"]
 
 USER_AGENT = "otc-elb-listener-pulumi/0.1"
 GONE_ON_DELETE = "ELB.6002"
-RETRY_STATUSES = frozenset({500, 503})
-IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
-
-
-class ElbApiError(Exception):
-    """A failed listener API call: operation, listener, HTTP status, ELB code and message."""
-
-    def __init__(self, operation: str, listener: str | None, status: int | None,
-                 code: str | None, message: str) -> None:
-        self.operation = operation
-        self.listener = listener
-        self.status = status
-        self.code = code
-        self.message = message
-        where = f"listener {listener}" if listener else "listener"
-        what = f"HTTP {status} {code or ''}".rstrip() if status is not None else "no answer"
-        super().__init__(f"ELB {operation} of {where} failed: {what}: {message}")
-
-
-@dataclass(frozen=True)
-class RetrySettings:
-    """How hard to try: up to 4 retries on urllib3's schedule (the first at once, then
-    ``backoff_factor * 2**(n-1)`` seconds plus up to ``backoff_jitter``, capped at
-    ``backoff_max``; a longer ``Retry-After`` wins up to that cap), within ``deadline``."""
-
-    retries: int = 4
-    backoff_factor: float = 0.5
-    backoff_max: float = 8.0
-    backoff_jitter: float = 0.25
-    #: Total time budget for one call, retries and waits included.
-    deadline: float = 60.0
-
-    def policy(self) -> Retry:
-        return Retry(total=self.retries, connect=self.retries, read=self.retries,
-                     status=self.retries, other=0, redirect=0,
-                     allowed_methods=IDEMPOTENT_METHODS | {"POST"},
-                     status_forcelist=RETRY_STATUSES, backoff_factor=self.backoff_factor,
-                     backoff_max=self.backoff_max, backoff_jitter=self.backoff_jitter,
-                     respect_retry_after_header=True, raise_on_status=False)
 
 
 def _as_urllib3_error(error: requests.RequestException) -> Exception:

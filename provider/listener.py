@@ -14,14 +14,21 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic as dyn
 from pulumi.output import Unknown
 
 from . import spec
-from .client import ElbApiError, ElbClient, RetrySettings
+from .errors import ElbApiError
+from .settings import ConfigError, RetrySettings, Settings, resolve_settings
+
+if TYPE_CHECKING:
+    from .client import ElbClient
+
+__all__ = ["ConfigError", "Listener", "ListenerArgs", "ListenerProvider", "Settings",
+           "resolve_settings"]
 
 TYPE_TOKEN = "pulumi-python:dynamic/elb:Listener"
 #: Input that adopts an existing listener instead of creating one (our import path).
@@ -30,52 +37,6 @@ ADOPT = "listener_id"
 OUTPUT_ONLY = ("status", "admin_state_up", "healthcheck_id", "member_number", "create_time",
                "update_time", "managed_fields")
 PROVIDER_KEY = "__provider"
-
-
-class ConfigError(ValueError):
-    """A setting the provider needs is missing; the message names the config key and env var."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    endpoint: str
-    project_id: str
-    token: str
-    verify_tls: bool = True
-
-    def __repr__(self) -> str:  # never show the token
-        return f"Settings(endpoint={self.endpoint!r}, project_id={self.project_id!r})"
-
-
-def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
-    """Stack config first (``elb:*``), then the environment; a clear error for what is missing."""
-
-    def pick(key: str, env: str) -> str | None:
-        value = config.get(key)
-        if value in (None, ""):
-            value = environ.get(env) or None
-        return None if value is None else str(value)
-
-    endpoint = pick("endpoint", "ELB_ENDPOINT")
-    region = pick("region", "OS_REGION_NAME")
-    if endpoint is None and region is not None:
-        endpoint = f"https://elb.{region}.otc.t-systems.com"
-    missing = []
-    if endpoint is None:
-        missing.append("the endpoint: set config elb:endpoint (or elb:region) or env "
-                       "ELB_ENDPOINT")
-    project_id = pick("projectId", "OS_PROJECT_ID")
-    if project_id is None:
-        missing.append("the project: set config elb:projectId or env OS_PROJECT_ID")
-    token = pick("token", "OS_AUTH_TOKEN")
-    if token is None:
-        missing.append("the token: set secret config elb:token (pulumi config set --secret "
-                       "elb:token ...) or env OS_AUTH_TOKEN")
-    if missing:
-        raise ConfigError("ELB listener provider is not configured: " + "; ".join(missing))
-    insecure = str(config.get("insecure") or environ.get("ELB_INSECURE") or "").lower()
-    return Settings(str(endpoint), str(project_id), str(token),
-                    verify_tls=insecure not in ("1", "true", "yes"))
 
 
 def _is_unknown(value: Any) -> bool:
@@ -133,6 +94,8 @@ class ListenerProvider(dyn.ResourceProvider):
         if self._client is None:
             with self._lock:
                 if self._client is None:
+                    from .client import ElbClient  # the HTTP stack, only when needed
+
                     settings = resolve_settings(self._config, os.environ)
                     self._client = ElbClient(settings.endpoint, settings.project_id,
                                              settings.token, timeout=self.timeout,

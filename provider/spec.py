@@ -332,23 +332,32 @@ def _value_violation(spec: Field, value: Any, updating: bool) -> Violation | Non
     return None
 
 
+#: (name, protocols, field conditions, default) per field, in table order: the hot loop of
+#: :func:`materialize` reads these instead of walking the dataclasses.
+_CONDITIONS: Final = tuple((name, f.applies.protocols, f.applies.fields, f.default)
+                           for name, f in FIELDS.items())
+_DEFAULTS: Final = {name: f.default for name, f in FIELDS.items()}
+
+
+def _holds(protocol: Any, protocols: frozenset[str], conditions: tuple[tuple[str, Any], ...],
+           listener: Mapping[str, Any]) -> bool | None:
+    if protocol is UNKNOWN:
+        return None
+    if protocol not in protocols:
+        return False
+    for other, wanted in conditions:
+        value = listener.get(other)
+        if value is UNKNOWN:
+            return None
+        if (_DEFAULTS[other] if value is None else value) != wanted:
+            return False
+    return True
+
+
 def applies(name: str, listener: Mapping[str, Any]) -> bool | None:
     """Whether ``name`` applies to ``listener``; ``None`` when an unknown value decides it."""
     condition = FIELDS[name].applies
-    protocol = listener.get("protocol")
-    if protocol is UNKNOWN:
-        return None
-    if protocol not in condition.protocols:
-        return False
-    for other, wanted in condition.fields:
-        value = listener.get(other, FIELDS[other].default)
-        if value is UNKNOWN:
-            return None
-        if value is None:
-            value = FIELDS[other].default
-        if value != wanted:
-            return False
-    return True
+    return _holds(listener.get("protocol"), condition.protocols, condition.fields, listener)
 
 
 def materialize(listener: Mapping[str, Any]) -> dict[str, Any]:
@@ -358,12 +367,13 @@ def materialize(listener: Mapping[str, Any]) -> dict[str, Any]:
     fields that depend on it (``tcp_draining_timeout``).
     """
     result: dict[str, Any] = dict(listener)
-    for name, spec in FIELDS.items():
-        verdict = applies(name, result)
+    protocol = result.get("protocol")
+    for name, protocols, conditions, default in _CONDITIONS:
+        verdict = _holds(protocol, protocols, conditions, result)
         if verdict is False:
             result[name] = None
         elif verdict is True and result.get(name) is None:
-            result[name] = spec.default
+            result[name] = default
     return result
 
 
@@ -401,37 +411,32 @@ def _cross_violations(
 ) -> list[Violation]:
     """Rules between fields, judged on the listener as it would be after the request."""
     violations: list[Violation] = []
-
-    def known(*names: str) -> bool:
-        return all(merged.get(n) is not UNKNOWN for n in names)
-
     for name in body:
         if applies(name, merged) is False:
             violations.append(Violation(name, f"does not apply to this listener (only "
                                         f"with {FIELDS[name].applies.describe()})", "ELB.6016"))
 
-    protocol = merged.get("protocol")
-    if known("protocol", "backend_protocol") and isinstance(protocol, str) \
-            and protocol in BACKEND_PROTOCOL_FOR:
-        wanted = BACKEND_PROTOCOL_FOR[protocol]
-        backend = merged.get("backend_protocol")
-        if backend is not None and backend != wanted:
-            violations.append(Violation("backend_protocol", f"must be {wanted!r} when protocol "
-                                        f"is {protocol!r}, got {backend!r}", "ELB.6071"))
-    if known("ssl_ciphers", "ssl_protocols") and merged.get("ssl_ciphers") == "Extended" \
-            and merged.get("ssl_protocols", "TLSv1.2") not in (None, EXTENDED_CIPHERS_NEED):
+    get = merged.get
+    protocol, backend = get("protocol"), get("backend_protocol")
+    if protocol is not UNKNOWN and backend is not UNKNOWN and isinstance(protocol, str) \
+            and protocol in BACKEND_PROTOCOL_FOR and backend is not None \
+            and backend != BACKEND_PROTOCOL_FOR[protocol]:
+        violations.append(Violation("backend_protocol", f"must be "
+                                    f"{BACKEND_PROTOCOL_FOR[protocol]!r} when protocol is "
+                                    f"{protocol!r}, got {backend!r}", "ELB.6071"))
+    ciphers, tls = get("ssl_ciphers"), get("ssl_protocols", "TLSv1.2")
+    if ciphers == "Extended" and tls is not UNKNOWN and tls not in (None, EXTENDED_CIPHERS_NEED):
         blamed = "ssl_protocols" if "ssl_protocols" in body else "ssl_ciphers"
         violations.append(Violation(blamed, f"ssl_ciphers 'Extended' needs ssl_protocols "
                                     f"{EXTENDED_CIPHERS_NEED!r}", "ELB.6132"))
-    if known("protocol") and protocol in ("HTTPS", "SSL") and merged.get("certificate_id") is None:
+    if protocol in ("HTTPS", "SSL") and get("certificate_id") is None:
         violations.append(Violation("certificate_id", f"is mandatory when protocol is "
                                     f"{protocol!r}", "ELB.6001"))
-    if known("session_sticky", "lb_algorithm") and merged.get("session_sticky") is True \
-            and merged.get("lb_algorithm") not in (None, "roundrobin"):
+    algorithm = get("lb_algorithm")
+    if get("session_sticky") is True and algorithm not in (None, UNKNOWN, "roundrobin"):
         blamed = "lb_algorithm" if updating else "session_sticky"
         violations.append(Violation(blamed, "session_sticky true needs lb_algorithm "
-                                    f"'roundrobin', got {merged.get('lb_algorithm')!r}",
-                                    "ELB.6082"))
+                                    f"'roundrobin', got {algorithm!r}", "ELB.6082"))
     if context is not None:
         violations += _context_violations(body, merged, updating, context)
     return violations
@@ -523,9 +528,19 @@ def validate_update(
     return _cross_violations(fields, {**current, **fields}, updating=True, context=context)
 
 
+#: Fields other fields' applicability depends on (besides protocol, which PUT cannot change).
+_CONDITION_FIELDS: Final = frozenset(other for f in FIELDS.values()
+                                     for other, _ in f.applies.fields)
+
+
 def apply_update(current: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
-    """The listener after a valid PUT: fields that stop applying become ``null``."""
-    return materialize({**current, **body})
+    """The listener after a valid PUT: fields that stop applying become ``null``, fields that
+    start applying get their default. ``current`` is already settled, so only a change of a
+    condition field needs the full :func:`materialize`."""
+    merged = {**current, **body}
+    if _CONDITION_FIELDS.isdisjoint(body):
+        return merged
+    return materialize(merged)
 
 
 def coerce_number(name: str, value: Any) -> Any:

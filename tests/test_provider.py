@@ -386,3 +386,15 @@ def test_parallel_updates_of_different_listeners(provider: ListenerProvider, elb
     with ThreadPoolExecutor(4) as pool:
         assert sorted(pool.map(bump, olds)) == [101, 102, 103, 104]
     assert sorted(x["port"] for x in Api(ENDPOINT).list().json()) == [101, 102, 103, 104]
+
+
+def test_the_provider_host_does_not_pay_for_the_http_stack_until_it_is_used() -> None:
+    """The host imports the provider on every pulumi run; preview never calls the API."""
+    import subprocess
+    import sys
+
+    code = ("import sys, provider.listener\n"
+            "heavy = [m for m in ('requests', 'urllib3', 'fake_elb', 'responses') "
+            "if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
