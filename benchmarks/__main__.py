@@ -44,7 +44,7 @@ def table(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (median)")
     parser.add_argument("--calls", type=int, default=1000, help="calls per timed batch")
     parser.add_argument("--only", default="1,2,3,4,5,6", help="which benchmarks, e.g. 1,3")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")

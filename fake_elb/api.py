@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from provider import spec
 
+from .faults import FaultRule, Faults
 from .store import ApiError, FakeElbState
 
 #: Bodies above this are refused before they are parsed (the server does not even read them).
@@ -27,11 +27,14 @@ _LISTENERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/elbaas/listeners(?:/(?P<li
 _PROJECT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-@dataclass(frozen=True)
-class HttpResponse:
+class HttpResponse(NamedTuple):
+    """One answer: status, body bytes and headers (a tuple: cheap to build per request)."""
+
     status: int
     body: bytes = b""
-    headers: Mapping[str, str] = field(default_factory=lambda: _JSON_HEADERS)
+    headers: Mapping[str, str] = _JSON_HEADERS
+    #: A fault the transport must act out (drop, timeout, latency), if any.
+    fault: FaultRule | None = None
 
 
 def json_response(status: int, payload: Any) -> HttpResponse:
@@ -111,22 +114,47 @@ def _check_listener_id(listener_id: str) -> None:
         raise ApiError(400, "ELB.6010", "listener_id must be 32 lowercase hex characters")
 
 
+_OPERATIONS: Mapping[tuple[bool, str], str] = {
+    (False, "POST"): "create", (False, "GET"): "list", (True, "GET"): "get",
+    (True, "PUT"): "update", (True, "DELETE"): "delete"}
+
+
 class ElbApi:
     """Routes listener API calls to the state core and journals every one of them."""
 
     def __init__(self, state: FakeElbState) -> None:
         self.state = state
+        self.faults = Faults()
 
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str],
                body: bytes | str | None) -> HttpResponse:
-        """Answer one request; every call, rejected ones included, goes into the journal."""
+        """Answer one request; every call, rejected and faulted ones included, goes into the
+        journal. A fault that is not ``status`` comes back in ``response.fault`` for the
+        transport to act out (drop the connection, time out, answer late)."""
         request: dict[str, Any] = {"method": method, "path": path, "query": query,
                                    "body": None}
-        try:
-            response = self._dispatch(request, headers, body)
-        except ApiError as error:
-            response = error_response(error)
-        request["status"] = response.status
+        fault = None
+        if self.faults.active:
+            match = _LISTENERS.fullmatch(path)
+            if match is not None:
+                operation = _OPERATIONS.get((bool(match["listener"]), method))
+                fault = self.faults.pick(method, path, operation, match["project"])
+        if fault is not None and not fault.applied and fault.action in ("status", "drop",
+                                                                        "timeout"):
+            response = HttpResponse(0)  # failed before the request reached the service
+        else:
+            try:
+                response = self._dispatch(request, headers, body)
+            except ApiError as error:
+                response = error_response(error)
+        if fault is not None:
+            request["fault"] = fault.action
+            if fault.action == "status":
+                response = error_response(ApiError(fault.status, fault.code, fault.message))
+            else:
+                response = response._replace(fault=fault)
+        no_answer = fault is not None and fault.action in ("drop", "timeout")
+        request["status"] = None if no_answer else response.status
         self.state.record(request)
         return response
 

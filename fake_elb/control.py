@@ -20,6 +20,29 @@ import requests
 from .store import DEFAULT_TOKEN
 
 
+class RemoteFaults:
+    """``/_fake/faults`` of a server, with the same calls as :class:`fake_elb.faults.Faults`."""
+
+    def __init__(self, control: ServerControl) -> None:
+        self._control = control
+
+    def add(self, **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self._control._post("faults", fields)
+        return result
+
+    def clear(self) -> None:
+        response = self._control._session.delete(f"{self._control.url}/_fake/faults",
+                                                 timeout=10)
+        response.raise_for_status()
+
+    @property
+    def rules(self) -> list[dict[str, Any]]:
+        response = self._control._session.get(f"{self._control.url}/_fake/faults", timeout=10)
+        response.raise_for_status()
+        result: list[dict[str, Any]] = response.json()
+        return result
+
+
 class ServerControl:
     """Client of the control plane (``/_fake/*``) of a fake ELB server."""
 
@@ -27,6 +50,7 @@ class ServerControl:
         self.url = url.rstrip("/")
         self.endpoint = self.url
         self._session = requests.Session()
+        self.faults = RemoteFaults(self)
 
     def _post(self, action: str, payload: dict[str, Any] | None = None) -> Any:
         response = self._session.post(f"{self.url}/_fake/{action}", json=payload, timeout=10)

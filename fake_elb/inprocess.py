@@ -14,14 +14,15 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 import responses
 from requests import PreparedRequest
 
 from .api import ElbApi
+from .faults import FaultRule, Faults
 from .store import DEFAULT_TOKEN, FakeElbState
 
 DEFAULT_ENDPOINT = "https://elb.eu-de.otc.t-systems.com"
-_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD")
 
 
 class _BoundedCallList(responses.CallList):
@@ -38,6 +39,35 @@ class _BoundedCallList(responses.CallList):
             del self._calls[: self.keep]
 
 
+def _read_timeout(timeout: Any) -> float | None:
+    if isinstance(timeout, tuple):
+        return None if timeout[1] is None else float(timeout[1])
+    return None if timeout is None else float(timeout)
+
+
+def _act_out(fault: FaultRule, request: PreparedRequest) -> None:
+    """Drops and timeouts as ``requests`` would raise them; latency is virtual: it only
+    matters when it is longer than the caller's read timeout (``responses`` ignores it)."""
+    if fault.action == "drop":
+        raise requests.ConnectionError(
+            "('Connection aborted.', RemoteDisconnected('Remote end closed connection "
+            "without response'))  [fake ELB fault]", request=request)
+    timeout = _read_timeout(getattr(request, "req_kwargs", {}).get("timeout"))
+    if fault.action == "timeout" or (timeout is not None and fault.latency > timeout):
+        raise requests.ReadTimeout(f"Read timed out. (read timeout={timeout})  [fake ELB "
+                                   "fault]", request=request)
+
+
+class _AnyMethod(responses.CallbackResponse):
+    """One registration for every method: ``responses`` tests each registration on each call
+    (it looks past the first match), so one entry beats one per method."""
+
+    def matches(self, request: PreparedRequest) -> tuple[bool, str]:
+        if not self._url_matches(self.url, str(request.url)):
+            return False, "URL does not match"
+        return True, ""
+
+
 class MockElb:
     """The fake ELB behind ``responses``: state helpers plus the request journal."""
 
@@ -49,17 +79,24 @@ class MockElb:
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         self._mock._calls = _BoundedCallList()
         url = re.compile(re.escape(self.endpoint) + r"(?:[/?].*)?")
-        for method in _METHODS:
-            registered = self._mock.add_callback(method, url, callback=self._answer)
-            registered._calls = _BoundedCallList()
+        registered = _AnyMethod("ANY", url, callback=self._answer, content_type=None)
+        registered._calls = _BoundedCallList()
+        self._mock.add(registered)
 
     def _answer(self, request: PreparedRequest) -> tuple[int, dict[str, str], bytes]:
-        parts = urlsplit(request.url or "")
+        url = request.url or ""
+        if url.startswith(self.endpoint):
+            path, _, query = url[len(self.endpoint):].partition("?")
+        else:  # the endpoint was written differently (case, default port): parse properly
+            parts = urlsplit(url)
+            path, query = parts.path, parts.query
         body: Any = request.body
         if hasattr(body, "read"):
             body = body.read()
-        response = self.api.handle(request.method or "GET", parts.path, parts.query,
-                                   request.headers, body)
+        response = self.api.handle(request.method or "GET", path, query, request.headers,
+                                   body)
+        if response.fault is not None:
+            _act_out(response.fault, request)
         return response.status, dict(response.headers), response.body
 
     # -- helpers the tests use -----------------------------------------------------------
@@ -70,9 +107,15 @@ class MockElb:
     def add_certificate(self, project_id: str, id: str | None = None) -> dict[str, Any]:
         return self.state.add_certificate(project_id, id=id)
 
+    @property
+    def faults(self) -> Faults:
+        """Fault rules: ``elb.faults.add(action="status", status=503, probability=0.3)``."""
+        return self.api.faults
+
     def reset(self) -> None:
-        """Empty state and journal; the interception stays on."""
+        """Empty state, journal and fault rules; the interception stays on."""
         self.state.reset()
+        self.api.faults.clear()
 
     @property
     def requests(self) -> list[dict[str, Any]]:

@@ -13,10 +13,13 @@ Control plane (no auth): ``POST /_fake/reset``, ``POST /_fake/loadbalancers``,
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from pydantic import ValidationError
 
 from .api import (
     MAX_BODY_BYTES,
@@ -26,6 +29,7 @@ from .api import (
     json_response,
     parse_json_body,
 )
+from .faults import FaultRule
 from .store import DEFAULT_TOKEN, ApiError, FakeElbState
 
 _CONTROL_PREFIX = "/_fake/"
@@ -80,6 +84,13 @@ class _Handler(BaseHTTPRequestHandler):
             response = self._control(path[len(_CONTROL_PREFIX):], body)
         else:
             response = self.server.api.handle(self.command, path, query, dict(self.headers), body)
+            fault = response.fault
+            if fault is not None:  # acted out here, after the state lock was released
+                if fault.action in ("timeout", "latency") and fault.latency:
+                    time.sleep(fault.latency)
+                if fault.action in ("drop", "timeout"):
+                    self.close_connection = True
+                    return
         self._respond(response)
 
     def _control(self, action: str, body: bytes | None) -> HttpResponse:
@@ -87,7 +98,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if self.command == "POST" and action == "reset":
                 state.reset()
+                self.server.api.faults.clear()
                 return HttpResponse(204, b"", {})
+            if action == "faults":
+                return self._faults(body)
             if self.command == "GET" and action == "requests":
                 return json_response(200, state.journal())
             if self.command == "POST" and action in ("loadbalancers", "certificates"):
@@ -105,6 +119,24 @@ class _Handler(BaseHTTPRequestHandler):
             return error_response(error)
         return error_response(ApiError(404, "ELB.6404", f"no control action {self.command} "
                                        f"/_fake/{action[:100]}"))
+
+    def _faults(self, body: bytes | None) -> HttpResponse:
+        faults = self.server.api.faults
+        if self.command == "POST":
+            try:
+                rule = faults.add(FaultRule.model_validate(parse_json_body(body)))
+            except ValidationError as error:
+                first = error.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "body"
+                raise ApiError(400, "ELB.6005", f"{where}: {first['msg']}") from None
+            return json_response(201, rule.model_dump())
+        if self.command == "DELETE":
+            faults.clear()
+            return HttpResponse(204, b"", {})
+        if self.command == "GET":
+            return json_response(200, [r.model_dump() | {"fired": r.fired}
+                                       for r in faults.rules])
+        raise ApiError(405, "ELB.6405", "use GET, POST or DELETE on /_fake/faults")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 

@@ -7,6 +7,7 @@ requests see each other's effects in a consistent order. Nothing here sleeps.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 import time
@@ -64,7 +65,12 @@ def _timestamp(after: int | None = None) -> tuple[int, str]:
     now = int(time.time())
     if after is not None and now <= after:
         now = after + 1
-    return now, time.strftime(TIME_FORMAT, time.gmtime(now))
+    return now, _format_time(now)
+
+
+@functools.lru_cache(maxsize=4)
+def _format_time(epoch: int) -> str:
+    return time.strftime(TIME_FORMAT, time.gmtime(epoch))
 
 
 class FakeElbState:

@@ -164,7 +164,7 @@ class ListenerProvider(dyn.ResourceProvider):
         adopt = inputs.pop(ADOPT, None)
         body = {name: spec.wire_value(name, value) for name, value in inputs.items()}
         if adopt is None:
-            listener = self._api().create(body)
+            listener = self._create_once(body)
             return dyn.CreateResult(listener["id"], listener_outputs(listener, list(inputs)))
         live = self._api().get(adopt)
         if live is None:
@@ -181,6 +181,29 @@ class ListenerProvider(dyn.ResourceProvider):
                    if not spec.same_value(name, live.get(name), value)}
         listener = self._api().update(adopt, changes) if changes else live
         return dyn.CreateResult(listener["id"], listener_outputs(listener, [*inputs, ADOPT]))
+
+    def _create_once(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST, and if its answer is lost, find out whether it was applied before trying
+        again: a port holds one listener per load balancer, so one GET by load balancer and
+        port tells. Ours (every field as sent) is taken; none means it was not applied."""
+        api = self._api()
+        try:
+            return api.create(body)
+        except ElbApiError as error:
+            if error.status is not None:  # the service answered: nothing was lost
+                raise
+            lost = error
+        found = api.list(loadbalancer_id=body["loadbalancer_id"], port=body["port"])
+        for listener in found:
+            if all(spec.same_value(name, listener.get(name), value)
+                   for name, value in body.items()):
+                return listener
+        if found:
+            raise ElbApiError("create", found[0].get("id"), None, None,
+                              f"the answer to the POST was lost ({lost.message}) and port "
+                              f"{body['port']} now holds a listener that differs from the "
+                              "program; not adopting it") from lost
+        return api.create(body)
 
     # -- update ----------------------------------------------------------------------------
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
