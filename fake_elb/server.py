@@ -80,7 +80,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._respond(error_response(error))
             return
         path, _, query = self.path.partition("?")
-        if path.startswith(_CONTROL_PREFIX):
+        if path == "/openapi.json" and self.command == "GET":
+            from .openapi import document  # built on first request only
+
+            response = json_response(200, document())
+        elif path.startswith(_CONTROL_PREFIX):
             response = self._control(path[len(_CONTROL_PREFIX):], body)
         else:
             response = self.server.api.handle(self.command, path, query, dict(self.headers), body)
