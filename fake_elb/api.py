@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
+import orjson
+
 from provider import spec
 
 from .faults import FaultRule, Faults
@@ -22,9 +24,12 @@ from .store import ApiError, FakeElbState
 MAX_BODY_BYTES = 1 << 20
 #: Listener bodies nest two deep; anything past this is refused unparsed.
 MAX_NESTING = 32
-_JSON_HEADERS: Mapping[str, str] = {"Content-Type": "application/json"}
+_JSON_HEADERS: dict[str, str] = {"Content-Type": "application/json"}
 _LISTENERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/elbaas/listeners(?:/(?P<listener>[^?#]*))?")
 _PROJECT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: The common case in one match: a well-formed project and (optional) listener ID.
+_WELL_FORMED = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/listeners"
+                          r"(?:/(?P<listener>[0-9a-f]{32}))?")
 
 
 class HttpResponse(NamedTuple):
@@ -38,7 +43,10 @@ class HttpResponse(NamedTuple):
 
 
 def json_response(status: int, payload: Any) -> HttpResponse:
-    return HttpResponse(status, _ENCODER.encode(payload).encode())
+    try:
+        return HttpResponse(status, orjson.dumps(payload))
+    except (orjson.JSONEncodeError, TypeError):  # ints over 64 bits, lone surrogates
+        return HttpResponse(status, _ENCODER.encode(payload).encode())
 
 
 def error_response(error: ApiError) -> HttpResponse:
@@ -77,11 +85,30 @@ def _nesting(text: str) -> int:
 
 
 def parse_json_body(raw: bytes | str | None) -> Any:
-    """Strict JSON: UTF-8 only, no NaN/Infinity, no absurd nesting; 400 otherwise."""
+    """Strict JSON: UTF-8 only, no NaN/Infinity, no absurd nesting; 400 otherwise.
+
+    orjson parses the common case; whenever it refuses a body, or could have read a huge
+    integer as a float (it does), the standard library decides, so the answer is the same.
+    """
     if raw is None or raw in (b"", ""):
         raise ApiError(400, "ELB.6006", "the request body must be a JSON object, got nothing")
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, "ELB.6413", f"the request body is over {MAX_BODY_BYTES} bytes")
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= MAX_NESTING:
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if not isinstance(parsed, dict) or not any(type(v) is float
+                                                        for v in parsed.values()):
+                return parsed
+    return _parse_carefully(raw)
+
+
+def _parse_carefully(raw: bytes | str) -> Any:
+    """The standard library's strict parse, with a precise reason for every refusal."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
@@ -131,8 +158,7 @@ class ElbApi:
         """Answer one request; every call, rejected and faulted ones included, goes into the
         journal. A fault that is not ``status`` comes back in ``response.fault`` for the
         transport to act out (drop the connection, time out, answer late)."""
-        request: dict[str, Any] = {"method": method, "path": path, "query": query,
-                                   "body": None}
+        parsed: list[Any] = [None]  # the body once parsed, for the journal
         fault = None
         if self.faults.active:
             match = _LISTENERS.fullmatch(path)
@@ -144,24 +170,24 @@ class ElbApi:
             response = HttpResponse(0)  # failed before the request reached the service
         else:
             try:
-                response = self._dispatch(request, headers, body)
+                response = self._dispatch(method, path, query, headers, body, parsed)
             except ApiError as error:
                 response = error_response(error)
-        if fault is not None:
-            request["fault"] = fault.action
-            if fault.action == "status":
-                response = error_response(ApiError(fault.status, fault.code, fault.message))
-            else:
-                response = response._replace(fault=fault)
-        no_answer = fault is not None and fault.action in ("drop", "timeout")
-        request["status"] = None if no_answer else response.status
-        self.state.record(request)
+        if fault is None:
+            self.state.record(method, path, query, response.status, parsed[0])
+            return response
+        if fault.action == "status":
+            response = error_response(ApiError(fault.status, fault.code, fault.message))
+        else:
+            response = response._replace(fault=fault)
+        no_answer = fault.action in ("drop", "timeout")
+        self.state.record(method, path, query, None if no_answer else response.status,
+                          parsed[0], fault.action)
         return response
 
-    def _dispatch(self, request: dict[str, Any], headers: Mapping[str, str],
-                  raw_body: bytes | str | None) -> HttpResponse:
-        method, path = request["method"], request["path"]
-        match = _LISTENERS.fullmatch(path)
+    def _dispatch(self, method: str, path: str, query: str, headers: Mapping[str, str],
+                  raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
+        match = _WELL_FORMED.fullmatch(path) or _LISTENERS.fullmatch(path)
         if match is None:
             raise ApiError(404, "ELB.6404", f"no such resource: {path[:200]}")
         token = _header(headers, "X-Auth-Token")
@@ -170,24 +196,26 @@ class ElbApi:
         if token not in self.state.tokens:
             raise ApiError(401, "ELB.1103", "the X-Auth-Token is invalid or expired")
         project = match["project"]
-        if not _PROJECT_RE.fullmatch(project):
-            raise ApiError(400, "ELB.6010", "project_id must be 1-64 letters, digits, '_' "
-                           "or '-'")
         listener_id = match["listener"]
+        if match.re is _LISTENERS:  # something is malformed: say precisely what
+            if not _PROJECT_RE.fullmatch(project):
+                raise ApiError(400, "ELB.6010", "project_id must be 1-64 letters, digits, "
+                               "'_' or '-'")
+            if listener_id:
+                _check_listener_id(listener_id)
         if not listener_id:
             if method == "POST":
-                request["body"] = body = parse_json_body(raw_body)
+                parsed[0] = body = parse_json_body(raw_body)
                 return json_response(200, self.state.create_listener(project, body))
             if method == "GET":
-                filters = parse_qs(request["query"], keep_blank_values=True)
+                filters = parse_qs(query, keep_blank_values=True)
                 return json_response(200, self.state.list_listeners(project, filters))
             raise ApiError(405, "ELB.6405", f"{method} is not allowed on the listener "
                            "collection (use GET or POST)")
-        _check_listener_id(listener_id)
         if method == "GET":
             return json_response(200, self.state.get_listener(project, listener_id))
         if method == "PUT":
-            request["body"] = body = parse_json_body(raw_body)
+            parsed[0] = body = parse_json_body(raw_body)
             return json_response(200, self.state.update_listener(project, listener_id, body))
         if method == "DELETE":
             self.state.delete_listener(project, listener_id)

@@ -97,7 +97,9 @@ class MockElb:
                                    body)
         if response.fault is not None:
             _act_out(response.fault, request)
-        return response.status, dict(response.headers), response.body
+        headers = response.headers  # responses only reads them: no copy per call
+        return response.status, headers if isinstance(headers, dict) else dict(headers), \
+            response.body
 
     # -- helpers the tests use -----------------------------------------------------------
     def add_loadbalancer(self, project_id: str, type: str = "External",

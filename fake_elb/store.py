@@ -23,6 +23,9 @@ JOURNAL_SIZE = 10_000
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
+JournalEntry = tuple[str, str, str, "int | None", Any, "str | None"]
+
+
 class ApiError(Exception):
     """An ELB error answer: HTTP status plus the ``{"error": {"code", "message"}}`` body."""
 
@@ -81,7 +84,9 @@ class FakeElbState:
         self.lock = threading.Lock()
         self.tokens = frozenset(tokens)
         self._projects: dict[str, _Project] = {}
-        self._journal: deque[dict[str, Any]] = deque(maxlen=journal_size)
+        #: (method, path, query, status, body, fault): a tuple costs a third of a dict, and
+        #: the journal is written on every call but read rarely.
+        self._journal: deque[JournalEntry] = deque(maxlen=journal_size)
 
     # -- control plane -------------------------------------------------------------------
     def reset(self) -> None:
@@ -109,14 +114,24 @@ class FakeElbState:
             self._projects.setdefault(project_id, _Project()).certificates.add(cert_id)
         return {"id": cert_id, "project_id": project_id}
 
-    def record(self, entry: dict[str, Any]) -> None:
-        """Append one API call to the bounded journal (never an auth header)."""
-        with self.lock:
-            self._journal.append(entry)
+    def record(self, method: str, path: str, query: str, status: int | None, body: Any,
+               fault: str | None = None) -> None:
+        """Append one API call to the bounded journal (never a header, so never a token)."""
+        self._journal.append((method, path, query, status, body, fault))  # deque: atomic
 
     def journal(self) -> list[dict[str, Any]]:
+        """The calls, oldest first, as ``{method, path, query, status, body}`` (plus
+        ``fault`` for a call a fault rule failed)."""
         with self.lock:
-            return list(self._journal)
+            entries = list(self._journal)
+        result = []
+        for method, path, query, status, body, fault in entries:
+            entry = {"method": method, "path": path, "query": query, "status": status,
+                     "body": body}
+            if fault is not None:
+                entry["fault"] = fault
+            result.append(entry)
+        return result
 
     def listener_count(self) -> int:
         with self.lock:

@@ -294,15 +294,11 @@ def _type_name(kind: type) -> str:
     return {int: "integer", bool: "boolean", str: "string", list: "array"}[kind]
 
 
-def _has_json_type(value: Any, kind: type) -> bool:
-    # bool is a subclass of int and 80.0 is a float: both are wrong for integer fields.
-    return type(value) is kind
-
-
 def _value_violation(spec: Field, value: Any, updating: bool) -> Violation | None:
     """Judge one known, non-null value against its field's own constraint."""
     which = 1 if updating else 0
-    if not _has_json_type(value, spec.kind):
+    value_type = type(value)
+    if value_type is not spec.kind:  # strict: bool is not int, 80.0 is not int
         return Violation(spec.name, f"must be a JSON {_type_name(spec.kind)} "
                          f"({spec.rule()}), got {type(value).__name__} {value!r}", "ELB.6005")
     if spec.kind is int:
@@ -337,6 +333,7 @@ def _value_violation(spec: Field, value: Any, updating: bool) -> Violation | Non
 _CONDITIONS: Final = tuple((name, f.applies.protocols, f.applies.fields, f.default)
                            for name, f in FIELDS.items())
 _DEFAULTS: Final = {name: f.default for name, f in FIELDS.items()}
+_ALWAYS_APPLIES: Final = frozenset(name for name, f in FIELDS.items() if f.applies == ALWAYS)
 
 
 def _holds(protocol: Any, protocols: frozenset[str], conditions: tuple[tuple[str, Any], ...],
@@ -412,7 +409,7 @@ def _cross_violations(
     """Rules between fields, judged on the listener as it would be after the request."""
     violations: list[Violation] = []
     for name in body:
-        if applies(name, merged) is False:
+        if name not in _ALWAYS_APPLIES and applies(name, merged) is False:
             violations.append(Violation(name, f"does not apply to this listener (only "
                                         f"with {FIELDS[name].applies.describe()})", "ELB.6016"))
 

@@ -119,8 +119,7 @@ def test_inprocess_does_not_catch_other_hosts() -> None:
 def test_journal_is_bounded_to_the_newest_entries() -> None:
     state = FakeElbState(journal_size=3)
     for i in range(5):
-        state.record({"method": "GET", "path": str(i), "query": "", "status": 200,
-                      "body": None})
+        state.record("GET", str(i), "", 200, None)
     assert [e["path"] for e in state.journal()] == ["2", "3", "4"]
 
 
