@@ -21,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+#: How the suite runs (benchmarks/provider_costs.py times the same): quiet, on every core.
+PYTEST_ARGS = ("-q", "-n", "auto")
 
 
 def _run(*command: str | Path) -> int:
@@ -52,7 +54,7 @@ def main(argv: list[str]) -> int:
             print(f"dev.py: {' '.join(step[1:])}", flush=True)
             if _run(PYTHON, *step) != 0:
                 return 1
-        return _run(PYTHON, "-m", "pytest", "-q", *rest)
+        return _run(PYTHON, "-m", "pytest", *PYTEST_ARGS, *rest)
     if command == "demo":
         setup("test")
         return _run(PYTHON, "-m", "examples.deploy", *rest)

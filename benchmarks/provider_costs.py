@@ -162,8 +162,9 @@ def check_diff(rounds: int) -> list[Row]:
 # -- suite -----------------------------------------------------------------------------------
 def suite() -> list[Row]:
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                            cwd=ROOT, capture_output=True, text=True)
+    # the README's test command runs pytest with these arguments (dev.py PYTEST_ARGS)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "auto", "-p",
+                             "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     summary = (result.stdout.strip().splitlines() or ["?"])[-1]
     return [Row("6. test suite", f"wall time ({summary})", seconds, "s", goal="< 60 s",
