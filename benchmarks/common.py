@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from fake_elb.control import stop_process
+
 
 @dataclass
 class Row:
@@ -29,6 +31,14 @@ class Row:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def versus(benchmark: str, figure: str, ours: float, unit: str, peer: str, peer_value: float,
+           at_least: float) -> Row:
+    """A throughput row judged by its ratio to a peer: met when ``ours / peer >= at_least``."""
+    ratio = ours / peer_value
+    return Row(benchmark, figure, ours, unit, peer, peer_value, ratio, f">= {at_least:g}x",
+               ratio >= at_least)
 
 
 def interleaved(sides: Mapping[str, Callable[[], float]], rounds: int) -> dict[str, float]:
@@ -78,11 +88,4 @@ def server_process(*command: str, timeout: float = 60.0) -> Iterator[str]:
             raise RuntimeError(f"{command} did not start: {line!r}")
         yield line
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_process(process)

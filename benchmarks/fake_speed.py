@@ -17,7 +17,7 @@ import responses
 
 from fake_elb import DEFAULT_TOKEN, ServerControl, mock_elb
 
-from .common import Row, interleaved, rate, server_process
+from .common import Row, interleaved, rate, server_process, versus
 
 ENDPOINT = "https://elb.eu-de.otc.t-systems.com"
 PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -154,10 +154,10 @@ def inprocess(rounds: int, calls: int) -> list[Row]:
     fake, floor, moto = medians["fake"], medians["floor"], medians["moto"]
     name = "1. fake in-process"
     return [
-        Row(name, "PUT via mock_elb vs bare responses echo", fake, "calls/s",
-            "responses regex echo", floor, fake / floor, ">= 0.9x", fake / floor >= 0.9),
-        Row(name, "PUT via mock_elb vs moto mock_aws", fake, "calls/s",
-            "moto modify_listener", moto, fake / moto, ">= 2.7x", fake / moto >= 2.7),
+        versus(name, "PUT via mock_elb vs bare responses echo", fake, "calls/s",
+               "responses regex echo", floor, 0.9),
+        versus(name, "PUT via mock_elb vs moto mock_aws", fake, "calls/s",
+               "moto modify_listener", moto, 2.7),
         Row(name, "fake logic per validated PUT (no HTTP)", logic, "us", goal="small part "
             "of a call", met=logic < 0.1 * 1e6 / fake),
         Row(name, "memory per journaled call", per_entry, "bytes", goal="<= 1 KB, bounded "
@@ -173,18 +173,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _fake_server_target(url: str) -> str:
-    """A listener on the fake server to PUT to (set up once, outside the timing)."""
-    control = ServerControl(url)
-    control.reset()
-    lb = control.add_loadbalancer(PROJECT)["id"]
-    base = f"{url}/v1.0/{PROJECT}/elbaas/listeners"
-    listener = _session().post(base, json={**LISTENER, "loadbalancer_id": lb}).json()
-    return f"{base}/{listener['id']}"
-
-
 def _concurrent_targets(url: str, clients: int) -> list[str]:
-    """One listener per client on the fake server (set up once, outside the timing)."""
+    """One listener per client on a reset fake server (set up once, outside the timing)."""
     control = ServerControl(url)
     control.reset()
     base = f"{url}/v1.0/{PROJECT}/elbaas/listeners"
@@ -217,7 +207,7 @@ def server(rounds: int, calls: int) -> list[Row]:
             server_process("-m", "benchmarks.echo_server") as echo_url, \
             server_process(*moto_command) as moto_url:
         # Same shape on every side: one warm keep-alive session, one target, set up once.
-        fake_session, fake_target = _session(), _fake_server_target(fake_url)
+        fake_session, fake_target = _session(), _concurrent_targets(fake_url, 1)[0]
         echo_session = _session()
         echo_target = f"{echo_url}/v1.0/{PROJECT}/elbaas/listeners/{'a' * 32}"
         moto_clients = _boto_clients(moto_url)
@@ -235,10 +225,10 @@ def server(rounds: int, calls: int) -> list[Row]:
     fake, floor, moto = medians["fake"], medians["floor"], medians["moto"]
     name = "2. fake server"
     return [
-        Row(name, "PUT over keep-alive vs stdlib echo + TCP_NODELAY", fake, "calls/s",
-            "ThreadingHTTPServer echo", floor, fake / floor, ">= 0.9x", fake / floor >= 0.9),
-        Row(name, "PUT over keep-alive vs moto server", fake, "calls/s",
-            "ThreadedMotoServer modify_listener", moto, fake / moto, ">= 4x", fake / moto >= 4),
+        versus(name, "PUT over keep-alive vs stdlib echo + TCP_NODELAY", fake, "calls/s",
+               "ThreadingHTTPServer echo", floor, 0.9),
+        versus(name, "PUT over keep-alive vs moto server", fake, "calls/s",
+               "ThreadedMotoServer modify_listener", moto, 4),
         Row(name, "8 concurrent clients (threads of one client process)", together["fake"],
             "calls/s", "echo server, 8 clients", together["floor"],
             together["fake"] / together["floor"], goal="(reported)"),

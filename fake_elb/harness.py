@@ -37,6 +37,8 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from .control import stop_process
+
 PROVIDER_KEY = "__provider"
 DEFAULT_TYPE = "pulumi-python:dynamic:Resource"
 
@@ -278,15 +280,7 @@ class ProviderHost:
             self.channel.close()
             self.channel = None
         if self.process is not None:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-            if self.process.stdout is not None:
-                self.process.stdout.close()
+            stop_process(self.process)
             self.process = None
         if self._stderr is not None:
             self._stderr.close()

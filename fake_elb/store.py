@@ -149,12 +149,12 @@ class FakeElbState:
         creating = exclude is None
         ports: frozenset[int] = frozenset()
         count = 0
-        if creating or "port" in fields:
+        if creating or not spec.PORT_FIELDS.isdisjoint(fields):
             siblings = [listener["port"] for lid, listener in project.listeners.items()
                         if listener["loadbalancer_id"] == lb_id and lid != exclude]
             ports, count = frozenset(siblings), len(siblings)
         certificates: frozenset[str] = frozenset()
-        if creating or "certificate_id" in fields or "certificates" in fields:
+        if creating or not spec.CERTIFICATE_FIELDS.isdisjoint(fields):
             certificates = frozenset(project.certificates)
         return spec.LoadBalancerContext(loadbalancer_type=lb["type"],
                                         certificate_ids=certificates, ports_in_use=ports,

@@ -439,6 +439,12 @@ def _cross_violations(
     return violations
 
 
+#: Request fields whose rules need the load balancer's neighbours: sibling ports and the
+#: project's certificates (see :func:`_context_violations`); a PUT without them needs neither.
+PORT_FIELDS: Final = frozenset({"port"})
+CERTIFICATE_FIELDS: Final = frozenset({"certificate_id", "certificates"})
+
+
 def _context_violations(
     body: Mapping[str, Any], merged: Mapping[str, Any], updating: bool,
     context: LoadBalancerContext,
