@@ -290,6 +290,12 @@ def _json_repr(value: Any) -> str:
     return repr(value)
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as an error message quotes it: its repr, cut short (a body may be 1 MiB)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def _type_name(kind: type) -> str:
     return {int: "integer", bool: "boolean", str: "string", list: "array"}[kind]
 
@@ -300,18 +306,19 @@ def _value_violation(spec: Field, value: Any, updating: bool) -> Violation | Non
     value_type = type(value)
     if value_type is not spec.kind:  # strict: bool is not int, 80.0 is not int
         return Violation(spec.name, f"must be a JSON {_type_name(spec.kind)} "
-                         f"({spec.rule()}), got {type(value).__name__} {value!r}", "ELB.6005")
+                         f"({spec.rule()}), got {type(value).__name__} {_shown(value)}",
+                         "ELB.6005")
     if spec.kind is int:
         if not (spec.minimum or 0) <= value <= (spec.maximum or 0):
             return Violation(spec.name, f"must be {spec.rule()}, got {value}", spec.code[which])
     elif spec.choices is not None:
         if value not in spec.choices:
-            return Violation(spec.name, f"must be {spec.rule()}, got {value!r}",
+            return Violation(spec.name, f"must be {spec.rule()}, got {_shown(value)}",
                              spec.code[which])
     elif spec.kind is list:
         bad = [item for item in value if type(item) is not str or not ID_RE.fullmatch(item)]
         if bad:
-            return Violation(spec.name, f"must be {spec.rule()}, got {bad[0]!r}",
+            return Violation(spec.name, f"must be {spec.rule()}, got {_shown(bad[0])}",
                              spec.code[which])
     elif spec.kind is str:
         if spec.maximum is not None and len(value) > spec.maximum:
@@ -323,7 +330,7 @@ def _value_violation(spec: Field, value: Any, updating: bool) -> Violation | Non
             return Violation(spec.name, f"must be {spec.rule()}, got {len(value)} characters",
                              code)
         if spec.pattern is not None and not spec.pattern.fullmatch(value):
-            return Violation(spec.name, f"must be {spec.rule()}, got {value!r}",
+            return Violation(spec.name, f"must be {spec.rule()}, got {_shown(value)}",
                              spec.code[which])
     return None
 
@@ -385,7 +392,7 @@ def _structure_violations(
         spec = FIELDS.get(key)
         if spec is None:
             allowed = ", ".join(UPDATABLE_FIELDS if updating else FIELDS)
-            violations.append(Violation(str(key), f"is not a listener field (allowed: "
+            violations.append(Violation(str(key)[:64], f"is not a listener field (allowed: "
                                         f"{allowed})", "ELB.6003"))
         elif updating and not spec.updatable:
             violations.append(Violation(key, "cannot be changed on an existing listener "
