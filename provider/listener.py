@@ -64,7 +64,10 @@ def listener_outputs(listener: Mapping[str, Any], managed: list[str]) -> dict[st
 class ListenerProvider(dyn.ResourceProvider):
     """CRUD for one classic ELB listener; the rules come from :mod:`provider.spec`."""
 
-    def __init__(self, timeout: float = 60.0, retry: RetrySettings | None = None) -> None:
+    def __init__(self, timeout: float | tuple[float, float] = (10.0, 60.0),
+                 retry: RetrySettings | None = None) -> None:
+        """``timeout``: seconds to connect and to read (one number for both);
+        ``retry``: the retry budget. Both are pickled into state; nothing else is."""
         super().__init__()
         self.timeout = timeout
         self.retry = retry or RetrySettings()

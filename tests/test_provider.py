@@ -337,6 +337,20 @@ def test_pickled_provider_never_holds_the_token(provider: ListenerProvider, lb: 
     assert b"ListenerProvider" in decoded
 
 
+def test_every_call_has_a_connect_and_a_read_timeout(provider: ListenerProvider,
+                                                      elb: MockElb, lb: str) -> None:
+    seen: list[Any] = []
+    original = elb._answer
+
+    def spy(request: Any) -> Any:
+        seen.append(request.req_kwargs["timeout"])
+        return original(request)
+
+    elb._mock.registered()[0].callback = spy
+    provider.create(program(lb))
+    assert seen == [(10.0, 60.0)]
+
+
 def test_settings_errors_name_config_key_and_env_var() -> None:
     with pytest.raises(ConfigError) as caught:
         resolve_settings({}, {})
