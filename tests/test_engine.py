@@ -230,3 +230,28 @@ def test_a_host_that_cannot_start_fails_clearly() -> None:
     with pytest.raises(HarnessError, match="did not start"):
         OfflineStack(env={"PYTHONPATH": "/nonexistent", "PYTHONHOME": "/nonexistent"},
                      startup_timeout=20).__enter__()
+
+
+def test_a_function_program_and_a_resource_dropped_from_it(
+        stack: OfflineStack, fake: ServerControl, lb: str) -> None:
+    import pulumi
+
+    from provider import Listener, ListenerArgs
+
+    def program(names: list[str]) -> Any:
+        def body() -> None:
+            for i, name in enumerate(names):
+                listener = Listener(name, ListenerArgs(
+                    loadbalancer_id=lb, protocol="TCP", backend_protocol="TCP", port=100 + i,
+                    backend_port=80, lb_algorithm="roundrobin", name=name))
+                pulumi.export(f"{name}_port", listener.port)
+        return body
+
+    first = stack.run_program(program(["a", "b"]))
+    assert first.ops() == {"a": "create", "b": "create"}
+    assert first.outputs == {"a_port": 100, "b_port": 101}
+    mark = len(fake.requests)
+    second = stack.run_program(program(["a"]))
+    assert second.ops() == {"a": "same", "b": "delete"}
+    assert [e["method"] for e in fake.requests[mark:]] == ["DELETE"]
+    assert [x["name"] for x in Api(fake.url).list().json()] == ["a"]
