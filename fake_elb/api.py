@@ -101,8 +101,7 @@ def parse_json_body(raw: bytes | str | None) -> Any:
         except orjson.JSONDecodeError:
             pass
         else:
-            if not isinstance(parsed, dict) or not any(type(v) is float
-                                                        for v in parsed.values()):
+            if not isinstance(parsed, dict) or float not in map(type, parsed.values()):
                 return parsed
     return _parse_carefully(raw)
 

@@ -265,9 +265,9 @@ class Violation:
         return f"{self.field}: {self.rule}" if self.field else self.rule
 
 
-@dataclass(frozen=True)
-class LoadBalancerContext:
-    """What only the service knows: the load balancer and its neighbours.
+class LoadBalancerContext(NamedTuple):
+    """What only the service knows: the load balancer and its neighbours (a tuple: the fake
+    builds one per request).
 
     The provider judges requests without it (``None``); the fake passes it so that rules on
     the load balancer type, certificates, port uniqueness and quota are enforced too.
