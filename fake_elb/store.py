@@ -133,10 +133,6 @@ class FakeElbState:
             result.append(entry)
         return result
 
-    def listener_count(self) -> int:
-        with self.lock:
-            return sum(len(p.listeners) for p in self._projects.values())
-
     # -- listener API --------------------------------------------------------------------
     def _context(self, project: _Project, lb_id: Any, exclude: str | None = None,
                  body: Any = None) -> spec.LoadBalancerContext:

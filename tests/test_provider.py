@@ -14,7 +14,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
 from fake_elb import DEFAULT_TOKEN, MockElb, mock_elb
-from provider import ElbApiError, ListenerProvider, RetrySettings
+from provider import ElbApiError, ListenerProvider, RetrySettings, spec
 from provider.listener import ConfigError, resolve_settings
 from tests.conftest import PROJECT, Api
 
@@ -53,6 +53,12 @@ def program(lb: str, **extra: Any) -> dict[str, Any]:
                               "lb_algorithm": "roundrobin", "__provider": "serialized"}
     inputs.update(extra)
     return inputs
+
+
+def api_body(lb: str, **extra: Any) -> dict[str, Any]:
+    """The same listener as :func:`program`, as a JSON body for the API itself."""
+    return {k: spec.wire_value(k, v) for k, v in program(lb, **extra).items()
+            if k != "__provider"}
 
 
 def calls(elb: MockElb) -> list[tuple[str, Any]]:
@@ -294,8 +300,7 @@ def test_delete_is_one_call_and_gone_is_success(provider: ListenerProvider, elb:
 # -- adoption ------------------------------------------------------------------------------
 def test_adopt_without_differences_is_one_get(provider: ListenerProvider, elb: MockElb,
                                               lb: str) -> None:
-    existing = Api(ENDPOINT).create({k: v for k, v in provider.check({}, program(lb)).inputs
-                                     .items() if k != "__provider"}).json()
+    existing = Api(ENDPOINT).create(api_body(lb)).json()
     before = len(elb.requests)
     result = provider.create(program(lb, listener_id=existing["id"]))
     assert calls(elb)[before:] == [("GET", None)]
@@ -305,8 +310,7 @@ def test_adopt_without_differences_is_one_get(provider: ListenerProvider, elb: M
 
 def test_adopt_puts_only_what_differs(provider: ListenerProvider, elb: MockElb,
                                       lb: str) -> None:
-    existing = Api(ENDPOINT).create({k: v for k, v in provider.check({}, program(lb)).inputs
-                                     .items() if k != "__provider"}).json()
+    existing = Api(ENDPOINT).create(api_body(lb)).json()
     before = len(elb.requests)
     result = provider.create({"listener_id": existing["id"], "port": 8088.0,
                               "name": "web", "__provider": "x"})
@@ -319,8 +323,7 @@ def test_adopt_puts_only_what_differs(provider: ListenerProvider, elb: MockElb,
 
 def test_adopt_refuses_fields_put_cannot_change(provider: ListenerProvider, elb: MockElb,
                                                 lb: str) -> None:
-    existing = Api(ENDPOINT).create({k: v for k, v in provider.check({}, program(lb)).inputs
-                                     .items() if k != "__provider"}).json()
+    existing = Api(ENDPOINT).create(api_body(lb)).json()
     with pytest.raises(ElbApiError, match="protocol is 'HTTP', the program says 'TCP'"):
         provider.create({"listener_id": existing["id"], "protocol": "TCP", "__provider": "x"})
     with pytest.raises(ElbApiError, match="HTTP 404"):

@@ -15,7 +15,7 @@ import requests
 from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
 from provider import ElbApiError, ListenerProvider, RetrySettings
 from tests.conftest import PROJECT, Api
-from tests.test_provider import ENDPOINT, configured, program
+from tests.test_provider import ENDPOINT, api_body, configured, program
 
 #: Backoff off (the waits are tested in test_client.py); 6 retries.
 PATIENT = RetrySettings(retries=6, backoff_factor=0, backoff_jitter=0)
@@ -52,9 +52,7 @@ def test_fault_probability_is_seeded(elb: MockElb) -> None:
 def test_a_fault_before_applying_changes_nothing(elb: MockElb) -> None:
     lb = elb.add_loadbalancer(PROJECT)["id"]
     api = Api(ENDPOINT)
-    body = {k: v for k, v in provider_for().check({}, program(lb)).inputs.items()
-            if k != "__provider"}
-    listener = api.create(body).json()
+    listener = api.create(api_body(lb)).json()
     elb.faults.add(operation="update", status=503)
     response = api.put(listener["id"], {"port": 81})
     assert response.status_code == 503 and response.json()["error"]["code"] == "ELB.5030"
@@ -69,9 +67,7 @@ def test_a_fault_before_applying_changes_nothing(elb: MockElb) -> None:
 def test_applied_then_lost_changes_state(elb: MockElb) -> None:
     lb = elb.add_loadbalancer(PROJECT)["id"]
     api = Api(ENDPOINT)
-    body = {k: v for k, v in provider_for().check({}, program(lb)).inputs.items()
-            if k != "__provider"}
-    listener = api.create(body).json()
+    listener = api.create(api_body(lb)).json()
     elb.faults.add(operation="update", action="timeout", applied=True)
     with pytest.raises(requests.ReadTimeout):
         api.put(listener["id"], {"port": 81})
@@ -203,9 +199,7 @@ def test_a_post_lost_before_applying_is_sent_again(elb: MockElb) -> None:
 
 def test_a_lost_post_never_adopts_someone_elses_listener(elb: MockElb) -> None:
     lb = elb.add_loadbalancer(PROJECT)["id"]
-    other = {k: v for k, v in provider_for().check({}, program(lb, name="other")).inputs
-             .items() if k != "__provider"}
-    Api(ENDPOINT).create(other)
+    Api(ENDPOINT).create(api_body(lb, name="other"))
     elb.faults.add(operation="create", action="drop", times=1)
     with pytest.raises(ElbApiError, match="differs from the program"):
         provider_for().create(program(lb))
