@@ -7,7 +7,7 @@ secret ``elb:token``.
 
 import pulumi
 
-from provider import Listener, ListenerArgs
+from otc_elb_listener import Listener, ListenerArgs
 
 config = pulumi.Config()
 

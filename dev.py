@@ -5,13 +5,17 @@
     python3 dev.py test     # set up, then ruff, mypy and the whole test suite
     python3 dev.py bench    # set up (with the bench extra), then the benchmark suite
 
-Set-up creates ``.venv`` and installs the project (editable) with the extras a command needs;
-it is skipped when ``pyproject.toml`` has not changed since the last install.
+Set-up creates ``.venv`` and installs the project (editable) with the extras a command needs,
+once per extras set: it is skipped when ``pyproject.toml`` has not changed since an install
+that covered those extras (pip's output goes to ``.venv/install.log``). ``test`` and ``demo``
+also make sure the real ``pulumi`` CLI is there (``tools/pulumi_cli.py``: the one on PATH, or
+one built from its Go modules into ``.venv/bin`` the first time).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -30,26 +34,66 @@ def _run(*command: str | Path) -> int:
 
 
 def setup(extras: str) -> None:
-    """Create the virtualenv and install ``.[extras]`` unless already done for this pyproject."""
+    """Create the virtualenv and install ``.[extras]`` unless an install for this pyproject
+    already covered those extras."""
     if not PYTHON.exists():
         print(f"dev.py: creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode())
-    stamp = VENV / ".installed"
-    if stamp.exists() and stamp.read_text() == digest.hexdigest():
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV / ".installed.json"
+    record = json.loads(stamp.read_text()) if stamp.exists() else {}
+    wanted = set(extras.split(","))
+    if record.get("pyproject") == digest and wanted <= set(record.get("extras", [])):
+        _link_for_mypy()
         return
-    print(f"dev.py: installing the project with [{extras}] into .venv", flush=True)
-    quiet = ["-q", "--disable-pip-version-check"]
-    if _run(PYTHON, "-m", "pip", "install", *quiet, "--upgrade", "pip") != 0 or \
-            _run(PYTHON, "-m", "pip", "install", *quiet, "-e", f".[{extras}]") != 0:
-        sys.exit("dev.py: installation failed (see pip's output above)")
-    stamp.write_text(digest.hexdigest())
+    if record.get("pyproject") == digest:  # add to what is installed, never narrow it
+        wanted |= set(record.get("extras", []))
+    spec = f".[{','.join(sorted(wanted))}]"
+    log = VENV / "install.log"
+    print(f"dev.py: installing {spec} into .venv (pip's output: {log})", flush=True)
+    with log.open("w") as out:
+        for step in (("--upgrade", "pip"), ("-e", spec)):
+            command = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", *step]
+            if subprocess.call(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT) != 0:
+                sys.stdout.write(log.read_text()[-4000:])
+                sys.exit(f"dev.py: installation failed (the end of {log} is above)")
+    stamp.write_text(json.dumps({"pyproject": digest, "extras": sorted(wanted)}))
+    _link_for_mypy()
+
+
+def _link_for_mypy() -> None:
+    """mypy cannot follow the editable install's import hook, so it finds the provider
+    package under its import name through this link (``mypy_path`` in pyproject.toml)."""
+    link = VENV / "typing" / "otc_elb_listener"
+    if not link.is_symlink():
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(ROOT / "provider", target_is_directory=True)
+
+
+def ensure_cli() -> bool:
+    """The real pulumi CLI for the CLI tier and the demo; with ``CI=true`` it must be there."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import pulumi_cli
+
+    bin_dir = PYTHON.parent
+    try:
+        cli = pulumi_cli.ensure(bin_dir)
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"dev.py: building the pulumi CLI failed: {error}", file=sys.stderr)
+        cli = None
+    if cli is None and os.environ.get("CI", "").lower() == "true":
+        print("dev.py: CI=true and no pulumi CLI: the CLI tier cannot be skipped in CI",
+              file=sys.stderr)
+        return False
+    return True
 
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command == "test":
         setup("test")
+        if not ensure_cli():
+            return 1
         for step in (("-m", "ruff", "check", "."), ("-m", "mypy")):
             print(f"dev.py: {' '.join(step[1:])}", flush=True)
             if _run(PYTHON, *step) != 0:
@@ -57,6 +101,7 @@ def main(argv: list[str]) -> int:
         return _run(PYTHON, "-m", "pytest", *PYTEST_ARGS, *rest)
     if command == "demo":
         setup("test")
+        ensure_cli()
         return _run(PYTHON, "-m", "examples.deploy", *rest)
     if command == "bench":
         setup("test,bench")

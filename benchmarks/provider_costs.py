@@ -10,8 +10,8 @@ from typing import Any
 
 from fake_elb import mock_elb
 from fake_elb.harness import ProviderHost, serialize_provider, to_struct
-from provider import spec
-from provider.listener import ListenerProvider, listener_outputs
+from otc_elb_listener import spec
+from otc_elb_listener.listener import ListenerProvider, listener_outputs
 
 from .common import Row, interleaved
 
@@ -117,14 +117,14 @@ def startup(rounds: int) -> list[Row]:
     ours, trivial = medians["ours"], medians["trivial"]
     host_imports = "pulumi, pulumi.dynamic, pulumi.runtime.proto, grpc, dill"  # as the host
     imports = interleaved({"base": lambda: import_ms(host_imports),
-                           "ours": lambda: import_ms(f"{host_imports}, provider.listener")},
+                           "ours": lambda: import_ms(f"{host_imports}, otc_elb_listener.listener")},
                           max(rounds, 7))
     base, with_ours = imports["base"], imports["ours"]
     return [
         Row("4. host start-up", "spawn to first Check, ListenerProvider", ours * 1000, "ms",
             "trivial one-file provider", trivial * 1000, ours / trivial, "<= 1.25x",
             ours / trivial <= 1.25),
-        Row("4. host start-up", "import cost of provider.listener in the host",
+        Row("4. host start-up", "import cost of otc_elb_listener.listener in the host",
             with_ours - base, "ms", "the host's own imports", base, with_ours / base,
             goal="(reported)"),
     ]

@@ -1,17 +1,25 @@
-"""An in-memory fake of the classic ELB (v1.0) listener API, strict like the real service.
+"""An in-memory fake of the classic ELB (v1.0) listener API, as strict as the real service.
 
-- In-process: ``with fake_elb.mock_elb(endpoint) as elb:`` intercepts ``requests``.
+- In-process: ``with fake_elb.mock_elb() as elb:`` intercepts ``requests``.
 - Server: ``fake-elb serve`` (or :class:`FakeElbServer`) on 127.0.0.1.
-- pytest fixtures ``fake_elb`` and ``fake_elb_server`` (plugin loaded automatically).
+- pytest fixtures ``fake_elb``, ``fake_elb_server`` and ``offline_stack`` (plugin loaded
+  automatically).
 
-Validation comes from the provider's rule table (:mod:`provider.spec`), never a copy.
+Validation comes from the provider's rule table (:mod:`otc_elb_listener.spec`), never a copy.
+Names are imported on first use, so that the pytest plugin (loaded in every pytest run of a
+virtualenv that has this project) costs nothing and needs no extra until a fixture is used.
 """
 
-from .api import ElbApi, HttpResponse
-from .control import ServerControl, serve_in_subprocess
-from .inprocess import DEFAULT_ENDPOINT, MockElb, mock_elb
-from .server import FakeElbServer
-from .store import DEFAULT_TOKEN, ApiError, FakeElbState
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import ElbApi, HttpResponse
+    from .control import ServerControl, serve_in_subprocess
+    from .inprocess import DEFAULT_ENDPOINT, MockElb, mock_elb
+    from .server import FakeElbServer
+    from .store import DEFAULT_TOKEN, ApiError, FakeElbState
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -26,3 +34,24 @@ __all__ = [
     "mock_elb",
     "serve_in_subprocess",
 ]
+_HOME = {"ElbApi": "api", "HttpResponse": "api", "ServerControl": "control",
+         "serve_in_subprocess": "control", "DEFAULT_ENDPOINT": "inprocess", "MockElb": "inprocess",
+         "mock_elb": "inprocess", "FakeElbServer": "server", "DEFAULT_TOKEN": "store",
+         "ApiError": "store", "FakeElbState": "store"}
+#: The extra that brings what the fake needs beyond the provider's own dependencies.
+EXTRA_HINT = "the fake ELB needs the [fake] extra: pip install 'otc-elb-listener[fake]'"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        from importlib import import_module
+
+        try:
+            module = import_module(f"{__name__}.{_HOME[name]}")
+        except ModuleNotFoundError as error:
+            if error.name in ("responses", "pydantic", "orjson"):
+                raise ModuleNotFoundError(f"{EXTRA_HINT} (missing: {error.name})",
+                                          name=error.name) from None
+            raise
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

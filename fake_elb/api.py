@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from provider import spec
+from otc_elb_listener import spec
 
 from .faults import FaultRule, Faults
 from .store import ApiError, FakeElbState

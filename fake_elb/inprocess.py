@@ -22,7 +22,9 @@ from .api import ElbApi
 from .faults import FaultRule, Faults
 from .store import DEFAULT_TOKEN, FakeElbState
 
-DEFAULT_ENDPOINT = "https://elb.eu-de.otc.t-systems.com"
+#: Where the in-process fake answers by default: a name under ``.invalid`` (RFC 6761), which
+#: can never be a real host, so a test that escapes the fake fails instead of reaching a cloud.
+DEFAULT_ENDPOINT = "https://elb.fake-elb.invalid"
 
 
 class _BoundedCallList(responses.CallList):

@@ -1,6 +1,6 @@
 """The OpenAPI 3.0 document of the fake's listener API, derived from the rule table.
 
-Each request model is a pydantic model built from :data:`provider.spec.FIELDS` (type,
+Each request model is a pydantic model built from :data:`otc_elb_listener.spec.FIELDS` (type,
 range, length, enum, pattern, required, updatable), so the document cannot drift from the
 rules the fake enforces. Served by ``fake-elb serve`` at ``/openapi.json``. Cross-field rules
 (which fields apply to which protocol, ...) cannot be expressed per field; they answer 400.
@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
 
-from provider import spec
+from otc_elb_listener import spec
 
 
 def _annotation(field: spec.Field) -> Any:

@@ -1,6 +1,6 @@
 """In-memory state of the fake ELB: projects, load balancers, certificates, listeners.
 
-Every listener operation validates completely with the rule table (:mod:`provider.spec`) and
+Every listener operation validates completely with the rule table (:mod:`otc_elb_listener.spec`) and
 only then commits, all under one lock, so a rejected request changes nothing and concurrent
 requests see each other's effects in a consistent order. Nothing here sleeps.
 """
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider import spec
+from otc_elb_listener import spec
 
 DEFAULT_TOKEN = "fake-elb-token"
 JOURNAL_SIZE = 10_000

@@ -1,8 +1,9 @@
 """Pulumi dynamic provider for the Open Telekom Cloud / Huawei Cloud classic ELB listener.
 
-``from provider import Listener, ListenerArgs, ListenerProvider``. Kept light: the Pulumi SDK
-is imported only when one of those names is used, so importing :mod:`provider.spec` (as the
-fake does) does not pay for it.
+``from otc_elb_listener import Listener, ListenerArgs, ListenerProvider``. The import name is
+this project's own and must never change: the provider is pickled into users' Pulumi state by
+module path. Kept light: the Pulumi SDK is imported only when one of those names is used, so
+importing :mod:`otc_elb_listener.spec` (as the fake does) does not pay for it.
 """
 
 from __future__ import annotations

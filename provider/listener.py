@@ -62,7 +62,7 @@ def listener_outputs(listener: Mapping[str, Any], managed: list[str]) -> dict[st
 
 
 class ListenerProvider(dyn.ResourceProvider):
-    """CRUD for one classic ELB listener; the rules come from :mod:`provider.spec`."""
+    """CRUD for one classic ELB listener; the rules come from :mod:`otc_elb_listener.spec`."""
 
     def __init__(self, timeout: float | tuple[float, float] = (10.0, 60.0),
                  retry: RetrySettings | None = None) -> None:

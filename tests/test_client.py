@@ -10,7 +10,7 @@ import pytest
 import requests
 import responses
 
-from provider import ElbApiError, ElbClient, RetrySettings
+from otc_elb_listener import ElbApiError, ElbClient, RetrySettings
 
 ENDPOINT = "https://elb.example.test"
 LID = "a" * 32
@@ -29,8 +29,8 @@ def scripted() -> Iterator[responses.RequestsMock]:
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record waits instead of sleeping, on a fake clock that the waits advance."""
     waited: list[float] = []
-    monkeypatch.setattr("provider.client.time.sleep", waited.append)
-    monkeypatch.setattr("provider.client.time.monotonic", lambda: 1000.0 + sum(waited))
+    monkeypatch.setattr("otc_elb_listener.client.time.sleep", waited.append)
+    monkeypatch.setattr("otc_elb_listener.client.time.monotonic", lambda: 1000.0 + sum(waited))
     return waited
 
 

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
-from provider import spec
-from provider.listener import ListenerProvider
+from otc_elb_listener import spec
+from otc_elb_listener.listener import ListenerProvider
 from tests.conftest import Api
 
 LB = "ab" * 16

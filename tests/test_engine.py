@@ -20,7 +20,7 @@ from fake_elb.harness import (
     OfflineStack,
     decoded_provider,
 )
-from provider.listener import TYPE_TOKEN, ListenerProvider
+from otc_elb_listener.listener import TYPE_TOKEN, ListenerProvider
 from tests.conftest import PROJECT, Api
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -236,7 +236,7 @@ def test_a_function_program_and_a_resource_dropped_from_it(
         stack: OfflineStack, fake: ServerControl, lb: str) -> None:
     import pulumi
 
-    from provider import Listener, ListenerArgs
+    from otc_elb_listener import Listener, ListenerArgs
 
     def program(names: list[str]) -> Any:
         def body() -> None:

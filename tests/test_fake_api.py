@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from provider import spec
+from otc_elb_listener import spec
 from tests.conftest import Fake
 
 CJK = "负载均衡"

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from fake_elb import DEFAULT_TOKEN, ServerControl
-from provider import spec
+from otc_elb_listener import spec
 from tests.conftest import PROJECT
 
 #: Bounded: examples per API operation (5 operations).

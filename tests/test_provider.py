@@ -14,8 +14,8 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
 from fake_elb import DEFAULT_TOKEN, MockElb, mock_elb
-from provider import ElbApiError, ListenerProvider, RetrySettings, spec
-from provider.listener import ConfigError, resolve_settings
+from otc_elb_listener import ElbApiError, ListenerProvider, RetrySettings, spec
+from otc_elb_listener.listener import ConfigError, resolve_settings
 from tests.conftest import PROJECT, Api
 
 ENDPOINT = "https://elb.eu-de.otc.t-systems.com"
@@ -410,7 +410,7 @@ def test_the_provider_host_does_not_pay_for_the_http_stack_until_it_is_used() ->
     import subprocess
     import sys
 
-    code = ("import sys, provider.listener\n"
+    code = ("import sys, otc_elb_listener.listener\n"
             "heavy = [m for m in ('requests', 'urllib3', 'fake_elb', 'responses') "
             "if m in sys.modules]\n"
             "assert not heavy, heavy\n")

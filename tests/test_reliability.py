@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
-from provider import ElbApiError, ListenerProvider, RetrySettings
+from otc_elb_listener import ElbApiError, ListenerProvider, RetrySettings
 from tests.conftest import PROJECT, Api
 from tests.test_provider import ENDPOINT, api_body, configured, program
 

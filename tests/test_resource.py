@@ -7,8 +7,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from provider import Listener, ListenerArgs
-from provider.listener import OUTPUT_ONLY
+from otc_elb_listener import Listener, ListenerArgs
+from otc_elb_listener.listener import OUTPUT_ONLY
 
 
 class RecordingMocks(pulumi.runtime.Mocks):

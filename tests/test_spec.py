@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from provider import spec
+from otc_elb_listener import spec
 
 LB = "a" * 32
 CERT = "c" * 32

@@ -1,0 +1,92 @@
+"""What a user's virtualenv sees of this project: the import name pickled into state, a pytest
+plugin that disturbs nobody, and a provider that needs no test extras."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import dill  # type: ignore[import-untyped]
+
+from otc_elb_listener import ListenerProvider, RetrySettings
+
+#: The modules the [fake] extra brings; the provider must work without any of them.
+FAKE_EXTRA = ("responses", "pydantic", "orjson")
+
+
+def _without_fake_extra(tmp_path: Path) -> dict[str, str]:
+    """An environment in which the [fake] extra's packages cannot be imported, as after a
+    plain ``pip install otc-elb-listener`` (a ``sitecustomize`` refuses them)."""
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(textwrap.dedent(f"""
+        import sys
+        class _Refuse:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in {FAKE_EXTRA!r}:
+                    raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+                return None
+        sys.meta_path.insert(0, _Refuse())
+    """))
+    return {"PYTHONPATH": str(blocker), "PATH": str(Path(sys.executable).parent)}
+
+
+def test_the_pickled_provider_names_the_public_import_path() -> None:
+    """The provider is pickled into every user's state by module path: it can never change."""
+    blob = dill.dumps(ListenerProvider(retry=RetrySettings(retries=2)), recurse=True)
+    assert b"otc_elb_listener.listener" in blob
+    assert b"otc_elb_listener.settings" in blob
+    assert b"provider.listener" not in blob.replace(b"otc_elb_listener.listener", b"")
+    assert type(dill.loads(blob)).__module__ == "otc_elb_listener.listener"
+
+
+def test_the_provider_imports_and_checks_without_the_fake_extra(tmp_path: Path) -> None:
+    code = textwrap.dedent("""
+        import sys
+        from otc_elb_listener import ListenerProvider
+        result = ListenerProvider().check({}, {"port": 70000.0})
+        assert any(f.property == "port" for f in result.failures), result.failures
+        import fake_elb.pytest_plugin  # the plugin loads in every pytest run
+        assert not {"responses", "pydantic", "orjson"} & set(sys.modules)
+        try:
+            import responses
+        except ModuleNotFoundError:
+            pass
+        else:
+            raise AssertionError("the blocker did not work")
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=tmp_path,
+                   env=_without_fake_extra(tmp_path))
+
+
+def test_a_fixture_without_the_fake_extra_names_the_extra_to_install(tmp_path: Path) -> None:
+    (tmp_path / "test_user.py").write_text("def test_it(fake_elb):\n    pass\n")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "test_user.py"], cwd=tmp_path, env=_without_fake_extra(tmp_path),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "pip install 'otc-elb-listener[fake]'" in result.stdout
+
+
+def test_a_user_project_with_its_own_provider_folder_runs_its_tests(tmp_path: Path) -> None:
+    """Our plugin imports nothing of ours until a fixture is used, and nothing of ours is
+    called ``provider``: a user's ``provider/`` package shadows nothing."""
+    (tmp_path / "provider").mkdir()
+    (tmp_path / "provider" / "__init__.py").write_text("MINE = True\n")
+    (tmp_path / "test_mine.py").write_text(textwrap.dedent("""
+        import provider
+
+        def test_my_own_provider_package():
+            assert provider.MINE
+
+        def test_the_fake_works_beside_it(fake_elb):
+            lb = fake_elb.add_loadbalancer("0a1b2c3d4e5f60718293a4b5c6d7e8f9")
+            assert len(lb["id"]) == 32
+    """))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "-p", "no:xdist", "test_mine.py"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
