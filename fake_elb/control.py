@@ -74,6 +74,10 @@ class ServerControl:
         result: dict[str, Any] = self._post("certificates", payload)
         return result
 
+    def set_tokens(self, tokens: Iterable[str]) -> None:
+        """Accept exactly these tokens from now on (a revoked or rotated token gets 401)."""
+        self._post("tokens", {"tokens": list(tokens)})
+
     def reset(self) -> None:
         self._post("reset")
 

@@ -76,8 +76,12 @@ class DynamicResource:
     provider: Any  # a pulumi.dynamic.ResourceProvider, or the base64 string Pulumi stores
     inputs: Mapping[str, Any]
     type: str = DEFAULT_TYPE
-    delete_before_replace: bool = False
+    #: Tri-state, as the resource option: ``None`` leaves it to the provider's diff; ``True``
+    #: or ``False`` overrides the provider in either direction.
+    delete_before_replace: bool | None = None
     retain_on_delete: bool = False
+    #: Input names whose changes the engine ignores (applied before Check, as the engine does).
+    ignore_changes: Sequence[str] = ()
 
 
 @dataclass
@@ -370,7 +374,9 @@ class OfflineStack:
             return Step("same", name), old.outputs
         replaces = list(diff.replaces)
         if replaces:
-            first_delete = diff.deleteBeforeReplace or resource.delete_before_replace
+            # The resource option, when set, overrides the provider in both directions.
+            first_delete = bool(diff.deleteBeforeReplace) \
+                if resource.delete_before_replace is None else resource.delete_before_replace
             step = Step("replace", name, changed, replaces, first_delete)
             if preview:
                 return step, dict(checked)

@@ -116,6 +116,10 @@ class MockElb:
         """Fault rules: ``elb.faults.add(action="status", status=503, probability=0.3)``."""
         return self.api.faults
 
+    def set_tokens(self, tokens: Iterable[str]) -> None:
+        """Accept exactly these tokens from now on (a revoked or rotated token gets 401)."""
+        self.state.set_tokens(tokens)
+
     def reset(self) -> None:
         """Empty state, journal and fault rules; the interception stays on."""
         self.state.reset()

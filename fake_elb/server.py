@@ -7,7 +7,7 @@ goes out in one ``send`` (status line, headers and body together), which with ``
 avoids the 40 ms delayed-ACK stall of keep-alive connections.
 
 Control plane (no auth): ``POST /_fake/reset``, ``POST /_fake/loadbalancers``,
-``POST /_fake/certificates``, ``GET /_fake/requests``.
+``POST /_fake/certificates``, ``POST /_fake/tokens``, ``GET /_fake/requests``.
 """
 
 from __future__ import annotations
@@ -108,6 +108,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._faults(body)
             if self.command == "GET" and action == "requests":
                 return json_response(200, state.journal())
+            if self.command == "POST" and action == "tokens":
+                args = parse_json_body(body)
+                tokens = args.get("tokens") if isinstance(args, dict) else None
+                if not isinstance(tokens, list):
+                    raise ApiError(400, "ELB.1001", "tokens: a list of strings is mandatory")
+                state.set_tokens(tokens)
+                return HttpResponse(204, b"", {})
             if self.command == "POST" and action in ("loadbalancers", "certificates"):
                 args = parse_json_body(body)
                 if not isinstance(args, dict) or not isinstance(args.get("project_id"), str):

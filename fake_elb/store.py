@@ -82,7 +82,7 @@ class FakeElbState:
     def __init__(self, tokens: Iterable[str] = (DEFAULT_TOKEN,),
                  journal_size: int = JOURNAL_SIZE) -> None:
         self.lock = threading.Lock()
-        self.tokens = frozenset(tokens)
+        self.tokens = self._initial_tokens = frozenset(tokens)
         self._projects: dict[str, _Project] = {}
         #: (method, path, query, status, body, fault): a tuple costs a third of a dict, and
         #: the journal is written on every call but read rarely.
@@ -90,10 +90,19 @@ class FakeElbState:
 
     # -- control plane -------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget everything: load balancers, certificates, listeners and the journal."""
+        """Forget everything: load balancers, certificates, listeners, the journal, and
+        tokens set since start (the tokens the fake was made with are accepted again)."""
         with self.lock:
             self._projects.clear()
             self._journal.clear()
+            self.tokens = self._initial_tokens
+
+    def set_tokens(self, tokens: Iterable[str]) -> None:
+        """Accept exactly these tokens from now on (a revoked or rotated token gets 401)."""
+        accepted = frozenset(tokens)
+        if not all(isinstance(token, str) and token for token in accepted):
+            raise ApiError(400, "ELB.1001", "tokens: a list of non-empty strings is mandatory")
+        self.tokens = accepted
 
     def add_loadbalancer(self, project_id: str, type: str = "External",
                          id: str | None = None) -> dict[str, Any]:

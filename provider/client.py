@@ -31,6 +31,11 @@ __all__ = ["ElbApiError", "ElbClient", "RetrySettings"]
 
 USER_AGENT = "otc-elb-listener-pulumi/0.1"
 GONE_ON_DELETE = "ELB.6002"
+#: What to do when the service refuses the token (401) or misses it (403 ELB.1102).
+TOKEN_HINT = ("The token was refused: IAM tokens expire after 24 hours. Set a fresh one with "
+              "`pulumi config set --secret elb:token ...` and run `pulumi up`: refresh and "
+              "destroy use the config stored by the last `pulumi up`, so they do not see a "
+              "token set since then")
 
 
 def _as_urllib3_error(error: requests.RequestException) -> Exception:
@@ -145,8 +150,9 @@ class ElbClient:
               listener_id: str | None) -> Any:
         if response.status_code >= 300:
             code, message = _error_body(response)
+            refused = response.status_code == 401 or code == "ELB.1102"
             raise ElbApiError(operation, listener_id, response.status_code, code,
-                              self._redact(message))
+                              self._redact(message), TOKEN_HINT if refused else None)
         return response.json()
 
     # -- the API -------------------------------------------------------------------------

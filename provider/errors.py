@@ -7,12 +7,19 @@ class ElbApiError(Exception):
     """A failed listener API call: operation, listener, HTTP status, ELB code and message."""
 
     def __init__(self, operation: str, listener: str | None, status: int | None,
-                 code: str | None, message: str) -> None:
+                 code: str | None, message: str, hint: str | None = None) -> None:
         self.operation = operation
         self.listener = listener
         self.status = status
         self.code = code
         self.message = message
+        self.hint = hint
         where = f"listener {listener}" if listener else "listener"
         what = f"HTTP {status} {code or ''}".rstrip() if status is not None else "no answer"
-        super().__init__(f"ELB {operation} of {where} failed: {what}: {message}")
+        text = f"ELB {operation} of {where} failed: {what}: {message}"
+        super().__init__(f"{text}. {hint}" if hint else text)
+
+    def with_hint(self, hint: str) -> ElbApiError:
+        """The same error with advice on what to do appended."""
+        return ElbApiError(self.operation, self.listener, self.status, self.code, self.message,
+                           hint)

@@ -37,10 +37,28 @@ ADOPT = "listener_id"
 OUTPUT_ONLY = ("status", "admin_state_up", "healthcheck_id", "member_number", "create_time",
                "update_time", "managed_fields")
 PROVIDER_KEY = "__provider"
+#: What to do when a create is refused for a reason a replacement causes: the engine creates
+#: the new listener before it deletes the old one unless told otherwise.
+CREATE_HINTS = {
+    "ELB.6101": "If Pulumi is replacing a listener that holds this port, the old one must go "
+                "first: set the resource option delete_before_replace=True (an explicit "
+                "delete_before_replace=False makes the engine create first)",
+    "ELB.6091": "If Pulumi is replacing a listener of this load balancer, the old one must go "
+                "first to stay within the quota: set the resource option "
+                "delete_before_replace=True",
+}
 
 
 def _is_unknown(value: Any) -> bool:
-    return isinstance(value, Unknown) or value is spec.UNKNOWN
+    """Is the value, or anything inside it (``certificates=[cert.id]``), unknown until
+    ``up``? Such a value is never judged, and always counts as a change."""
+    if isinstance(value, Unknown) or value is spec.UNKNOWN:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_is_unknown(item) for item in value)
+    if isinstance(value, dict):
+        return any(_is_unknown(item) for item in value.values())
+    return False
 
 
 def user_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,7 +185,13 @@ class ListenerProvider(dyn.ResourceProvider):
         adopt = inputs.pop(ADOPT, None)
         body = {name: spec.wire_value(name, value) for name, value in inputs.items()}
         if adopt is None:
-            listener = self._create_once(body)
+            try:
+                listener = self._create_once(body)
+            except ElbApiError as error:
+                hint = CREATE_HINTS.get(error.code or "")
+                if hint is None:
+                    raise
+                raise error.with_hint(hint) from None
             return dyn.CreateResult(listener["id"], listener_outputs(listener, list(inputs)))
         live = self._api().get(adopt)
         if live is None:

@@ -1,0 +1,354 @@
+"""Run Pulumi programs through the real ``pulumi`` CLI, offline, and read back what it did.
+
+The CLI is the judge of what users see. It runs here as the Automation API runs it: the
+program is an *inline* program, so this Python process serves the language runtime and the CLI
+drives the rest for real (engine, plan, checkpoint, secrets, and the dynamic-provider plugin
+``pulumi-resource-pulumi-python`` in a process of its own). Everything is local: a file backend
+and ``PULUMI_HOME`` in a temporary directory, a passphrase, no update check, no plugin download,
+and none of the caller's cloud credentials or proxies.
+
+    with CliStack(config={"elb:endpoint": url, "elb:projectId": pid},
+                  secrets={"elb:token": token}) as stack:
+        plan = stack.up([DynamicResource("web", ListenerProvider(), inputs, TYPE_TOKEN)])
+
+A :class:`~fake_elb.harness.Plan` comes back, the same type the in-process engine returns, built
+from the CLI's engine events; :attr:`CliStack.output` holds everything the CLI printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import runpy
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .harness import UNKNOWN_OUTPUT, DynamicResource, HarnessError, Plan, Step
+
+#: Variables of the caller's shell that must not reach the CLI or the provider host.
+_SCRUBBED_PREFIXES = ("OS_", "ELB_", "PULUMI_")
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                    "all_proxy")
+#: The engine's step operations folded into one :class:`Step` per resource.
+_REPLACE_OPS = {"replace", "create-replacement", "delete-replaced"}
+
+CLI_HINT = ("install the official pulumi CLI, or run `python3 dev.py test`, which builds one "
+            "from its Go modules into .venv/bin (needs Go)")
+
+
+class CliFailed(HarnessError):
+    """The CLI exited non-zero; ``exit_code`` and ``output`` (stdout and stderr) say why."""
+
+    def __init__(self, operation: str, exit_code: int, output: str) -> None:
+        self.operation = operation
+        self.exit_code = exit_code
+        self.output = output
+        super().__init__(f"pulumi {operation} failed (exit code {exit_code}):\n{output}")
+
+
+def find_cli() -> Path | None:
+    """The ``pulumi`` CLI: the one next to this Python (``.venv/bin``, where ``dev.py`` builds
+    it), else the one on ``PATH``."""
+    beside = Path(sys.executable).parent / "pulumi"
+    if beside.exists():
+        return beside
+    found = shutil.which("pulumi")
+    return Path(found) if found else None
+
+
+def offline_environment(home: Path, backend: Path, cli: Path) -> dict[str, str]:
+    """Variables for the CLI: local state, no network, and the caller's credentials,
+    endpoints and proxies blanked (the Automation API starts from ``os.environ``)."""
+    env = {name: "" for name in os.environ
+           if name.startswith(_SCRUBBED_PREFIXES) or name in _PROXY_VARIABLES}
+    plugin_dirs = [str(cli.parent), str(Path(sys.executable).parent)]
+    env.update({
+        "PULUMI_HOME": str(home),
+        "PULUMI_BACKEND_URL": backend.as_uri(),
+        "PULUMI_CONFIG_PASSPHRASE": "offline-tests",
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+        "PULUMI_SKIP_CONFIRMATIONS": "true",
+        "NO_PROXY": "127.0.0.1,localhost,::1",
+        "no_proxy": "127.0.0.1,localhost,::1",
+        "PATH": os.pathsep.join([*plugin_dirs, os.environ.get("PATH", "")]),
+    })
+    return env
+
+
+def _type_parts(type_token: str) -> tuple[str | None, str]:
+    """``pulumi-python:dynamic/elb:Listener`` -> (``elb``, ``Listener``)."""
+    module_and_name = type_token.split(":", 1)[1]  # dynamic/elb:Listener or dynamic:Resource
+    module, name = module_and_name.rsplit(":", 1)
+    return (module.split("/", 1)[1] if "/" in module else None), name
+
+
+_RESOURCE_CLASSES: dict[str, type] = {}
+
+
+def _resource_class(type_token: str) -> type:
+    """A ``pulumi.dynamic.Resource`` subclass whose type token is ``type_token``."""
+    if type_token not in _RESOURCE_CLASSES:
+        import pulumi.dynamic as dyn
+
+        module, name = _type_parts(type_token)
+        if module is None:
+            _RESOURCE_CLASSES[type_token] = dyn.Resource
+        else:
+            _RESOURCE_CLASSES[type_token] = type(name, (dyn.Resource,), {}, module=module,
+                                                 name=name)
+    return _RESOURCE_CLASSES[type_token]
+
+
+def declare(resource: DynamicResource) -> Any:
+    """Register one :class:`DynamicResource` in a running Pulumi program."""
+    import pulumi
+
+    if isinstance(resource.provider, str):
+        raise HarnessError(f"{resource.name}: the CLI needs a provider object, not its blob")
+    opts = pulumi.ResourceOptions(delete_before_replace=resource.delete_before_replace,
+                                  retain_on_delete=resource.retain_on_delete or None,
+                                  ignore_changes=list(resource.ignore_changes) or None)
+    return _resource_class(resource.type)(resource.provider, resource.name,
+                                          dict(resource.inputs), opts)
+
+
+class CliStack:
+    """One stack in a temporary local backend, driven by the real CLI."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None,
+                 secrets: Mapping[str, Any] | None = None, *, project: str = "project",
+                 stack: str = "dev", cwd: str | Path | None = None,
+                 cli: str | Path | None = None, parallel: int | None = None,
+                 pythonpath: Sequence[str | Path] = ()) -> None:
+        found = Path(cli) if cli else find_cli()
+        if found is None:
+            raise HarnessError(f"no pulumi CLI found: {CLI_HINT}")
+        self.cli = found
+        self.project = project
+        self.stack_name = stack
+        self.config = dict(config or {})
+        self.secrets = dict(secrets or {})
+        self.cwd = Path(cwd) if cwd else None
+        self.parallel = parallel
+        #: Where the provider host finds the modules of providers pickled by reference.
+        self.pythonpath = [str(p) for p in pythonpath]
+        self.output = ""
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._program: Callable[[], Any] = lambda: None
+        self._stack: Any = None
+
+    # -- life cycle ------------------------------------------------------------------------
+    def __enter__(self) -> CliStack:
+        from pulumi import automation as auto
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="elb-cli-")
+        root = Path(self._tmp.name)
+        work = self._work = self.cwd or root / "work"
+        for path in (root / "home", root / "state", work):
+            path.mkdir(parents=True, exist_ok=True)
+        self.env = offline_environment(root / "home", root / "state", self.cli)
+        if self.pythonpath:
+            self.env["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
+        settings = auto.ProjectSettings(name=self.project, runtime=auto.ProjectRuntimeInfo(
+            name="python", options={"virtualenv": sys.prefix}))
+        options = auto.LocalWorkspaceOptions(
+            work_dir=str(work), pulumi_home=str(root / "home"), env_vars=self.env,
+            project_settings=settings,
+            pulumi_command=auto.PulumiCommand(root=str(self.cli.parent.parent),
+                                              skip_version_check=True)
+            if self.cli.parent.name == "bin" else None)
+        self._stack = auto.create_stack(self.stack_name, project_name=self.project,
+                                        program=self._run_program, opts=options)
+        self.set_config(self.config, self.secrets)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def _run_program(self) -> Any:
+        return self._program()
+
+    def set_config(self, config: Mapping[str, Any] | None = None,
+                   secrets: Mapping[str, Any] | None = None) -> None:
+        """``pulumi config set`` (``--secret`` for ``secrets``); plain keys get the project's
+        namespace."""
+        from pulumi import automation as auto
+
+        values = {self._key(k): auto.ConfigValue(str(v)) for k, v in (config or {}).items()}
+        values.update({self._key(k): auto.ConfigValue(str(v), secret=True)
+                       for k, v in (secrets or {}).items()})
+        if values:
+            self._stack.set_all_config(values)
+
+    def _key(self, key: str) -> str:
+        return key if ":" in key else f"{self.project}:{key}"
+
+    # -- operations ------------------------------------------------------------------------
+    def preview(self, resources: Sequence[DynamicResource]) -> Plan:
+        return self._deploy(lambda: [declare(r) for r in resources], preview=True)
+
+    def up(self, resources: Sequence[DynamicResource]) -> Plan:
+        return self._deploy(lambda: [declare(r) for r in resources], preview=False)
+
+    def run_program(self, program: str | Path | Callable[[], Any], *,
+                    config: Mapping[str, Any] | None = None, preview: bool = False) -> Plan:
+        """A whole program (a file such as ``__main__.py``, or a function) through the CLI."""
+        self.set_config(config)
+        if callable(program):
+            return self._deploy(program, preview)
+        path = Path(program)
+
+        def body() -> Any:
+            return runpy.run_path(str(path), run_name="__main__")
+
+        return self._deploy(body, preview)
+
+    def refresh(self) -> Plan:
+        events: list[Any] = []
+        self._invoke("refresh", lambda: self._stack.refresh(
+            on_output=self._collect, on_event=events.append, color="never"))
+        return self._plan("refresh", events)
+
+    def destroy(self) -> Plan:
+        events: list[Any] = []
+        self._invoke("destroy", lambda: self._stack.destroy(
+            on_output=self._collect, on_event=events.append, color="never",
+            parallel=self.parallel))
+        return self._plan("destroy", events)
+
+    def export(self) -> dict[str, Any]:
+        """``pulumi stack export`` as a user runs it (secrets stay encrypted; the Automation
+        API's own export adds ``--show-secrets``)."""
+        import json
+        import subprocess
+
+        result = subprocess.run([str(self.cli), "stack", "export", "--stack", self.stack_name,
+                                 "--non-interactive"], cwd=self._work, capture_output=True,
+                                text=True, env={**os.environ, **self.env}, timeout=120)
+        if result.returncode != 0:
+            raise CliFailed("stack export", result.returncode, result.stderr)
+        self.output += result.stderr
+        deployment: dict[str, Any] = json.loads(result.stdout)["deployment"]
+        return deployment
+
+    def state_text(self) -> str:
+        """Every file the local backend wrote (checkpoints, history, backups), as text."""
+        assert self._tmp is not None
+        return "\n".join(path.read_text(errors="replace")
+                         for path in sorted((Path(self._tmp.name) / "state").rglob("*"))
+                         if path.is_file())
+
+    def _deploy(self, program: Callable[[], Any], preview: bool) -> Plan:
+        self._program = program
+        events: list[Any] = []
+        operation = "preview" if preview else "up"
+        if preview:
+            result = self._invoke(operation, lambda: self._stack.preview(
+                on_output=self._collect, on_event=events.append, color="never",
+                parallel=self.parallel))
+            outputs: dict[str, Any] = {}
+        else:
+            result = self._invoke(operation, lambda: self._stack.up(
+                on_output=self._collect, on_event=events.append, color="never",
+                parallel=self.parallel))
+            outputs = {k: v.value for k, v in result.outputs.items()}
+        plan = self._plan(operation, events)
+        if preview:
+            outputs = self._preview_outputs(events)
+        plan.outputs = outputs
+        return plan
+
+    def _collect(self, line: str) -> None:
+        self.output += line + "\n"
+
+    def _invoke(self, operation: str, call: Callable[[], Any]) -> Any:
+        from pulumi.automation.errors import CommandError
+
+        try:
+            return call()
+        except CommandError as error:
+            # The Automation API keeps only the text "\n code: N\n stdout: ...\n stderr: ...".
+            found = re.fullmatch(r"\s*code: (-?\d+)\n stdout: (.*)\n stderr: (.*)",
+                                 str(error), re.S)
+            code, text = (int(found[1]), f"{found[2]}\n{found[3]}".strip()) if found else \
+                (-1, str(error))
+            self.output += text
+            raise CliFailed(operation, code, text) from None
+
+    # -- events -> plan --------------------------------------------------------------------
+    @staticmethod
+    def _step_events(events: Sequence[Any], kind: str) -> list[Any]:
+        """The step metadata of resources (not the stack or its providers) from events of
+        one kind: ``resource_pre_event`` (planned) or ``res_outputs_event`` (done)."""
+        found = []
+        for event in events:
+            step = getattr(event, kind, None)
+            if step is not None and not step.metadata.type.startswith("pulumi:"):
+                found.append(step.metadata)
+        return found
+
+    def _plan(self, operation: str, events: Sequence[Any]) -> Plan:
+        """One :class:`Step` per resource, in the order the engine first touched it. A
+        refresh's outcome (update, same, delete) is known only when its step is done."""
+        by_name: dict[str, list[Any]] = {}
+        for meta in self._step_events(events, "resource_pre_event"):
+            by_name.setdefault(meta.urn.rsplit("::", 1)[1], []).append(meta)
+        outcome = {meta.urn.rsplit("::", 1)[1]: meta
+                   for meta in self._step_events(events, "res_outputs_event")}
+        plan = Plan(operation)
+        for name, metas in by_name.items():
+            ops = [m.op.value for m in metas]
+            if operation == "refresh":
+                done = outcome.get(name)
+                op = done.op.value if done is not None else "delete"
+                changed = sorted(_changed_inputs(done)) if op == "update" else []
+                plan.steps.append(Step(op, name, changed))
+                continue
+            diffs = sorted({d for m in metas for d in _changed_inputs(m)})
+            if _REPLACE_OPS & set(ops):
+                keys = sorted({k for m in metas for k in (m.keys or [])})
+                first_delete = "delete-replaced" in ops and "create-replacement" in ops and \
+                    ops.index("delete-replaced") < ops.index("create-replacement")
+                plan.steps.append(Step("replace", name, diffs, keys, first_delete))
+            else:
+                op = ops[0]
+                plan.steps.append(Step(op, name, [] if op in ("create", "delete") else diffs))
+        return plan
+
+    def _preview_outputs(self, events: Sequence[Any]) -> dict[str, Any]:
+        """A preview's stack outputs: known values, or :data:`UNKNOWN_OUTPUT`."""
+        outputs: dict[str, Any] = {}
+        for event in events:
+            done = getattr(event, "res_outputs_event", None)
+            if done is None or done.metadata.type != "pulumi:pulumi:Stack":
+                continue
+            state = done.metadata.new
+            for key, value in ((state.outputs if state else None) or {}).items():
+                outputs[key] = UNKNOWN_OUTPUT if _is_unknown_text(value) else value
+        return outputs
+
+
+def _changed_inputs(meta: Any) -> list[str]:
+    """The inputs a step changes, as the CLI shows them (``~ port: 80 => 81``): the engine's
+    own list when the provider sent one, else old and new inputs compared (a dynamic
+    provider's Diff carries no list of changed keys)."""
+    if meta.diffs:
+        return list(meta.diffs)
+    old = (meta.old.inputs if meta.old else None) or {}
+    new = (meta.new.inputs if meta.new else None) or {}
+    return [key for key in set(old) | set(new)
+            if key != "__provider" and old.get(key) != new.get(key)]
+
+
+def _is_unknown_text(value: Any) -> bool:
+    from pulumi.runtime.rpc import UNKNOWN
+
+    return bool(value == UNKNOWN)

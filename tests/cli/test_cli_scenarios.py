@@ -1,0 +1,250 @@
+"""What users see from the real ``pulumi`` CLI with the Listener provider, scenario by
+scenario: the plan, the exit code, the exact API calls, and the stored state."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fake_elb import DEFAULT_TOKEN
+from fake_elb.cli_engine import CliFailed, CliStack
+from fake_elb.harness import UNKNOWN_OUTPUT, DynamicResource
+from tests.cli.conftest import Elb
+from tests.conftest import PROJECT, Api
+
+
+def _resources(deployment: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["urn"].rsplit("::", 1)[1]: r for r in deployment.get("resources", [])
+            if r["type"].startswith("pulumi-python:dynamic")}
+
+
+# -- a, b: create, then nothing changed ---------------------------------------------------------
+def test_a_preview_of_a_new_stack_calls_nothing_and_up_posts_once(cli_stack: CliStack,
+                                                                  elb: Elb) -> None:
+    plan = cli_stack.preview([elb.listener()])
+    assert [(s.op, s.name, s.changed) for s in plan.steps] == [("create", "web", [])]
+    assert elb.calls() == []
+
+    plan = cli_stack.up([elb.listener()])
+    assert plan.ops() == {"web": "create"}
+    assert elb.calls() == [("POST", {**elb.inputs()})]
+    state = _resources(cli_stack.export())["web"]
+    assert state["outputs"]["port"] == 80
+    assert state["outputs"]["status"] == "ACTIVE"
+    assert len(state["id"]) == 32 and state["outputs"]["listener_id"] == state["id"]
+
+
+def test_b_nothing_changed_is_unchanged_with_no_api_call(cli_stack: CliStack, elb: Elb) -> None:
+    cli_stack.up([elb.listener()])
+    mark = elb.mark()
+    assert cli_stack.preview([elb.listener()]).ops() == {"web": "same"}
+    assert cli_stack.up([elb.listener()]).ops() == {"web": "same"}
+    assert elb.calls(mark) == []
+
+
+# -- c: an updatable field --------------------------------------------------------------------
+def test_c_a_port_change_is_one_put_carrying_only_the_port(cli_stack: CliStack,
+                                                           elb: Elb) -> None:
+    cli_stack.up([elb.listener()])
+    mark = elb.mark()
+    changed = elb.listener(inputs=elb.inputs(port=8081))
+    plan = cli_stack.preview([changed])
+    assert [(s.op, s.changed) for s in plan.steps] == [("update", ["port"])]
+    assert "~ port" not in cli_stack.output or "80 => 8081" in cli_stack.output
+    assert elb.calls(mark) == []
+    cli_stack.up([changed])
+    calls = elb.calls(mark)
+    assert calls == [("PUT", {"port": 8081})]
+    assert type(calls[0][1]["port"]) is int  # not 8081.0: the engine sends doubles
+    assert _resources(cli_stack.export())["web"]["outputs"]["port"] == 8081
+
+
+# -- d: replacement ---------------------------------------------------------------------------
+def test_d_protocol_change_on_the_same_port_deletes_first(cli_stack: CliStack,
+                                                         elb: Elb) -> None:
+    cli_stack.up([elb.listener()])
+    mark = elb.mark()
+    tcp = elb.listener(inputs=elb.inputs(protocol="TCP", backend_protocol="TCP"))
+    plan = cli_stack.up([tcp])
+    step = plan.steps[0]
+    assert (step.op, step.replaces, step.delete_before_replace) == (
+        "replace", ["backend_protocol", "protocol"], True)
+    assert [method for method, _ in elb.calls(mark)] == ["DELETE", "POST"]
+
+
+def test_d_protocol_change_on_a_new_port_creates_first(cli_stack: CliStack, elb: Elb) -> None:
+    cli_stack.up([elb.listener()])
+    mark = elb.mark()
+    tcp = elb.listener(inputs=elb.inputs(protocol="TCP", backend_protocol="TCP", port=81))
+    step = cli_stack.up([tcp]).steps[0]
+    assert (step.op, step.delete_before_replace) == ("replace", False)
+    assert [method for method, _ in elb.calls(mark)] == ["POST", "DELETE"]
+
+
+def test_d_explicit_create_first_on_the_same_port_fails_with_port_in_use(
+        cli_stack: CliStack, elb: Elb) -> None:
+    """``delete_before_replace=False`` on the resource overrides the provider: the engine
+    creates first, the service refuses the port (6101), and the user is told what to do."""
+    cli_stack.up([elb.listener()])
+    mark = elb.mark()
+    tcp = elb.listener(inputs=elb.inputs(protocol="TCP", backend_protocol="TCP"),
+                       delete_before_replace=False)
+    with pytest.raises(CliFailed) as failed:
+        cli_stack.up([tcp])
+    assert failed.value.exit_code != 0
+    assert "ELB.6101" in failed.value.output
+    assert "delete_before_replace" in failed.value.output
+    assert [method for method, _ in elb.calls(mark)] == ["POST"]
+    old = _resources(cli_stack.export())["web"]
+    assert old["outputs"]["protocol"] == "HTTP"  # the old listener is still the stack's
+
+
+# -- e: drift ---------------------------------------------------------------------------------
+def test_e_refresh_shows_drift_and_the_next_up_repairs_it_with_one_put(
+        cli_stack: CliStack, elb: Elb) -> None:
+    cli_stack.up([elb.listener()])
+    listener_id = _resources(cli_stack.export())["web"]["id"]
+    assert Api(elb.control.url).put(listener_id, {"backend_port": 9090}).ok
+    plan = cli_stack.refresh()
+    assert [(s.op, s.changed) for s in plan.steps] == [("update", ["backend_port"])]
+    mark = elb.mark()
+    plan = cli_stack.up([elb.listener()])
+    assert [(s.op, s.changed) for s in plan.steps] == [("update", ["backend_port"])]
+    assert elb.calls(mark) == [("PUT", {"backend_port": 8080})]
+
+
+def test_e_refresh_drops_a_deleted_listener_and_up_creates_it_again(cli_stack: CliStack,
+                                                                    elb: Elb) -> None:
+    cli_stack.up([elb.listener()])
+    listener_id = _resources(cli_stack.export())["web"]["id"]
+    assert Api(elb.control.url).delete(listener_id).ok
+    plan = cli_stack.refresh()
+    assert plan.ops() == {"web": "delete"}
+    assert _resources(cli_stack.export()) == {}
+    mark = elb.mark()
+    assert cli_stack.up([elb.listener()]).ops() == {"web": "create"}
+    assert [method for method, _ in elb.calls(mark)] == ["POST"]
+
+
+# -- f: check failures ------------------------------------------------------------------------
+@pytest.mark.parametrize(("changes", "prop", "words"), [
+    ({"port": 70000}, "port", ["1", "65535", "70000"]),
+    ({"protocol": "HTTPS"}, "certificate_id", ["HTTPS", "certificate_id"]),
+])
+def test_f_preview_fails_naming_the_property_the_rule_and_the_value(
+        cli_stack: CliStack, elb: Elb, changes: dict[str, Any], prop: str,
+        words: list[str]) -> None:
+    with pytest.raises(CliFailed) as failed:
+        cli_stack.preview([elb.listener(inputs=elb.inputs(**changes))])
+    assert failed.value.exit_code != 0
+    assert prop in failed.value.output
+    for word in words:
+        assert word in failed.value.output
+    assert elb.calls() == []
+
+
+# -- g: values unknown at preview time ---------------------------------------------------------
+def test_g_certificates_from_another_resource_preview_fine(cli_stack: CliStack,
+                                                           elb: Elb) -> None:
+    """``certificate_id`` and ``certificates`` come from another resource's output, unknown
+    during the preview: it succeeds, and ``up`` creates both."""
+    cert = elb.control.add_certificate(PROJECT)["id"]
+    import pulumi
+
+    from fake_elb.cli_engine import declare
+    from tests.cli.support import Echo
+
+    def program() -> None:
+        source = Echo("cert", cert)
+        inputs = elb.inputs(protocol="HTTPS", port=443, certificate_id=source.value,
+                            certificates=[source.value])
+        declare(DynamicResource("web", elb.provider, inputs, elb.listener().type))
+        pulumi.export("cert", source.value)
+
+    plan = cli_stack.run_program(program, preview=True)
+    assert plan.ops() == {"cert": "create", "web": "create"}
+    assert plan.outputs["cert"] is UNKNOWN_OUTPUT
+    plan = cli_stack.run_program(program)
+    assert plan.outputs == {"cert": cert}
+    body = elb.calls()[-1][1]
+    assert body["certificate_id"] == cert and body["certificates"] == [cert]
+
+
+# -- h: options and several listeners ----------------------------------------------------------
+def test_h_ignore_changes_is_honoured(cli_stack: CliStack, elb: Elb) -> None:
+    cli_stack.up([elb.listener()])
+    mark = elb.mark()
+    plan = cli_stack.up([elb.listener(inputs=elb.inputs(port=81), ignore_changes=["port"])])
+    assert plan.ops() == {"web": "same"}
+    assert elb.calls(mark) == []
+
+
+def test_h_three_listeners_in_parallel_then_destroy_deletes_each_once(
+        pulumi_cli: Path, elb: Elb) -> None:
+    with CliStack(config=elb.config, secrets=elb.secrets, cli=pulumi_cli,
+                  parallel=3) as stack:
+        trio = [elb.listener(f"l{port}", inputs=elb.inputs(port=port, name=f"l{port}"))
+                for port in (81, 82, 83)]
+        assert stack.up(trio).ops() == {"l81": "create", "l82": "create", "l83": "create"}
+        assert sorted(body["port"] for _, body in elb.calls()) == [81, 82, 83]
+        ids = {r["id"] for r in _resources(stack.export()).values()}
+        mark = elb.mark()
+        assert stack.destroy().ops() == {"l81": "delete", "l82": "delete", "l83": "delete"}
+        deletes = [entry["path"].rsplit("/", 1)[1] for entry in elb.control.requests[mark:]]
+        assert sorted(deletes) == sorted(ids)
+
+
+def test_h_retain_on_delete_sends_no_delete(cli_stack: CliStack, elb: Elb) -> None:
+    cli_stack.up([elb.listener(retain_on_delete=True)])
+    mark = elb.mark()
+    assert cli_stack.destroy().ops() == {"web": "delete"}
+    assert elb.calls(mark) == []
+    assert len(Api(elb.control.url).list().json()) == 1
+
+
+# -- i: secrets --------------------------------------------------------------------------------
+def test_i_the_secret_token_is_nowhere_and_the_pickled_path_is_public(cli_stack: CliStack,
+                                                                       elb: Elb) -> None:
+    cli_stack.up([elb.listener()])
+    cli_stack.up([elb.listener(inputs=elb.inputs(port=81))])
+    exported = json.dumps(cli_stack.export())
+    state = cli_stack.state_text()
+    token = DEFAULT_TOKEN
+    for form in (token, base64.b64encode(token.encode()).decode(), token.encode().hex()):
+        assert form not in exported
+        assert form not in state
+        assert form not in cli_stack.output
+        assert form not in json.dumps(elb.control.requests)
+    # The SDK stores __provider as a secret; decrypted (--show-secrets) it is the pickle.
+    decrypted = cli_stack._stack.export_stack().deployment
+    secret = _resources(decrypted)["web"]["inputs"]["__provider"]
+    pickled = base64.b64decode(json.loads(secret["plaintext"]))
+    assert b"otc_elb_listener.listener" in pickled
+    assert token.encode() not in pickled
+
+
+# -- j: config frozen at the last up -----------------------------------------------------------
+def test_j_refresh_and_destroy_use_the_config_of_the_last_up(cli_stack: CliStack,
+                                                              elb: Elb) -> None:
+    """The engine configures refresh/destroy from the state: a token changed in config after
+    ``up`` is not seen by them. With the old token revoked, the user is told what to do."""
+    cli_stack.up([elb.listener()])
+    cli_stack.set_config(secrets={"elb:token": "a-new-token"})
+    elb.control.set_tokens(["a-new-token"])  # the old token no longer works
+    with pytest.raises(CliFailed) as failed:
+        cli_stack.refresh()
+    output = failed.value.output
+    assert "401" in output and "ELB.1103" in output
+    assert "pulumi up" in output  # what to do
+    assert "a-new-token" not in output and DEFAULT_TOKEN not in output
+    with pytest.raises(CliFailed) as failed:
+        cli_stack.destroy()
+    assert "ELB.1103" in failed.value.output
+    # What the message says works: an up stores the new token, then refresh and destroy do.
+    assert cli_stack.up([elb.listener()]).ops() == {"web": "same"}
+    assert cli_stack.refresh().ops() == {"web": "same"}
+    assert cli_stack.destroy().ops() == {"web": "delete"}
