@@ -27,12 +27,17 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .harness import UNKNOWN_OUTPUT, DynamicResource, HarnessError, Plan, Step
+from .harness import (
+    _PROXY_VARIABLES,
+    _SCRUBBED_PREFIXES,
+    LOOPBACK_NO_PROXY,
+    UNKNOWN_OUTPUT,
+    DynamicResource,
+    HarnessError,
+    Plan,
+    Step,
+)
 
-#: Variables of the caller's shell that must not reach the CLI or the provider host.
-_SCRUBBED_PREFIXES = ("OS_", "ELB_", "PULUMI_")
-_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                    "all_proxy")
 #: The engine's step operations folded into one :class:`Step` per resource.
 _REPLACE_OPS = {"replace", "create-replacement", "delete-replaced"}
 
@@ -64,7 +69,7 @@ def offline_environment(home: Path, backend: Path, cli: Path) -> dict[str, str]:
     """Variables for the CLI: local state, no network, and the caller's credentials,
     endpoints and proxies blanked (the Automation API starts from ``os.environ``)."""
     env = {name: "" for name in os.environ
-           if name.startswith(_SCRUBBED_PREFIXES) or name in _PROXY_VARIABLES}
+           if name.startswith((*_SCRUBBED_PREFIXES, "PULUMI_")) or name in _PROXY_VARIABLES}
     plugin_dirs = [str(cli.parent), str(Path(sys.executable).parent)]
     env.update({
         "PULUMI_HOME": str(home),
@@ -74,8 +79,8 @@ def offline_environment(home: Path, backend: Path, cli: Path) -> dict[str, str]:
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
         "PULUMI_SKIP_CONFIRMATIONS": "true",
-        "NO_PROXY": "127.0.0.1,localhost,::1",
-        "no_proxy": "127.0.0.1,localhost,::1",
+        "NO_PROXY": LOOPBACK_NO_PROXY,
+        "no_proxy": LOOPBACK_NO_PROXY,
         "PATH": os.pathsep.join([*plugin_dirs, os.environ.get("PATH", "")]),
     })
     return env

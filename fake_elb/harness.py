@@ -171,7 +171,17 @@ def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
 
 def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
     result: dict[str, Any] = rpc.deserialize_properties(struct, keep_unknowns=True)
-    return {k: rpc.unwrap_rpc_secret(v) for k, v in result.items()}
+    return {k: _unwrap_secrets(v) for k, v in result.items()}
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    """Secrets at any depth as plain values (the host does not accept secrets)."""
+    value = rpc.unwrap_rpc_secret(value)
+    if isinstance(value, dict):
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
 
 
 def serialize_provider(provider: Any) -> str:
@@ -190,6 +200,23 @@ def _secret(value: Any) -> dict[str, Any]:
 
 
 # -- the host process ------------------------------------------------------------------------
+#: The caller's variables that must not reach an offline provider host: credentials,
+#: endpoints and proxies of a real cloud.
+_SCRUBBED_PREFIXES = ("OS_", "ELB_")
+_PROXY_VARIABLES = frozenset({"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy",
+                              "https_proxy", "all_proxy"})
+LOOPBACK_NO_PROXY = "127.0.0.1,localhost,::1"
+
+
+def offline_host_environment() -> dict[str, str]:
+    """``os.environ`` without cloud credentials, endpoints or proxies, loopback never
+    proxied."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(_SCRUBBED_PREFIXES) and name not in _PROXY_VARIABLES}
+    env["NO_PROXY"] = env["no_proxy"] = LOOPBACK_NO_PROXY
+    return env
+
+
 class ProviderHost:
     """The real ``python -u -m pulumi.dynamic`` process and a gRPC stub to it."""
 
@@ -214,8 +241,10 @@ class ProviderHost:
 
     def start(self) -> ProviderHost:
         all_config = {**self.config, **self.secrets}
-        env = {**os.environ, **self.extra_env, "PULUMI_PROJECT": self.project,
-               "PULUMI_CONFIG": json.dumps({k: str(v) for k, v in all_config.items()}),
+        # As the CLI starts the plugin: PULUMI_CONFIG holds only the pulumi-python namespace
+        # (normally empty); the stack config arrives through Configure.
+        env = {**offline_host_environment(), **self.extra_env, "PULUMI_PROJECT": self.project,
+               "PULUMI_CONFIG": "{}",
                "PYTHONPATH": os.pathsep.join([*self.pythonpath,
                                               os.environ.get("PYTHONPATH", "")]).rstrip(
                                                   os.pathsep)}
@@ -259,10 +288,12 @@ class ProviderHost:
         except HarnessError as error:
             if "not implemented" not in str(error).lower():
                 raise
-        args = {**self.config, **{k: _secret(v) for k, v in self.secrets.items()}}
+        # Config values reach providers as strings, as the engine sends them.
+        args = {**{k: _config_text(v) for k, v in self.config.items()},
+                **{k: _secret(_config_text(v)) for k, v in self.secrets.items()}}
         self.call("Configure", provider_pb2.ConfigureRequest(
-            variables={k: str(v) for k, v in all_config.items()}, args=to_struct(args),
-            acceptSecrets=True, acceptResources=True), "start-up")
+            variables={k: _config_text(v) for k, v in all_config.items()},
+            args=to_struct(args), acceptSecrets=True, acceptResources=True), "start-up")
 
     def call(self, method: str, request: Any, what: str) -> Any:
         """One gRPC call; failures become :class:`HarnessError` naming ``what``."""
@@ -299,78 +330,140 @@ class ProviderHost:
 
 # -- the engine ------------------------------------------------------------------------------
 class OfflineStack:
-    """One stack's state plus the engine's steps, driving a :class:`ProviderHost`."""
+    """One stack's state plus the engine's steps, each operation in fresh provider hosts.
+
+    As the CLI does: ``up`` is a preview pass and then an update pass, each in a provider host
+    process of its own (so is every other operation); a create-first replacement deletes the
+    old listener after all creates and updates, and a failed delete stays pending for the next
+    run; ``ignore_changes`` is applied before Check; a ``same`` step stores the new inputs;
+    refresh calls Diff to show an update or the same.
+
+    Offline means offline: the hosts get none of the caller's ``OS_*``/``ELB_*``/proxy
+    variables, and an ``elb:endpoint`` that is not loopback is refused unless
+    ``allow_remote=True``. ``other_resources`` answers for resources of other providers in
+    whole programs: ``(type, name, inputs) -> (id, outputs)``.
+    """
 
     def __init__(self, config: Mapping[str, Any] | None = None,
                  secrets: Mapping[str, Any] | None = None, *, project: str = "project",
                  stack: str = "dev", cwd: str | Path | None = None,
                  pythonpath: Iterable[str | Path] = (), env: Mapping[str, str] | None = None,
-                 startup_timeout: float = 60.0) -> None:
+                 startup_timeout: float = 60.0, allow_remote: bool = False,
+                 other_resources: OtherResources | None = None) -> None:
         self.project = project
         self.stack = stack
-        self.host = ProviderHost(config, secrets, project=project, cwd=cwd,
-                                 pythonpath=pythonpath, env=env, startup_timeout=startup_timeout)
+        self.cwd = Path(cwd or Path.cwd())
+        stack_file = self.cwd / f"Pulumi.{stack}.yaml"
+        self.config = {**_stack_file_config(stack_file, project), **(config or {})}
+        self.secrets = dict(secrets or {})
+        _refuse_remote({**self.config, **self.secrets}, project, allow_remote)
+        self._host_args: dict[str, Any] = dict(project=project, cwd=self.cwd,
+                                               pythonpath=pythonpath, env=env,
+                                               startup_timeout=startup_timeout)
+        self.other_resources = other_resources
         self.state: dict[str, ResourceState] = {}
-        self._blobs: dict[int, str] = {}
+        #: Old resources a create-first replacement left to delete (retried every run).
+        self.pending_deletes: list[tuple[str, ResourceState]] = []
+        self._blobs: dict[int, tuple[Any, str]] = {}
+        self.host: ProviderHost | None = None
 
     def __enter__(self) -> OfflineStack:
-        self.host.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.host.close()
+        self._close_host()
 
     def urn(self, type_: str, name: str) -> str:
         return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
 
     def _blob(self, provider: Any) -> str:
+        """The serialized provider, made once per provider object (the object is kept, so its
+        ``id()`` cannot be reused by another while cached)."""
         if isinstance(provider, str):
             return provider
-        key = id(provider)
-        if key not in self._blobs:
-            self._blobs[key] = serialize_provider(provider)
-        return self._blobs[key]
+        cached = self._blobs.get(id(provider))
+        if cached is None or cached[0] is not provider:
+            cached = (provider, serialize_provider(provider))
+            self._blobs[id(provider)] = cached
+        return cached[1]
+
+    # -- provider hosts: one per operation pass, as the CLI runs them ------------------------
+    def _open_host(self) -> ProviderHost:
+        self._close_host()
+        self.host = ProviderHost(self.config, self.secrets, **self._host_args).start()
+        return self.host
+
+    def _close_host(self) -> None:
+        if self.host is not None:
+            self.host.close()
+            self.host = None
+
+    def _call(self, method: str, request: Any, what: str) -> Any:
+        assert self.host is not None
+        return self.host.call(method, request, what)
+
+    def _pass(self, body: Callable[[], Plan]) -> Plan:
+        self._open_host()
+        try:
+            return body()
+        finally:
+            self._close_host()
 
     # -- operations ----------------------------------------------------------------------
     def preview(self, resources: Sequence[DynamicResource]) -> Plan:
         """Check and Diff only: what ``pulumi preview`` shows; nothing is created or changed."""
-        return self._deploy(resources, preview=True)
+        return self._pass(lambda: self._deploy(resources, preview=True))
 
     def up(self, resources: Sequence[DynamicResource]) -> Plan:
-        """Create, update, replace and delete so that the stack matches ``resources``."""
-        return self._deploy(resources, preview=False)
+        """A preview pass, then the update pass that creates, updates, replaces and deletes
+        so that the stack matches ``resources``."""
+        self.preview(resources)
+        return self._pass(lambda: self._deploy(resources, preview=False))
 
     def _deploy(self, resources: Sequence[DynamicResource], preview: bool) -> Plan:
         plan = Plan("preview" if preview else "up")
+        replaced: list[tuple[str, ResourceState]] = []
         for resource in resources:
-            plan.steps.append(self.step(resource, preview)[0])
+            step, _ = self.step(resource, preview, replaced)
+            plan.steps.append(step)
         wanted = {r.name for r in resources}
         plan.steps += self._delete_all([n for n in self.state if n not in wanted], preview)
+        if not preview:
+            self._delete_replaced(replaced)
         return plan
 
-    def step(self, resource: DynamicResource, preview: bool) -> tuple[Step, dict[str, Any]]:
-        """Register one resource as the engine does; returns the step and its outputs."""
+    def step(self, resource: DynamicResource, preview: bool,
+             replaced: list[tuple[str, ResourceState]] | None = None
+             ) -> tuple[Step, dict[str, Any]]:
+        """Register one resource as the engine does; returns the step and its outputs. A
+        create-first replacement appends the old state to ``replaced`` (deleted at the end)."""
         name = resource.name
         blob = self._blob(resource.provider)
         news = {**resource.inputs, PROVIDER_KEY: blob}
         old = self.state.get(name)
+        if old is not None:  # ignore_changes: the engine keeps the old values, before Check
+            for key in resource.ignore_changes:
+                if key in old.inputs:
+                    news[key] = old.inputs[key]
+                else:
+                    news.pop(key, None)
         urn = old.urn if old else self.urn(resource.type, name)
         checked = self._check(name, urn, old.inputs if old else {}, news)
         if old is None:
-            changed = sorted(k for k in checked if k != PROVIDER_KEY)
             if preview:
-                return Step("create", name, changed), dict(checked)
+                return Step("create", name), dict(checked)
             new_state = self._create(resource, urn, checked)
-            return Step("create", name, changed), new_state.outputs
-        diff = self.host.call("Diff", provider_pb2.DiffRequest(
+            return Step("create", name), new_state.outputs
+        diff = self._call("Diff", provider_pb2.DiffRequest(
             id=old.id, urn=urn, olds=to_struct(old.outputs), news=to_struct(checked),
             old_inputs=to_struct(old.inputs), name=name, type=resource.type), f"diff {name}")
-        changed = sorted(k for k in set(checked) | set(old.inputs)
-                         if k != PROVIDER_KEY and checked.get(k) != old.inputs.get(k))
+        changed = _changed_keys(old.inputs, checked)
         if diff.changes == provider_pb2.DiffResponse.DIFF_NONE or (
                 diff.changes == provider_pb2.DiffResponse.DIFF_UNKNOWN and not changed
                 and checked.get(PROVIDER_KEY) == old.inputs.get(PROVIDER_KEY)):
             old.retain_on_delete = resource.retain_on_delete
+            if not preview:  # a same step stores the new inputs with the old outputs
+                old.inputs = dict(checked)
             return Step("same", name), old.outputs
         replaces = list(diff.replaces)
         if replaces:
@@ -380,16 +473,21 @@ class OfflineStack:
             step = Step("replace", name, changed, replaces, first_delete)
             if preview:
                 return step, dict(checked)
+            # Before the replacement's Create the engine checks the inputs again, without olds.
+            checked = self._check(name, urn, {}, news)
             if first_delete:
                 self._delete(name, old)
                 new_state = self._create(resource, urn, checked)
             else:
                 new_state = self._create(resource, urn, checked)
-                self._delete(name, old)
+                if replaced is None:
+                    self._delete(name, old, forget=False)
+                else:
+                    replaced.append((name, old))
             return step, new_state.outputs
-        if preview:
-            return Step("update", name, changed), {**old.outputs, **checked}
-        response = self.host.call("Update", provider_pb2.UpdateRequest(
+        if preview:  # computed outputs of an update are unknown until it runs
+            return Step("update", name, changed), dict(checked)
+        response = self._call("Update", provider_pb2.UpdateRequest(
             id=old.id, urn=urn, olds=to_struct(old.outputs), news=to_struct(checked),
             old_inputs=to_struct(old.inputs), name=name, type=resource.type),
             f"update {name}")
@@ -400,7 +498,7 @@ class OfflineStack:
 
     def _check(self, name: str, urn: str, olds: Mapping[str, Any],
                news: Mapping[str, Any]) -> dict[str, Any]:
-        response = self.host.call("Check", provider_pb2.CheckRequest(
+        response = self._call("Check", provider_pb2.CheckRequest(
             urn=urn, olds=to_struct(olds), news=to_struct(news), name=name), f"check {name}")
         if response.failures:
             raise CheckFailed(name, [(f.property, f.reason) for f in response.failures])
@@ -408,7 +506,7 @@ class OfflineStack:
 
     def _create(self, resource: DynamicResource, urn: str,
                 checked: Mapping[str, Any]) -> ResourceState:
-        response = self.host.call("Create", provider_pb2.CreateRequest(
+        response = self._call("Create", provider_pb2.CreateRequest(
             urn=urn, properties=to_struct(checked), name=resource.name, type=resource.type),
             f"create {resource.name}")
         state = ResourceState(urn, resource.type, response.id, dict(checked),
@@ -416,14 +514,28 @@ class OfflineStack:
         self.state[resource.name] = state
         return state
 
-    def _delete(self, name: str, old: ResourceState) -> None:
+    def _delete(self, name: str, old: ResourceState, forget: bool = True) -> None:
         if not old.retain_on_delete:
-            self.host.call("Delete", provider_pb2.DeleteRequest(
+            self._call("Delete", provider_pb2.DeleteRequest(
                 id=old.id, urn=old.urn, properties=to_struct(old.outputs),
                 old_inputs=to_struct(old.inputs), name=name, type=old.type),
                 f"delete {name}")
-        if self.state.get(name) is old:
+        if forget and self.state.get(name) is old:
             del self.state[name]
+
+    def _delete_replaced(self, replaced: list[tuple[str, ResourceState]]) -> None:
+        """Delete what create-first replacements left, after every create and update, and
+        what earlier runs could not delete; a failure stays pending for the next run."""
+        todo, self.pending_deletes = [*self.pending_deletes, *replaced], []
+        failure: HarnessError | None = None
+        for name, old in todo:
+            try:
+                self._delete(name, old, forget=False)
+            except HarnessError as error:
+                self.pending_deletes.append((name, old))
+                failure = failure or error
+        if failure is not None:
+            raise failure
 
     def _delete_all(self, names: Iterable[str], preview: bool) -> list[Step]:
         steps = []
@@ -434,39 +546,57 @@ class OfflineStack:
         return steps
 
     def refresh(self) -> Plan:
-        """Read every resource; a gone one leaves the state, drift updates outputs and inputs."""
+        """Read every resource, then Diff it against its stored inputs, as the engine does: a
+        gone one leaves the state; drift shows as an update (or the same)."""
+        return self._pass(self._refresh)
+
+    def _refresh(self) -> Plan:
         plan = Plan("refresh")
         for name, old in list(self.state.items()):
-            response = self.host.call("Read", provider_pb2.ReadRequest(
+            response = self._call("Read", provider_pb2.ReadRequest(
                 id=old.id, urn=old.urn, properties=to_struct(old.outputs),
                 inputs=to_struct(old.inputs), name=name, type=old.type), f"read {name}")
             if not response.id:
                 del self.state[name]
-                plan.steps.append(Step("delete", name, ["(gone)"]))
+                plan.steps.append(Step("delete", name))
                 continue
             outputs = from_struct(response.properties)
-            changed = sorted(k for k in set(outputs) | set(old.outputs)
-                             if k != PROVIDER_KEY and outputs.get(k) != old.outputs.get(k))
-            old.id = response.id
-            old.outputs = outputs
-            if response.HasField("inputs"):
-                old.inputs = from_struct(response.inputs)
-            plan.steps.append(Step("refresh" if changed else "same", name, changed))
+            inputs = from_struct(response.inputs) if response.HasField("inputs") else old.inputs
+            inputs.setdefault(PROVIDER_KEY, old.inputs.get(PROVIDER_KEY))
+            diff = self._call("Diff", provider_pb2.DiffRequest(
+                id=response.id, urn=old.urn, olds=to_struct(outputs), news=to_struct(inputs),
+                old_inputs=to_struct(inputs), name=name, type=old.type), f"diff {name}")
+            changed = _changed_keys(old.inputs, inputs)
+            outputs_changed = _changed_keys(old.outputs, outputs)
+            shows_update = diff.changes == provider_pb2.DiffResponse.DIFF_SOME or (
+                diff.changes == provider_pb2.DiffResponse.DIFF_UNKNOWN and outputs_changed)
+            old.id, old.outputs, old.inputs = response.id, outputs, inputs
+            plan.steps.append(Step("update", name, changed) if shows_update or changed
+                              else Step("same", name))
         return plan
 
     def destroy(self) -> Plan:
         """Delete every resource, newest first (``retain_on_delete`` ones only leave state)."""
-        return Plan("destroy", self._delete_all(list(self.state), preview=False))
+        return self._pass(lambda: Plan("destroy", self._delete_all(list(self.state),
+                                                                   preview=False)))
 
     # -- whole programs ------------------------------------------------------------------
     def run_program(self, program: str | Path | Callable[[], Any], *,
                     config: Mapping[str, Any] | None = None, preview: bool = False) -> Plan:
         """Run a Pulumi program under ``set_mocks``; its dynamic resources go to the host.
 
-        ``config`` is the program's stack config (keys without a namespace get the project's);
-        the provider host keeps the config it was started with. Other resource types are
-        echoed back as mocks do. Stack outputs come back resolved in :attr:`Plan.outputs`.
+        ``config`` is the program's stack config (keys without a namespace get the project's;
+        ``Pulumi.<stack>.yaml`` in ``cwd`` is read first). An ``up`` runs the program twice,
+        a preview pass and an update pass, as the CLI does. Resources of other providers are
+        answered by ``other_resources`` (default: their inputs echoed back, id
+        ``<name>-id``). Stack outputs come back resolved in :attr:`Plan.outputs`.
         """
+        if not preview:
+            self._pass(lambda: self._run_program(program, config, preview=True))
+        return self._pass(lambda: self._run_program(program, config, preview=preview))
+
+    def _run_program(self, program: str | Path | Callable[[], Any],
+                     config: Mapping[str, Any] | None, preview: bool) -> Plan:
         import pulumi
         from pulumi.runtime import mocks as pulumi_mocks
         from pulumi.runtime import settings as pulumi_settings
@@ -475,31 +605,42 @@ class OfflineStack:
 
         plan = Plan("preview" if preview else "up")
         seen: list[str] = []
+        replaced: list[tuple[str, ResourceState]] = []
         engine = self
+        failures: list[BaseException] = []
 
         class _Monitor(pulumi_mocks.MockMonitor):
             """Keeps the resource options that mocks do not pass on."""
 
             def __init__(self, mocks: Any) -> None:
                 super().__init__(mocks)
-                self.options: dict[str, tuple[bool, bool]] = {}
+                self.options: dict[str, tuple[bool | None, bool, list[str]]] = {}
 
             def RegisterResource(self, request: Any) -> Any:
-                self.options[request.name] = (bool(request.deleteBeforeReplace),
-                                              bool(request.retainOnDelete))
+                delete_first = bool(request.deleteBeforeReplace) \
+                    if request.deleteBeforeReplaceDefined else None
+                self.options[request.name] = (delete_first, bool(request.retainOnDelete),
+                                              list(request.ignoreChanges))
                 return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
         class _Mocks(pulumi.runtime.Mocks):
             def new_resource(self, args: pulumi.runtime.MockResourceArgs
                              ) -> tuple[str | None, dict[str, Any]]:
                 if not args.typ.startswith("pulumi-python:dynamic"):
+                    if engine.other_resources is not None:
+                        return engine.other_resources(args.typ, args.name, dict(args.inputs))
                     return f"{args.name}-id", dict(args.inputs)
-                inputs = {k: rpc.unwrap_rpc_secret(v) for k, v in args.inputs.items()}
+                inputs = {k: _unwrap_secrets(v) for k, v in args.inputs.items()}
                 provider = inputs.pop(PROVIDER_KEY)
-                delete_first, retain = monitor.options.get(args.name, (False, False))
+                delete_first, retain, ignore = monitor.options.get(args.name,
+                                                                   (None, False, []))
                 resource = DynamicResource(args.name, provider, inputs, args.typ,
-                                           delete_first, retain)
-                step, outputs = engine.step(resource, preview)
+                                           delete_first, retain, ignore)
+                try:
+                    step, outputs = engine.step(resource, preview, replaced)
+                except BaseException as error:
+                    failures.append(error)
+                    raise
                 plan.steps.append(step)
                 seen.append(args.name)
                 resource_id = engine.state[args.name].id if args.name in engine.state else None
@@ -508,13 +649,14 @@ class OfflineStack:
             def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
                 return {}, []
 
-        program_config = {(k if ":" in k else f"{self.project}:{k}"): str(v)
-                          for k, v in (config or {}).items()}
+        program_config = {(k if ":" in k else f"{self.project}:{k}"): _config_text(v)
+                          for k, v in {**self.config, **(config or {})}.items()}
         pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
         monitor = _Monitor(_Mocks())
         pulumi.runtime.set_mocks(monitor.mocks, project=self.project, stack=self.stack,
                                  preview=preview, monitor=monitor)
         pulumi.runtime.set_all_config(program_config)
+        _forget_previous_run(pulumi_settings)
         if callable(program):
             body: Callable[[], Any] = program
         else:
@@ -523,7 +665,13 @@ class OfflineStack:
             def body() -> Any:
                 return runpy.run_path(str(path), run_name="__main__")
 
-        _sync_await(run_pulumi_func(body))
+        try:
+            _sync_await(run_pulumi_func(body))
+        except BaseException as error:
+            _silence_reported(failures or [error])
+            raise (failures[0] if failures else error) from None
+        if failures:  # a resource failed after the program body returned
+            raise failures[0]
         root = pulumi_settings.get_root_resource()
         exported = getattr(root, "outputs", {}) or {}
         for name, value in exported.items():
@@ -531,7 +679,101 @@ class OfflineStack:
             known = _sync_await(output.is_known())
             plan.outputs[name] = _sync_await(output.future()) if known else UNKNOWN_OUTPUT
         plan.steps += self._delete_all([n for n in self.state if n not in seen], preview)
+        if not preview:
+            self._delete_replaced(replaced)
         return plan
+
+
+def _forget_previous_run(pulumi_settings: Any) -> None:
+    """The SDK keeps a failed run's RPC error and its unfinished output tasks process-wide:
+    without this, the next run would fail with the old error (and warn that a future's
+    exception was never retrieved)."""
+    pulumi_settings._get_rpc_manager().clear()
+    sdk = pulumi_settings.SETTINGS
+    with sdk.lock:
+        leftovers = list(sdk.outputs)
+        sdk.outputs.clear()
+    for task in leftovers:  # left to finish, their errors retrieved and dropped
+        task.add_done_callback(_retrieve)
+
+
+def _silence_reported(errors: list[BaseException]) -> None:
+    """The SDK copies a failed registration's error into every output future of the
+    resource; nobody awaits them, so asyncio would print each one ("Future exception was
+    never retrieved") when they are collected. The caller already has the error: drop those."""
+    from pulumi.runtime.sync_await import _ensure_event_loop
+
+    loop = _ensure_event_loop()  # type: ignore[no-untyped-call]
+    previous = loop.get_exception_handler()
+    reported = {id(error) for error in errors}
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if id(context.get("exception")) in reported:
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
+def _retrieve(task: Any) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+#: Answers for resources of other providers in whole programs: (type, name, inputs) ->
+#: (id, outputs).
+OtherResources = Callable[[str, str, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+def _changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The keys whose values differ, as the CLI lists them (``__provider`` aside)."""
+    return sorted(k for k in set(old) | set(new)
+                  if k != PROVIDER_KEY and old.get(k) != new.get(k))
+
+
+def _config_text(value: Any) -> str:
+    """Config as the engine hands it over: always a string (``true``, not ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _stack_file_config(path: Path, project: str) -> dict[str, Any]:
+    """The ``config:`` of ``Pulumi.<stack>.yaml``, as plain values (secure values cannot be
+    decrypted offline and are refused with a clear error)."""
+    if not path.exists():
+        return {}
+    import yaml
+
+    loaded = yaml.safe_load(path.read_text()) or {}
+    config = loaded.get("config") or {}
+    result: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict) and "secure" in value:
+            raise HarnessError(f"{path.name}: {key} is encrypted; pass it in secrets= instead")
+        result[key if ":" in key else f"{project}:{key}"] = value
+    return result
+
+
+def _refuse_remote(config: Mapping[str, Any], project: str, allow_remote: bool) -> None:
+    """Offline tooling never talks to a real cloud unless told to."""
+    if allow_remote:
+        return
+    from urllib.parse import urlsplit
+
+    endpoint = config.get("elb:endpoint")
+    if endpoint is None:
+        if config.get("elb:region") is not None:
+            raise HarnessError("elb:region without elb:endpoint would reach the real cloud; "
+                               "set elb:endpoint to the fake's URL (or allow_remote=True)")
+        return
+    host = urlsplit(str(endpoint)).hostname or ""
+    if host not in ("127.0.0.1", "localhost", "::1") and not host.endswith(".invalid"):
+        raise HarnessError(f"elb:endpoint {endpoint!r} is not loopback: offline tests do not "
+                           "talk to a real cloud (pass allow_remote=True to mean it)")
 
 
 def decoded_provider(blob: str) -> bytes:

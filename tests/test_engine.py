@@ -124,7 +124,7 @@ def test_refresh_finds_drift_and_one_put_repairs_it(stack: OfflineStack, fake: S
     Api(fake.url).put(listener_id, {"port": 9999})
     mark = len(fake.requests)
     refreshed = stack.refresh()
-    assert refreshed.ops() == {"web": "refresh"} and "port" in refreshed.steps[0].changed
+    assert [(s.op, s.changed) for s in refreshed.steps] == [("update", ["port"])]
     assert stack.preview([web(lb)]).steps[0].changed == ["port"]
     stack.up([web(lb)])
     assert calls_since(fake, mark) == [("GET", None), ("PUT", {"port": 80})]
@@ -226,10 +226,11 @@ def test_a_provider_the_host_cannot_import_fails_clearly(tmp_path: Path, lb: str
         sys.path.remove(str(tmp_path))
 
 
-def test_a_host_that_cannot_start_fails_clearly() -> None:
-    with pytest.raises(HarnessError, match="did not start"):
-        OfflineStack(env={"PYTHONPATH": "/nonexistent", "PYTHONHOME": "/nonexistent"},
-                     startup_timeout=20).__enter__()
+def test_a_host_that_cannot_start_fails_clearly(lb: str) -> None:
+    with pytest.raises(HarnessError, match="did not start"), OfflineStack(
+            env={"PYTHONPATH": "/nonexistent", "PYTHONHOME": "/nonexistent"},
+            startup_timeout=20) as offline:
+        offline.preview([web(lb)])
 
 
 def test_a_function_program_and_a_resource_dropped_from_it(
@@ -255,3 +256,109 @@ def test_a_function_program_and_a_resource_dropped_from_it(
     assert second.ops() == {"a": "same", "b": "delete"}
     assert [e["method"] for e in fake.requests[mark:]] == ["DELETE"]
     assert [x["name"] for x in Api(fake.url).list().json()] == ["a"]
+
+
+# -- the in-process engine as a user's test tool ------------------------------------------------
+def test_a_failed_run_does_not_leak_into_the_next(stack: OfflineStack, fake: ServerControl,
+                                                  lb: str,
+                                                  capfd: pytest.CaptureFixture[str]) -> None:
+    from otc_elb_listener import Listener, ListenerArgs
+
+    def program(port: int) -> Any:
+        def body() -> None:
+            Listener("web", ListenerArgs(loadbalancer_id=lb, protocol="HTTP",
+                                         backend_protocol="HTTP", port=port, backend_port=80,
+                                         lb_algorithm="roundrobin", name="web"))
+        return body
+
+    with pytest.raises(CheckFailed, match="port"):
+        stack.run_program(program(70000), preview=True)
+    assert stack.run_program(program(80)).ops() == {"web": "create"}
+    import gc
+
+    gc.collect()  # the failed run's futures are collected: no warning about them
+    assert "never retrieved" not in capfd.readouterr().err
+
+
+def test_the_host_gets_no_cloud_credentials_or_proxies(
+        fake: ServerControl, lb: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token in the shell must not make an offline test pass (or reach a real cloud)."""
+    monkeypatch.setenv("OS_AUTH_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    with OfflineStack(config={"elb:endpoint": fake.url, "elb:projectId": PROJECT},
+                      cwd=ROOT) as offline, pytest.raises(HarnessError, match="elb:token"):
+        offline.up([web(lb)])
+    with OfflineStack(config={"elb:endpoint": fake.url, "elb:projectId": PROJECT},
+                      secrets={"elb:token": DEFAULT_TOKEN}, cwd=ROOT) as offline:
+        assert offline.up([web(lb)]).ops() == {"web": "create"}  # loopback, never proxied
+
+
+@pytest.mark.parametrize("config", [
+    {"elb:endpoint": "https://elb.eu-de.otc.t-systems.com"},
+    {"elb:region": "eu-de"},
+])
+def test_a_real_cloud_endpoint_is_refused_unless_allowed(config: dict[str, str]) -> None:
+    with pytest.raises(HarnessError, match="real cloud"):
+        OfflineStack(config=config)
+    OfflineStack(config=config, allow_remote=True)  # told to: no refusal
+
+
+def test_other_providers_resources_are_answered_by_the_hook(
+        fake: ServerControl, lb: str) -> None:
+    """A program that makes its load balancer with another provider: the test supplies it."""
+    import pulumi
+
+    from otc_elb_listener import Listener, ListenerArgs
+
+    seen: list[tuple[str, str]] = []
+
+    def answer(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        seen.append((type_, name))
+        return lb, {**inputs, "vip_address": "192.0.2.10"}
+
+    def program() -> None:
+        balancer = pulumi.CustomResource("opentelekomcloud:Elb/loadbalancer:Loadbalancer",
+                                         "lb", {"name": "lb"})
+        Listener("web", ListenerArgs(loadbalancer_id=balancer.id, protocol="HTTP",
+                                     backend_protocol="HTTP", port=80, backend_port=80,
+                                     lb_algorithm="roundrobin", name="web"))
+
+    with OfflineStack(config={"elb:endpoint": fake.url, "elb:projectId": PROJECT},
+                      secrets={"elb:token": DEFAULT_TOKEN}, cwd=ROOT,
+                      other_resources=answer) as offline:
+        assert offline.run_program(program).ops() == {"web": "create"}
+    assert ("opentelekomcloud:Elb/loadbalancer:Loadbalancer", "lb") in seen
+    assert fake.requests[-1]["body"]["loadbalancer_id"] == lb
+
+
+def test_the_stack_file_gives_the_program_config(tmp_path: Path, fake: ServerControl,
+                                                 lb: str) -> None:
+    (tmp_path / "Pulumi.staging.yaml").write_text(
+        f"config:\n  elb:endpoint: {fake.url}\n  elb:projectId: {PROJECT}\n"
+        f"  project:port: 8443\n")
+
+    def program() -> None:
+        import pulumi
+
+        pulumi.export("port", pulumi.Config().require_int("port"))
+
+    with OfflineStack(stack="staging", cwd=tmp_path, pythonpath=[ROOT]) as offline:
+        assert offline.config["elb:endpoint"] == fake.url
+        assert offline.run_program(program, preview=True).outputs == {"port": 8443}
+
+
+def test_a_failed_create_first_delete_stays_pending_and_is_retried(
+        stack: OfflineStack, fake: ServerControl, lb: str) -> None:
+    stack.up([web(lb)])
+    old_id = stack.state["web"].id
+    fake.faults.add(method="DELETE", action="status", status=400, times=1)
+    with pytest.raises(HarnessError, match="delete web"):
+        stack.up([web(lb, protocol="TCP", backend_protocol="TCP", port=81)])
+    assert [name for name, _ in stack.pending_deletes] == ["web"]
+    assert stack.state["web"].id != old_id  # the replacement is the stack's now
+    mark = len(fake.requests)
+    assert stack.up([web(lb, protocol="TCP", backend_protocol="TCP", port=81)]).ops() == {
+        "web": "same"}
+    assert [(e["method"], e["path"].rsplit("/", 1)[1]) for e in fake.requests[mark:]] == [
+        ("DELETE", old_id)]
+    assert stack.pending_deletes == []
