@@ -317,7 +317,9 @@ class CliStack:
                 changed = sorted(_changed_inputs(done)) if op == "update" else []
                 plan.steps.append(Step(op, name, changed))
                 continue
-            diffs = sorted({d for m in metas for d in _changed_inputs(m)})
+            # Only steps that have both sides compare (a delete-replaced step has no new side).
+            diffs = sorted({d for m in metas if m.old is not None and m.new is not None
+                            for d in _changed_inputs(m)})
             if _REPLACE_OPS & set(ops):
                 keys = sorted({k for m in metas for k in (m.keys or [])})
                 first_delete = "delete-replaced" in ops and "create-replacement" in ops and \

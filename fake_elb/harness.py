@@ -465,7 +465,7 @@ class OfflineStack:
             if not preview:  # a same step stores the new inputs with the old outputs
                 old.inputs = dict(checked)
             return Step("same", name), old.outputs
-        replaces = list(diff.replaces)
+        replaces = sorted(diff.replaces)  # the engine lists them sorted
         if replaces:
             # The resource option, when set, overrides the provider in both directions.
             first_delete = bool(diff.deleteBeforeReplace) \

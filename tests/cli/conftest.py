@@ -44,9 +44,9 @@ def pulumi_cli() -> Path:
 class Elb:
     """The fake server with one External load balancer, and listener inputs for it."""
 
-    def __init__(self, control: ServerControl) -> None:
+    def __init__(self, control: ServerControl, lb_id: str | None = None) -> None:
         self.control = control
-        self.lb = control.add_loadbalancer(PROJECT)["id"]
+        self.lb = control.add_loadbalancer(PROJECT, id=lb_id)["id"]
         self.provider = ListenerProvider()
         self.config = {"elb:endpoint": control.url, "elb:projectId": PROJECT}
         self.secrets = {"elb:token": DEFAULT_TOKEN}

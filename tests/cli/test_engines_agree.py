@@ -1,0 +1,131 @@
+"""The in-process engine (``fake_elb.harness``) must agree with the real CLI: every scenario
+runs through both, against the same fake, and must give the same plan (operation, changed
+properties, replacement keys and order per resource) and the same API calls."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fake_elb import ServerControl
+from fake_elb.cli_engine import CliStack
+from fake_elb.harness import HarnessError, OfflineStack, Plan
+from tests.cli.conftest import REPO, Elb
+from tests.conftest import PROJECT, Api
+
+#: Both engines see the same load balancer, so their API journals compare equal.
+LB_ID = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"
+Engine = Any  # OfflineStack or CliStack: the same operations
+Scenario = Callable[[Engine, Elb, list[Any]], None]
+
+
+def _plan(record: list[Any], what: str, plan: Plan) -> None:
+    record.append((what, [(s.op, s.name, s.changed, s.replaces,
+                           s.delete_before_replace if s.op == "replace" else None)
+                          for s in plan.steps]))
+
+
+def _attempt(record: list[Any], what: str, call: Callable[[], Plan]) -> Plan | None:
+    try:
+        plan = call()
+    except HarnessError as error:
+        codes = sorted(set(re.findall(r"ELB\.\d{4}", str(error))))
+        record.append((what, "failed", codes))
+        return None
+    _plan(record, what, plan)
+    return plan
+
+
+def _listener_id(engine: Engine, name: str = "web") -> str:
+    if isinstance(engine, OfflineStack):
+        return engine.state[name].id
+    resources = engine.export()["resources"]
+    return str(next(r["id"] for r in resources if r["urn"].endswith(f"::{name}")))
+
+
+def lifecycle(engine: Engine, elb: Elb, record: list[Any]) -> None:
+    web = elb.listener
+    _attempt(record, "preview new", lambda: engine.preview([web()]))
+    _attempt(record, "up new", lambda: engine.up([web()]))
+    _attempt(record, "up same", lambda: engine.up([web()]))
+    port = elb.inputs(port=8081)
+    _attempt(record, "preview port", lambda: engine.preview([web(inputs=port)]))
+    _attempt(record, "up port", lambda: engine.up([web(inputs=port)]))
+    tcp = elb.inputs(port=8081, protocol="TCP", backend_protocol="TCP")
+    _attempt(record, "replace same port", lambda: engine.up([web(inputs=tcp)]))
+    moved = {**tcp, "port": 8082, "backend_port": 81}
+    _attempt(record, "replace new port", lambda: engine.up([web(inputs=moved)]))
+    _attempt(record, "destroy", engine.destroy)
+
+
+def drift(engine: Engine, elb: Elb, record: list[Any]) -> None:
+    engine.up([elb.listener()])
+    api = Api(elb.control.url)
+    api.put(_listener_id(engine), {"backend_port": 9090, "description": "by hand"})
+    _attempt(record, "refresh drift", engine.refresh)
+    _attempt(record, "up repairs", lambda: engine.up([elb.listener()]))
+    api.delete(_listener_id(engine))
+    _attempt(record, "refresh gone", engine.refresh)
+    _attempt(record, "up again", lambda: engine.up([elb.listener()]))
+
+
+def options(engine: Engine, elb: Elb, record: list[Any]) -> None:
+    engine.up([elb.listener(retain_on_delete=True)])
+    _attempt(record, "ignored port", lambda: engine.up([elb.listener(
+        inputs=elb.inputs(port=81), ignore_changes=["port"], retain_on_delete=True)]))
+    tcp = elb.inputs(protocol="TCP", backend_protocol="TCP")
+    _attempt(record, "explicit create first", lambda: engine.up([elb.listener(
+        inputs=tcp, delete_before_replace=False, retain_on_delete=True)]))
+    _attempt(record, "explicit delete first", lambda: engine.up([elb.listener(
+        inputs={**tcp, "port": 90}, delete_before_replace=True)]))
+    two = [elb.listener("a", inputs=elb.inputs(port=91, name="a")),
+           elb.listener("b", inputs=elb.inputs(port=92, name="b"))]
+    _attempt(record, "swap for two", lambda: engine.up(two))
+    _attempt(record, "drop one", lambda: engine.up(two[:1]))
+    _attempt(record, "destroy", engine.destroy)
+
+
+def check_failures(engine: Engine, elb: Elb, record: list[Any]) -> None:
+    _attempt(record, "bad port", lambda: engine.preview([elb.listener(
+        inputs=elb.inputs(port=70000))]))
+    _attempt(record, "https without certificate", lambda: engine.up([elb.listener(
+        inputs=elb.inputs(protocol="HTTPS"))]))
+    _attempt(record, "then a good one", lambda: engine.up([elb.listener()]))
+
+
+def _journal(control: ServerControl) -> list[tuple[str, str, int | None, Any]]:
+    """Calls with listener IDs replaced by their order of first appearance."""
+    names: dict[str, str] = {}
+
+    def name(match: re.Match[str]) -> str:
+        return names.setdefault(match[0], f"<listener {len(names) + 1}>")
+
+    return [(e["method"], re.sub(r"(?<=listeners/)[0-9a-f]{32}", name, e["path"]),
+             e["status"], e["body"]) for e in control.requests]
+
+
+@pytest.mark.parametrize("scenario", [lifecycle, drift, options, check_failures],
+                         ids=lambda s: s.__name__)
+def test_both_engines_give_the_same_plan_and_the_same_api_calls(
+        scenario: Scenario, pulumi_cli: Path, fake_elb_server: ServerControl) -> None:
+    outcomes = {}
+    for kind in ("cli", "in-process"):
+        fake_elb_server.reset()
+        elb = Elb(fake_elb_server, lb_id=LB_ID)
+        record: list[Any] = []
+        engine: Any = (CliStack(config=elb.config, secrets=elb.secrets, cli=pulumi_cli,
+                                pythonpath=[REPO]) if kind == "cli" else
+                       OfflineStack(config=elb.config, secrets=elb.secrets, cwd=REPO))
+        with engine:
+            scenario(engine, elb, record)
+        outcomes[kind] = (record, _journal(fake_elb_server))
+    cli_record, cli_journal = outcomes["cli"]
+    ours_record, ours_journal = outcomes["in-process"]
+    for cli_step, our_step in zip(cli_record, ours_record, strict=True):
+        assert our_step == cli_step
+    assert ours_journal == cli_journal
+    assert all(PROJECT in path for _, path, _, _ in cli_journal)
