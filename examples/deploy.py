@@ -1,12 +1,15 @@
 """Deploy the example program (``__main__.py``) against a freshly started fake ELB, twice.
 
 Run with ``python3 dev.py demo``. It starts ``fake-elb serve``, registers a load balancer, and
-then:
+then, with a local file backend in a temporary directory (no account needed):
 
-- where the ``pulumi`` CLI is installed: ``pulumi preview`` + ``pulumi up`` with a local file
-  backend in a temporary directory (no account; config set from the fake's URL), then ``up``
-  again with ``port`` changed, then ``destroy``;
-- otherwise: the same program through the real provider host, offline
+- with the official ``pulumi`` CLI (it has the Python language host): the commands a user
+  types, ``pulumi stack init``, ``config set``, ``preview``, ``up``, ``up`` again with
+  ``port`` changed, ``destroy``;
+- with the CLI ``dev.py`` built from its Go modules (no language host here): the same
+  program through that real CLI as an Automation API inline program, printing the CLI's own
+  output for preview, up, the change, and destroy;
+- with no CLI at all: the same program through the real provider host, offline
   (:mod:`fake_elb.harness`), printing each plan and the stack outputs.
 
 Either way it prints the API calls the fake saw, and stops everything it started.
@@ -92,14 +95,46 @@ def with_cli(pulumi: str, fake: ServerControl, lb: dict[str, Any]) -> None:
             run("stack", "rm", "--yes", "demo")
 
 
+def with_built_cli(pulumi: Path, fake: ServerControl, lb: dict[str, Any]) -> None:
+    """The real CLI without a language host: the program runs inline, the CLI does the rest."""
+    from fake_elb.cli_engine import CliStack
+
+    print(f"using the pulumi CLI built from its Go modules ({pulumi}); the program runs as "
+          "an Automation API inline program (this CLI has no Python language host)\n")
+    config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT_ID, "loadbalancerId": lb["id"]}
+    with CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN}, cli=pulumi,
+                  project="elb-listener-example", stack="demo", echo=print) as stack:
+        seen = 0
+        for title, port, preview in (("pulumi preview", 80, True), ("pulumi up", 80, False),
+                                     ("pulumi preview (port 8081)", 8081, True),
+                                     ("pulumi up (port 8081)", 8081, False)):
+            print(f"$ {title}", flush=True)
+            stack.run_program(ROOT / "__main__.py", config={"port": port}, preview=preview)
+            seen = show_calls(fake, seen)
+            print()
+        print("$ pulumi destroy", flush=True)
+        stack.destroy()
+        show_calls(fake, seen)
+
+
+def language_host_beside(pulumi: str) -> bool:
+    """Does this CLI find the Python language host (on PATH or next to itself)?"""
+    return bool(shutil.which("pulumi-language-python")) or \
+        (Path(pulumi).parent / "pulumi-language-python").exists()
+
+
 def main() -> None:
+    from fake_elb.cli_engine import find_cli
+
     with serve_in_subprocess() as fake:
         print(f"fake ELB serving at {fake.url}")
         lb = fake.add_loadbalancer(PROJECT_ID, type="External")
         print(f"load balancer {lb['id']} (External) registered in project {PROJECT_ID}")
-        pulumi = shutil.which("pulumi")
-        if pulumi:
-            with_cli(pulumi, fake, lb)
+        pulumi = find_cli()
+        if pulumi is not None and language_host_beside(str(pulumi)):
+            with_cli(str(pulumi), fake, lb)
+        elif pulumi is not None:
+            with_built_cli(pulumi, fake, lb)
         else:
             with_harness(fake, lb)
     print("\nfake ELB and provider host stopped; nothing left running.")

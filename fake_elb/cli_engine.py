@@ -130,7 +130,8 @@ class CliStack:
                  secrets: Mapping[str, Any] | None = None, *, project: str = "project",
                  stack: str = "dev", cwd: str | Path | None = None,
                  cli: str | Path | None = None, parallel: int | None = None,
-                 pythonpath: Sequence[str | Path] = ()) -> None:
+                 pythonpath: Sequence[str | Path] = (),
+                 echo: Callable[[str], None] | None = None) -> None:
         found = Path(cli) if cli else find_cli()
         if found is None:
             raise HarnessError(f"no pulumi CLI found: {CLI_HINT}")
@@ -143,6 +144,8 @@ class CliStack:
         self.parallel = parallel
         #: Where the provider host finds the modules of providers pickled by reference.
         self.pythonpath = [str(p) for p in pythonpath]
+        #: Called with each line the CLI prints, as it prints it (e.g. ``print``).
+        self.echo = echo
         self.output = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._program: Callable[[], Any] = lambda: None
@@ -273,6 +276,8 @@ class CliStack:
 
     def _collect(self, line: str) -> None:
         self.output += line + "\n"
+        if self.echo is not None:
+            self.echo(line)
 
     def _invoke(self, operation: str, call: Callable[[], Any]) -> Any:
         from pulumi.automation.errors import CommandError

@@ -8,13 +8,18 @@ it imports nothing of ours (and nothing heavy) until a fixture is used: a user's
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from .control import ServerControl
+    from .harness import OfflineStack
     from .inprocess import MockElb
+
+#: The project the ``offline_stack`` fixture signs in to.
+OFFLINE_PROJECT_ID = "0123456789abcdef0123456789abcdef"
 
 
 def _fake_module(name: str) -> Any:
@@ -55,3 +60,42 @@ def fake_elb_server(_fake_elb_server_process: ServerControl) -> ServerControl:
     ``requests``, ``faults``, ``reset``)."""
     _fake_elb_server_process.reset()
     return _fake_elb_server_process
+
+
+@pytest.fixture
+def offline_stack(fake_elb_server: ServerControl,
+                  request: pytest.FixtureRequest) -> Iterator[OfflineStack]:
+    """A Pulumi stack wired to a fresh ``fake_elb_server``, run by the offline engine over the
+    real provider host (the program runs in-process; dynamic providers run in the host, as
+    under ``pulumi up``). The fake has one External load balancer, ``.loadbalancer_id``; the
+    provider is configured with the fake's endpoint, ``.project_id`` and its token. Three
+    lines make a test::
+
+        def test_my_program(offline_stack):
+            plan = offline_stack.run_program("__main__.py", config={
+                "loadbalancerId": offline_stack.loadbalancer_id})
+            assert plan.ops() == {"web": "create"}
+
+    ``.fake`` is the server (``.fake.requests``: the API calls). The project name and stack
+    config come from ``Pulumi.yaml`` / ``Pulumi.<stack>.yaml`` in pytest's root directory."""
+    harness = _fake_module("harness")
+    store = _fake_module("store")
+    root = request.config.rootpath
+    stack = harness.OfflineStack(
+        config={"elb:endpoint": fake_elb_server.url, "elb:projectId": OFFLINE_PROJECT_ID},
+        secrets={"elb:token": store.DEFAULT_TOKEN}, project=_project_name(root), cwd=root)
+    stack.fake = fake_elb_server
+    stack.project_id = OFFLINE_PROJECT_ID
+    stack.loadbalancer_id = fake_elb_server.add_loadbalancer(OFFLINE_PROJECT_ID)["id"]
+    with stack:
+        yield stack
+
+
+def _project_name(root: Path) -> str:
+    """The ``name:`` of ``Pulumi.yaml`` in ``root`` (config keys without a namespace use it)."""
+    project_file = root / "Pulumi.yaml"
+    if project_file.exists():
+        for line in project_file.read_text().splitlines():
+            if line.startswith("name:"):
+                return line.split(":", 1)[1].strip().strip("'\"")
+    return "project"

@@ -90,3 +90,33 @@ def test_a_user_project_with_its_own_provider_folder_runs_its_tests(tmp_path: Pa
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_a_users_first_test_is_three_lines_with_offline_stack(tmp_path: Path) -> None:
+    """A user's Pulumi project (its own Pulumi.yaml and program) tested with the installed
+    fixture, nothing else."""
+    root = Path(__file__).resolve().parent.parent
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((root / name).read_text())
+    (tmp_path / "test_program.py").write_text(textwrap.dedent("""
+        def test_my_program(offline_stack):
+            plan = offline_stack.run_program("__main__.py", config={
+                "loadbalancerId": offline_stack.loadbalancer_id})
+            assert plan.ops() == {"web": "create"}
+            assert [e["method"] for e in offline_stack.fake.requests] == ["POST"]
+    """))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                             "-p", "no:xdist", "test_program.py"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+def test_every_installed_fixture_has_a_docstring(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "pytest", "--fixtures", "-p", "no:xdist",
+                             "-p", "no:cacheprovider"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)
+    section = result.stdout.split("fake_elb.pytest_plugin")[1]
+    for fixture in ("fake_elb", "fake_elb_server", "offline_stack"):
+        block = section.split(f"\n{fixture} ")[1].split("\n\n")[0]
+        assert "no docstring" not in block and len(block.splitlines()) >= 2, block
