@@ -90,10 +90,10 @@ def parse_json_body(raw: bytes | str | None) -> Any:
     orjson parses the common case; whenever it refuses a body, or could have read a huge
     integer as a float (it does), the standard library decides, so the answer is the same.
     """
-    if raw is None or raw in (b"", ""):
-        raise ApiError(400, "ELB.6006", "the request body must be a JSON object, got nothing")
+    if raw is None or not raw.strip():
+        raise ApiError(400, "ELB.0002", "the request body is empty: a JSON object is needed")
     if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "ELB.6413", f"the request body is over {MAX_BODY_BYTES} bytes")
+        raise ApiError(413, spec.INVALID, f"the request body is over {MAX_BODY_BYTES} bytes")
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if data.count(b"[") + data.count(b"{") <= MAX_NESTING:
         try:
@@ -102,8 +102,15 @@ def parse_json_body(raw: bytes | str | None) -> Any:
             pass
         else:
             if not isinstance(parsed, dict) or float not in map(type, parsed.values()):
-                return parsed
-    return _parse_carefully(raw)
+                return _not_null(parsed)
+    return _not_null(_parse_carefully(raw))
+
+
+def _not_null(parsed: Any) -> Any:
+    """The JSON literal ``null`` is an empty body (Decision "Error codes", fine points)."""
+    if parsed is None:
+        raise ApiError(400, "ELB.0002", "the request body is null: a JSON object is needed")
+    return parsed
 
 
 def _parse_carefully(raw: bytes | str) -> Any:
@@ -111,15 +118,15 @@ def _parse_carefully(raw: bytes | str) -> Any:
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
-        raise ApiError(400, "ELB.6006", f"the request body is not UTF-8 ({exc.reason} at byte "
+        raise ApiError(400, spec.INVALID, f"the request body is not UTF-8 ({exc.reason} at byte "
                        f"{exc.start})") from None
     if text.count("[") + text.count("{") > MAX_NESTING and _nesting(text) > MAX_NESTING:
         # Refused before parsing: a RecursionError deep in json leaves CPython 3.11 unstable.
-        raise ApiError(400, "ELB.6006", f"the request body is nested deeper than {MAX_NESTING}")
+        raise ApiError(400, spec.INVALID, f"the request body is nested deeper than {MAX_NESTING}")
     try:
         return _DECODER.decode(text)
     except ValueError as exc:
-        raise ApiError(400, "ELB.6006", f"the request body is not valid JSON ({exc})") from None
+        raise ApiError(400, spec.INVALID, f"the request body is not valid JSON ({exc})") from None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -188,7 +195,7 @@ class ElbApi:
                   raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
         match = _WELL_FORMED.fullmatch(path) or _LISTENERS.fullmatch(path)
         if match is None:
-            raise ApiError(404, "ELB.6404", f"no such resource: {path[:200]}")
+            raise ApiError(404, "ELB.8904", f"no such resource: {path[:200]}")
         token = _header(headers, "X-Auth-Token")
         if not token:
             raise ApiError(403, "ELB.1102", "the X-Auth-Token header is missing")
@@ -198,7 +205,7 @@ class ElbApi:
         listener_id = match["listener"]
         if match.re is _LISTENERS:  # something is malformed: say precisely what
             if not _PROJECT_RE.fullmatch(project):
-                raise ApiError(400, "ELB.6010", "project_id must be 1-64 letters, digits, "
+                raise ApiError(400, spec.INVALID, "project_id must be 1-64 letters, digits, "
                                "'_' or '-'")
             if listener_id:
                 _check_listener_id(listener_id)
@@ -209,7 +216,7 @@ class ElbApi:
             if method == "GET":
                 filters = parse_qs(query, keep_blank_values=True)
                 return json_response(200, self.state.list_listeners(project, filters))
-            raise ApiError(405, "ELB.6405", f"{method} is not allowed on the listener "
+            raise ApiError(405, spec.INVALID, f"{method} is not allowed on the listener "
                            "collection (use GET or POST)")
         if method == "GET":
             return json_response(200, self.state.get_listener(project, listener_id))
@@ -219,5 +226,5 @@ class ElbApi:
         if method == "DELETE":
             self.state.delete_listener(project, listener_id)
             return HttpResponse(204, b"", {})
-        raise ApiError(405, "ELB.6405", f"{method} is not allowed on a listener (use GET, "
+        raise ApiError(405, spec.INVALID, f"{method} is not allowed on a listener (use GET, "
                        "PUT or DELETE)")

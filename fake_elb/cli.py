@@ -24,9 +24,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
     serve.add_argument("--token", action="append", help="accepted X-Auth-Token (repeatable; "
                        f"default {DEFAULT_TOKEN!r})")
+    serve.add_argument("--strict", action="store_true", help="refuse fields that do not apply "
+                       "to a listener (the real service ignores them)")
     args = parser.parse_args(argv)
 
-    server = FakeElbServer(args.host, args.port, tokens=args.token or (DEFAULT_TOKEN,))
+    server = FakeElbServer(args.host, args.port, tokens=args.token or (DEFAULT_TOKEN,),
+                           strict=args.strict)
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:

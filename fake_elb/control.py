@@ -74,6 +74,10 @@ class ServerControl:
         result: dict[str, Any] = self._post("certificates", payload)
         return result
 
+    def set_strict(self, strict: bool) -> None:
+        """Strict mode refuses fields that do not apply (the real service ignores them)."""
+        self._post("strict", {"strict": strict})
+
     def set_tokens(self, tokens: Iterable[str]) -> None:
         """Accept exactly these tokens from now on (a revoked or rotated token gets 401)."""
         self._post("tokens", {"tokens": list(tokens)})
@@ -94,9 +98,13 @@ class ServerControl:
 
 @contextmanager
 def serve_in_subprocess(tokens: Iterable[str] = (DEFAULT_TOKEN,),
-                        startup_timeout: float = 30.0) -> Iterator[ServerControl]:
-    """Start ``python -m fake_elb serve`` on a free loopback port; stop it on exit, always."""
+                        startup_timeout: float = 30.0, *,
+                        strict: bool = False) -> Iterator[ServerControl]:
+    """A context manager: ``with serve_in_subprocess() as control:`` starts
+    ``python -m fake_elb serve`` on a free loopback port and stops it on exit, always."""
     command = [sys.executable, "-m", "fake_elb", "serve", "--host", "127.0.0.1", "--port", "0"]
+    if strict:
+        command.append("--strict")
     for token in tokens:
         command += ["--token", token]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -74,9 +74,9 @@ class MockElb:
     """The fake ELB behind ``responses``: state helpers plus the request journal."""
 
     def __init__(self, endpoint: str = DEFAULT_ENDPOINT,
-                 tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> None:
+                 tokens: Iterable[str] = (DEFAULT_TOKEN,), *, strict: bool = False) -> None:
         self.endpoint = endpoint.rstrip("/")
-        self.state = FakeElbState(tokens)
+        self.state = FakeElbState(tokens, strict=strict)
         self.api = ElbApi(self.state)
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         self._mock._calls = _BoundedCallList()
@@ -116,6 +116,10 @@ class MockElb:
         """Fault rules: ``elb.faults.add(action="status", status=503, probability=0.3)``."""
         return self.api.faults
 
+    def set_strict(self, strict: bool) -> None:
+        """Strict mode refuses fields that do not apply (the real service ignores them)."""
+        self.state.strict = strict
+
     def set_tokens(self, tokens: Iterable[str]) -> None:
         """Accept exactly these tokens from now on (a revoked or rotated token gets 401)."""
         self.state.set_tokens(tokens)
@@ -139,14 +143,16 @@ class MockElb:
 
 
 @contextmanager
-def mock_elb(endpoint: str = DEFAULT_ENDPOINT,
-             tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> Iterator[MockElb]:
-    """Intercept ``requests`` to ``endpoint`` with a fresh, empty fake ELB.
+def mock_elb(endpoint: str = DEFAULT_ENDPOINT, tokens: Iterable[str] = (DEFAULT_TOKEN,), *,
+             strict: bool = False) -> Iterator[MockElb]:
+    """Intercept ``requests`` to ``endpoint`` with a fresh, empty fake ELB. ``strict=True``
+    refuses fields that do not apply to a listener (the real service ignores them): for
+    client authors who want to be told they send one.
 
-    >>> with mock_elb("https://elb.eu-de.otc.t-systems.com") as elb:
+    >>> with mock_elb() as elb:
     ...     lb = elb.add_loadbalancer("my-project")
     """
-    elb = MockElb(endpoint, tokens)
+    elb = MockElb(endpoint, tokens, strict=strict)
     elb.start()
     try:
         yield elb

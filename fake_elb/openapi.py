@@ -3,7 +3,8 @@
 Each request model is a pydantic model built from :data:`otc_elb_listener.spec.FIELDS` (type,
 range, length, enum, pattern, required, updatable), so the document cannot drift from the
 rules the fake enforces. Served by ``fake-elb serve`` at ``/openapi.json``. Cross-field rules
-(which fields apply to which protocol, ...) cannot be expressed per field; they answer 400.
+cannot be expressed per field; they answer 400. A field that does not apply to the listener
+is ignored (shown as null), as the real service does; ``fake-elb serve --strict`` refuses it.
 """
 
 from __future__ import annotations
@@ -38,13 +39,16 @@ def _model(name: str, fields: dict[str, tuple[Any, Any]]) -> type[BaseModel]:
 
 def _described(field: spec.Field) -> Any:
     text = field.doc if field.applies is spec.ALWAYS else \
-        f"{field.doc} Only with {field.applies.describe()}."
+        f"{field.doc} Only with {field.applies.describe()}; ignored (null) otherwise."
     return Field(..., description=text) if field.required else Field(None, description=text)
 
 
 ListenerCreate = _model("ListenerCreate", {
-    name: (_annotation(f) if f.required else _annotation(f) | None, _described(f))
-    for name, f in spec.FIELDS.items()})
+    **{name: (_annotation(f) if f.required else _annotation(f) | None, _described(f))
+       for name, f in spec.FIELDS.items()},
+    "admin_state_up": (StrictBool | None, Field(None, description="Accepted and ignored: a "
+                                                "new listener is always up.")),
+})
 ListenerUpdate = _model("ListenerUpdate", {
     name: (_annotation(f) | None, Field(None, description=f.doc))
     for name, f in spec.FIELDS.items() if f.updatable})
@@ -144,7 +148,7 @@ def document() -> dict[str, Any]:
                 "schema": {"$ref": "#/components/schemas/ListenerCreate"}}}},
             "responses": {"200": _listener_answer("the new listener"), **_COMMON_ERRORS,
                           "403": _error("ELB.1102 token missing, or ELB.6091 quota"),
-                          "413": _error("ELB.6413: body over 1 MiB")}},
+                          "413": _error("ELB.1001: body over 1 MiB")}},
         "get": {
             "operationId": "listListeners", "summary": "List listeners (filters on fields)",
             "parameters": filters,
@@ -162,7 +166,7 @@ def document() -> dict[str, Any]:
                     "schema": {"$ref": "#/components/schemas/ListenerUpdate"}}}},
                 "responses": {"200": _listener_answer("the modified listener"),
                               **_COMMON_ERRORS, "404": _error("no such listener"),
-                              "413": _error("ELB.6413: body over 1 MiB")}},
+                              "413": _error("ELB.1001: body over 1 MiB")}},
         "delete": {"operationId": "deleteListener", "summary": "Delete a listener",
                    "responses": {"204": {"description": "deleted"}, **_COMMON_ERRORS,
                                  "503": _error("ELB.6002: the listener does not exist (what "

@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 OFFLINE_PROJECT_ID = "0123456789abcdef0123456789abcdef"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fake_elb(strict=True): the fake_elb / fake_elb_server / offline_stack "
+        "fixtures of this test refuse fields that do not apply to a listener (the real "
+        "service ignores them): prove that a client never sends one")
+
+
+def _strict(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("fake_elb")
+    return bool(marker.kwargs.get("strict", False)) if marker is not None else False
+
+
 def _fake_module(name: str) -> Any:
     """Import ``fake_elb.<name>``, or fail the test with the extra to install."""
     from importlib import import_module
@@ -37,12 +49,13 @@ def _fake_module(name: str) -> Any:
 
 
 @pytest.fixture
-def fake_elb() -> Iterator[MockElb]:
+def fake_elb(request: pytest.FixtureRequest) -> Iterator[MockElb]:
     """An empty in-process fake ELB (``MockElb``) that answers ``requests`` calls to
     ``fake_elb.endpoint`` (``https://elb.fake-elb.invalid``); other hosts are refused.
     Seed it with ``add_loadbalancer(project_id)`` / ``add_certificate(project_id)``; assert on
-    ``fake_elb.requests`` (the API calls it saw). Nothing runs in another process."""
-    with _fake_module("inprocess").mock_elb() as elb:
+    ``fake_elb.requests`` (the API calls it saw). Nothing runs in another process.
+    ``@pytest.mark.fake_elb(strict=True)`` makes it refuse fields that do not apply."""
+    with _fake_module("inprocess").mock_elb(strict=_strict(request)) as elb:
         yield elb
 
 
@@ -53,12 +66,16 @@ def _fake_elb_server_process() -> Iterator[ServerControl]:
 
 
 @pytest.fixture
-def fake_elb_server(_fake_elb_server_process: ServerControl) -> ServerControl:
+def fake_elb_server(_fake_elb_server_process: ServerControl,
+                    request: pytest.FixtureRequest) -> ServerControl:
     """A real ``fake-elb serve`` process on 127.0.0.1 (shared by the session, emptied before
     each test), for code that runs in another process, such as the Pulumi provider host.
     ``.url`` is its endpoint; it has the same helpers as ``fake_elb`` (``add_loadbalancer``,
-    ``requests``, ``faults``, ``reset``)."""
+    ``requests``, ``faults``, ``reset``). ``@pytest.mark.fake_elb(strict=True)`` makes it
+    refuse fields that do not apply."""
     _fake_elb_server_process.reset()
+    if _strict(request):
+        _fake_elb_server_process.set_strict(True)
     return _fake_elb_server_process
 
 

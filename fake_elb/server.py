@@ -7,7 +7,8 @@ goes out in one ``send`` (status line, headers and body together), which with ``
 avoids the 40 ms delayed-ACK stall of keep-alive connections.
 
 Control plane (no auth): ``POST /_fake/reset``, ``POST /_fake/loadbalancers``,
-``POST /_fake/certificates``, ``POST /_fake/tokens``, ``GET /_fake/requests``.
+``POST /_fake/certificates``, ``POST /_fake/tokens``, ``POST /_fake/strict``,
+``GET /_fake/requests``.
 """
 
 from __future__ import annotations
@@ -58,19 +59,20 @@ class _Handler(BaseHTTPRequestHandler):
         if length_header is None:
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                 self.close_connection = True
-                raise ApiError(411, "ELB.6006", "send a Content-Length, not a chunked body")
+                raise ApiError(411, "ELB.1001", "send a Content-Length, not a chunked body")
             return None
         try:
             length = int(length_header)
         except ValueError:
             self.close_connection = True
-            raise ApiError(400, "ELB.6006", "Content-Length is not a number") from None
+            raise ApiError(400, "ELB.1001", "Content-Length is not a number") from None
         if length < 0:
             self.close_connection = True
-            raise ApiError(400, "ELB.6006", "Content-Length is negative")
+            raise ApiError(400, "ELB.1001", "Content-Length is negative")
         if length > MAX_BODY_BYTES:
             self.close_connection = True  # the unread body must not be taken for a request
-            raise ApiError(413, "ELB.6413", f"the request body is over {MAX_BODY_BYTES} bytes")
+            raise ApiError(413, "ELB.1001", f"the request body is over {MAX_BODY_BYTES} "
+                           "bytes")
         return self.rfile.read(length)
 
     def _handle(self) -> None:
@@ -108,6 +110,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._faults(body)
             if self.command == "GET" and action == "requests":
                 return json_response(200, state.journal())
+            if self.command == "POST" and action == "strict":
+                args = parse_json_body(body)
+                strict = args.get("strict") if isinstance(args, dict) else None
+                if not isinstance(strict, bool):
+                    raise ApiError(400, "ELB.1001", "strict: true or false is mandatory")
+                state.strict = strict
+                return HttpResponse(204, b"", {})
             if self.command == "POST" and action == "tokens":
                 args = parse_json_body(body)
                 tokens = args.get("tokens") if isinstance(args, dict) else None
@@ -118,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self.command == "POST" and action in ("loadbalancers", "certificates"):
                 args = parse_json_body(body)
                 if not isinstance(args, dict) or not isinstance(args.get("project_id"), str):
-                    raise ApiError(400, "ELB.6001", "project_id: a string is mandatory")
+                    raise ApiError(400, "ELB.1001", "project_id: a string is mandatory")
                 if action == "loadbalancers":
                     created = state.add_loadbalancer(args["project_id"],
                                                      type=args.get("type", "External"),
@@ -128,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return json_response(201, created)
         except ApiError as error:
             return error_response(error)
-        return error_response(ApiError(404, "ELB.6404", f"no control action {self.command} "
+        return error_response(ApiError(404, "ELB.8904", f"no control action {self.command} "
                                        f"/_fake/{action[:100]}"))
 
     def _faults(self, body: bytes | None) -> HttpResponse:
@@ -139,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
             except ValidationError as error:
                 first = error.errors()[0]
                 where = ".".join(str(p) for p in first["loc"]) or "body"
-                raise ApiError(400, "ELB.6005", f"{where}: {first['msg']}") from None
+                raise ApiError(400, "ELB.1001", f"{where}: {first['msg']}") from None
             return json_response(201, rule.model_dump())
         if self.command == "DELETE":
             faults.clear()
@@ -147,7 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET":
             return json_response(200, [r.model_dump() | {"fired": r.fired}
                                        for r in faults.rules])
-        raise ApiError(405, "ELB.6405", "use GET, POST or DELETE on /_fake/faults")
+        raise ApiError(405, "ELB.1001", "use GET, POST or DELETE on /_fake/faults")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
@@ -176,8 +185,8 @@ class FakeElbServer:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> None:
-        self.state = FakeElbState(tokens)
+                 tokens: Iterable[str] = (DEFAULT_TOKEN,), *, strict: bool = False) -> None:
+        self.state = FakeElbState(tokens, strict=strict)
         self.httpd = FakeElbHTTPServer(host, port, ElbApi(self.state))
         self._thread: threading.Thread | None = None
 

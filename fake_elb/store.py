@@ -57,17 +57,15 @@ def new_id() -> str:
 
 def _check_id(kind: str, value: Any) -> str:
     if not isinstance(value, str) or not spec.ID_RE.fullmatch(value):
-        raise ApiError(400, "ELB.6010", f"{kind} id must be 32 lowercase hex characters, "
+        raise ApiError(400, spec.INVALID, f"{kind} id must be 32 lowercase hex characters, "
                        f"got {value!r}")
     return value
 
 
-def _timestamp(after: int | None = None) -> tuple[int, str]:
-    """Now as epoch seconds and as the API writes it; strictly later than ``after`` so that
-    ``update_time`` moves on every PUT, even several within one second."""
+def _timestamp() -> tuple[int, str]:
+    """Now as epoch seconds and as the API writes it. Never ahead of the clock (Decision
+    "Times"): two PUTs within one second share an ``update_time``."""
     now = int(time.time())
-    if after is not None and now <= after:
-        now = after + 1
     return now, _format_time(now)
 
 
@@ -80,8 +78,10 @@ class FakeElbState:
     """The state core shared by both transports (in-process and server)."""
 
     def __init__(self, tokens: Iterable[str] = (DEFAULT_TOKEN,),
-                 journal_size: int = JOURNAL_SIZE) -> None:
+                 journal_size: int = JOURNAL_SIZE, *, strict: bool = False) -> None:
         self.lock = threading.Lock()
+        #: Strict mode refuses fields that do not apply (the real service ignores them).
+        self.strict = self._initial_strict = strict
         self.tokens = self._initial_tokens = frozenset(tokens)
         self._projects: dict[str, _Project] = {}
         #: (method, path, query, status, body, fault): a tuple costs a third of a dict, and
@@ -91,11 +91,12 @@ class FakeElbState:
     # -- control plane -------------------------------------------------------------------
     def reset(self) -> None:
         """Forget everything: load balancers, certificates, listeners, the journal, and
-        tokens set since start (the tokens the fake was made with are accepted again)."""
+        tokens and the mode set since start (those the fake was made with come back)."""
         with self.lock:
             self._projects.clear()
             self._journal.clear()
             self.tokens = self._initial_tokens
+            self.strict = self._initial_strict
 
     def set_tokens(self, tokens: Iterable[str]) -> None:
         """Accept exactly these tokens from now on (a revoked or rotated token gets 401)."""
@@ -108,7 +109,7 @@ class FakeElbState:
                          id: str | None = None) -> dict[str, Any]:
         """Register a load balancer (the fake does not model their API)."""
         if type not in spec.LOADBALANCER_TYPES:
-            raise ApiError(400, "ELB.6005", f"type must be one of "
+            raise ApiError(400, spec.INVALID, f"type must be one of "
                            f"{', '.join(spec.LOADBALANCER_TYPES)}, got {type!r}")
         lb = {"id": _check_id("load balancer", id or new_id()), "type": type,
               "project_id": project_id}
@@ -169,14 +170,16 @@ class FakeElbState:
         with self.lock:
             project = self._projects.setdefault(project_id, _Project())
             lb_id = body.get("loadbalancer_id") if isinstance(body, dict) else None
-            violations = spec.validate_create(body, self._context(project, lb_id, body=body))
+            violations = spec.validate_create(body, self._context(project, lb_id, body=body),
+                                              strict=self.strict)
             if violations:
                 raise ApiError.from_violations(violations)
             epoch, now = _timestamp()
             listener = spec.materialize({
                 "id": new_id(), "status": "ACTIVE", "admin_state_up": True,
                 "healthcheck_id": None, "member_number": 0,
-                "create_time": now, "update_time": now, **body,
+                "create_time": now, "update_time": now,
+                **{name: value for name, value in body.items() if name in spec.FIELDS},
             })
             listener = {name: listener.get(name) for name in spec.RESPONSE_FIELDS}
             project.listeners[listener["id"]] = listener
@@ -187,7 +190,7 @@ class FakeElbState:
         project = self._projects.get(project_id)
         listener = project.listeners.get(listener_id) if project else None
         if project is None or listener is None:
-            raise ApiError(404, "ELB.6404", f"listener {listener_id} not found")
+            raise ApiError(404, "ELB.8904", f"listener {listener_id} not found")
         return project, listener
 
     def get_listener(self, project_id: str, listener_id: str) -> dict[str, Any]:
@@ -199,8 +202,11 @@ class FakeElbState:
         """Listeners of a project whose fields equal every filter (values as query text)."""
         for name in filters:
             if name not in spec.RESPONSE_FIELDS:
-                raise ApiError(400, "ELB.6003", f"{name}: is not a listener field to filter "
-                               "on")
+                raise ApiError(400, "ELB.6003", f"{name[:64]}: is not a listener field to "
+                               "filter on")
+            if name in spec.UNFILTERABLE_FIELDS:
+                raise ApiError(400, "ELB.6003", f"{name}: listeners cannot be filtered on "
+                               f"it (not on {', '.join(sorted(spec.UNFILTERABLE_FIELDS))})")
         with self.lock:
             project = self._projects.get(project_id)
             listeners = list(project.listeners.values()) if project else []
@@ -213,11 +219,11 @@ class FakeElbState:
             project, current = self._find(project_id, listener_id)
             context = self._context(project, current["loadbalancer_id"], exclude=listener_id,
                                     body=body)
-            violations = spec.validate_update(body, current, context)
+            violations = spec.validate_update(body, current, context, strict=self.strict)
             if violations:
                 raise ApiError.from_violations(violations)
             updated = spec.apply_update(current, body)
-            epoch, updated["update_time"] = _timestamp(after=project.updated[listener_id])
+            epoch, updated["update_time"] = _timestamp()
             project.listeners[listener_id] = updated
             project.updated[listener_id] = epoch
             return _copy(updated)

@@ -37,6 +37,10 @@ ADOPT = "listener_id"
 OUTPUT_ONLY = ("status", "admin_state_up", "healthcheck_id", "member_number", "create_time",
                "update_time", "managed_fields")
 PROVIDER_KEY = "__provider"
+#: Why ``check`` refuses an input that does not apply, though the service would accept it.
+INAPPLICABLE = ("does not apply to this listener (only with {rule}): the service ignores it "
+                "and shows it as null, so it would show as a change on every preview; remove "
+                "it")
 #: What to do when a create is refused for a reason a replacement causes: the engine creates
 #: the new listener before it deletes the old one unless told otherwise.
 CREATE_HINTS = {
@@ -146,9 +150,13 @@ class ListenerProvider(dyn.ResourceProvider):
             # Adopting: the live listener supplies what the program leaves out.
             for name in spec.REQUIRED_FIELDS:
                 judged.setdefault(name, spec.UNKNOWN)
-        for violation in spec.validate_create(judged, unknown_ok=True):
-            failures.append(dyn.CheckFailure(violation.field, f"{violation.rule} "
-                                             f"[{violation.code}]"))
+        for violation in spec.validate_create(judged, unknown_ok=True, strict=True):
+            if violation.inapplicable:
+                failures.append(dyn.CheckFailure(violation.field, INAPPLICABLE.format(
+                    rule=spec.FIELDS[violation.field].applies.describe())))
+            else:
+                failures.append(dyn.CheckFailure(violation.field, f"{violation.rule} "
+                                                 f"[{violation.code}]"))
         return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
 
     # -- diff ------------------------------------------------------------------------------

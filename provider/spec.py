@@ -41,51 +41,49 @@ NAME_RE: Final = re.compile(r"[A-Za-z0-9_\-\u4e00-\u9fff]+")
 #: Decision "description": no angle brackets.
 DESCRIPTION_RE: Final = re.compile(r"[^<>]*")
 
-#: Every ``ELB.*`` code this project answers with, and where it comes from.
+#: Every ``ELB.*`` code this project answers with, and where it comes from. ``documented``
+#: codes come from the OTC API reference's error code appendix (elb-classic-api.md, "Errors");
+#: ``chosen`` ones are this project's where the table has none. Decision "Error codes": where
+#: the table has no code of its own, the general ELB.1001; never a code the table gives
+#: another meaning.
 ERROR_CODES: Final[Mapping[str, str]] = {
+    "ELB.0002": "documented: request body is null or empty (zero bytes, whitespace, null)",
+    "ELB.1001": "documented: request parameters invalid, the general code: malformed JSON, "
+                "a body that is not an object, a wrong JSON type, an unknown field, a value "
+                "or cross-field rule without a code of its own, a field that does not apply "
+                "(strict mode only), a body over 1 MiB, a method the path does not allow",
+    "ELB.1020": "documented (Fine points): malformed loadbalancer_id (\"Lb ID is not correct\")",
     "ELB.1102": "documented: token missing (403)",
     "ELB.1103": "documented: token invalid or expired (401)",
-    "ELB.6000": "documented: malformed ID (length)",
-    "ELB.6001": "documented: mandatory field missing",
+    "ELB.5020": "documented: certificate ID must be 32 characters",
+    "ELB.5040": "documented: certificate does not exist",
+    "ELB.6000": "documented: listener ID of the wrong length",
+    "ELB.6001": "documented: mandatory field missing, or null (\"<key>\" is nil)",
     "ELB.6002": "documented: delete of a listener that does not exist (503)",
-    "ELB.6003": "chosen: unknown field",
-    "ELB.6004": "chosen: null is not a value in requests",
-    "ELB.6005": "chosen: wrong JSON type",
-    "ELB.6006": "chosen: body is not a JSON object / malformed JSON",
-    "ELB.6010": "documented: malformed ID (content)",
+    "ELB.6003": "documented: listener query condition (list filter) not valid",
+    "ELB.6010": "documented: listener ID of the wrong content",
     "ELB.6011": "documented: name too long (create)",
     "ELB.6015": "documented: this listener property cannot be updated",
-    "ELB.6016": "chosen: field does not apply to this listener",
     "ELB.6021": "documented: name invalid (create)",
     "ELB.6025": "documented: name too long (update)",
     "ELB.6031": "documented: description too long (create)",
-    "ELB.6032": "chosen: description invalid (create)",
     "ELB.6035": "documented: name invalid (update)",
     "ELB.6040": "documented: load balancer does not exist",
     "ELB.6041": "documented: port not in 1-65535",
     "ELB.6045": "documented: description too long (update)",
-    "ELB.6046": "chosen: description invalid (update)",
     "ELB.6051": "documented: lb_algorithm invalid",
     "ELB.6061": "documented: protocol invalid",
-    "ELB.6062": "chosen: UDP listener on a private (Internal) load balancer",
     "ELB.6071": "documented: backend protocol invalid",
-    "ELB.6081": "documented: sticky_session_type invalid",
-    "ELB.6082": "chosen: session_sticky invalid",
-    "ELB.6083": "chosen: cookie_timeout out of range",
+    "ELB.6081": "documented (2020 table): sticky_session_type invalid",
     "ELB.6091": "documented: listener quota exceeded (403)",
-    "ELB.6101": "documented: port already used on this load balancer (create)",
-    "ELB.6121": "chosen: tcp_timeout out of range",
-    "ELB.6122": "chosen: tcp_draining_timeout out of range",
-    "ELB.6123": "chosen: udp_timeout out of range",
-    "ELB.6131": "chosen: ssl_protocols invalid",
-    "ELB.6132": "chosen: ssl_ciphers invalid",
-    "ELB.6141": "chosen: certificate_id invalid or unknown",
-    "ELB.6142": "chosen: certificates invalid, unknown, or not allowed here",
-    "ELB.6404": "chosen: listener not found (404; the pages give no code)",
-    "ELB.6405": "chosen: method not allowed on this path (405)",
-    "ELB.6413": "chosen: request body too large (413)",
-    "ELB.6200": "documented: port already used on this load balancer (update)",
+    "ELB.6101": "documented (2020 table): port already used on this load balancer (create)",
+    "ELB.6200": "documented (2023 table): port already used on this load balancer (update)",
+    "ELB.8904": "documented: resource could not be found (404, unknown listener)",
 }
+#: Codes the table gives a meaning this project must never use for anything else.
+RESERVED_CODES: Final = frozenset({"ELB.6004", "ELB.6006"})
+#: The general code (Decision "Error codes").
+INVALID: Final = "ELB.1001"
 
 
 class Codes(NamedTuple):
@@ -103,8 +101,9 @@ def _same(code: str) -> Codes:
 class AppliesWhen:
     """When a field means something: the listener's protocol, and other fields' values.
 
-    A request that carries a field whose condition is false on the *merged* listener is
-    rejected (Decision "reject fields that do not apply"); responses show it as ``null``.
+    A request may carry a field whose condition is false on the *merged* listener: the
+    service ignores it and shows it as ``null`` (Decision "Fields that do not apply are
+    ignored"); strict mode and the provider's ``check`` refuse it.
     """
 
     protocols: frozenset[str] = frozenset(PROTOCOLS)
@@ -139,7 +138,7 @@ class Field:
     #: Server default once the field applies and the request left it out.
     default: Any = None
     #: Code for a value that breaks this field's own constraint.
-    code: Codes = field(default_factory=lambda: _same("ELB.6005"))
+    code: Codes = field(default_factory=lambda: _same(INVALID))
     #: Code for a string over its maximum length, where the API has a separate one.
     length_code: Codes | None = None
     #: Code for a string under its minimum length (default: ``code``).
@@ -161,7 +160,8 @@ class Field:
 
 _TCP = AppliesWhen(frozenset({"TCP"}))
 _TLS = AppliesWhen(frozenset({"HTTPS", "SSL"}))
-_HTTP = AppliesWhen(frozenset({"HTTP"}))
+#: Decision "Sticky sessions": session_sticky applies to HTTP, HTTPS and TCP (not SSL, UDP).
+_STICKY_PROTOCOLS = AppliesWhen(frozenset({"HTTP", "HTTPS", "TCP"}))
 _STICKY = AppliesWhen(frozenset({"HTTP"}), (("session_sticky", True),))
 _ID_RULE = "32 lowercase hex characters"
 
@@ -171,8 +171,8 @@ FIELDS: Final[Mapping[str, Field]] = {
     for f in (
         Field("loadbalancer_id", str, "ID of the load balancer that owns the listener.",
               required=True, updatable=False, minimum=32, maximum=32, pattern=ID_RE,
-              pattern_rule=_ID_RULE, code=_same("ELB.6010"),
-              length_code=_same("ELB.6000"), short_code=_same("ELB.6000")),
+              pattern_rule=_ID_RULE, code=_same("ELB.1020"),
+              length_code=_same("ELB.1020"), short_code=_same("ELB.1020")),
         Field("protocol", str, "Front-end protocol.", required=True, updatable=False,
               choices=PROTOCOLS, code=_same("ELB.6061")),
         Field("backend_protocol", str, "Protocol to the backend servers; fixed by protocol "
@@ -189,36 +189,44 @@ FIELDS: Final[Mapping[str, Field]] = {
               "characters", code=Codes("ELB.6021", "ELB.6035"),
               length_code=Codes("ELB.6011", "ELB.6025")),
         Field("description", str, "Free text.", minimum=0, maximum=128, pattern=DESCRIPTION_RE,
-              pattern_rule="no '<' or '>'", default="", code=Codes("ELB.6032", "ELB.6046"),
+              pattern_rule="no '<' or '>'", default="",
               length_code=Codes("ELB.6031", "ELB.6045")),
-        Field("session_sticky", bool, "Sticky sessions (HTTP only; false unless roundrobin).",
-              updatable=False, applies=_HTTP, default=False, code=_same("ELB.6082")),
+        Field("session_sticky", bool, "Sticky sessions (HTTP, HTTPS, TCP; true only with "
+              "roundrobin).", updatable=False, applies=_STICKY_PROTOCOLS, default=False),
         Field("sticky_session_type", str, "Where the sticky cookie comes from.",
               updatable=False, choices=("insert",), applies=_STICKY, default="insert",
               code=_same("ELB.6081")),
         Field("cookie_timeout", int, "Sticky cookie lifetime in minutes.", updatable=False,
-              minimum=1, maximum=1440, applies=_STICKY, default=1440, code=_same("ELB.6083")),
+              minimum=1, maximum=1440, applies=_STICKY, default=1440),
         Field("tcp_timeout", int, "TCP session timeout in minutes (Decision: 1-1440).",
-              minimum=1, maximum=1440, applies=_TCP, default=5, code=_same("ELB.6121")),
+              minimum=1, maximum=1440, applies=_TCP, default=5),
         Field("tcp_draining", bool, "Keep connections to removed backends.",
-              applies=_TCP, default=False, code=_same("ELB.6005")),
+              applies=_TCP, default=False),
         Field("tcp_draining_timeout", int, "How long (minutes) to keep them.",
               minimum=0, maximum=60, applies=AppliesWhen(frozenset({"TCP"}),
                                                          (("tcp_draining", True),)),
-              default=0, code=_same("ELB.6122")),
+              default=0),
         Field("udp_timeout", int, "UDP session timeout in minutes.", minimum=1, maximum=1440,
-              applies=AppliesWhen(frozenset({"UDP"})), default=5, code=_same("ELB.6123")),
+              applies=AppliesWhen(frozenset({"UDP"})), default=5),
         Field("ssl_protocols", str, "TLS versions offered.", choices=SSL_PROTOCOLS,
-              applies=_TLS, default="TLSv1.2", code=_same("ELB.6131")),
+              applies=_TLS, default="TLSv1.2"),
         Field("ssl_ciphers", str, "Cipher suite set ('Extended' needs all TLS versions).",
-              choices=SSL_CIPHERS, applies=_TLS, default="Default", code=_same("ELB.6132")),
+              choices=SSL_CIPHERS, applies=_TLS, default="Default"),
         Field("certificate_id", str, "Default certificate (mandatory for HTTPS/SSL).",
               minimum=32, maximum=32, pattern=ID_RE, pattern_rule=_ID_RULE, applies=_TLS,
-              code=_same("ELB.6141")),
-        Field("certificates", list, "SNI certificate IDs (HTTPS on a public load balancer).",
-              applies=AppliesWhen(frozenset({"HTTPS"})), code=_same("ELB.6142")),
+              code=_same("ELB.5040"), length_code=_same("ELB.5020"),
+              short_code=_same("ELB.5020")),
+        Field("certificates", list, "SNI certificate IDs, distinct (HTTPS on a public load "
+              "balancer).", applies=AppliesWhen(frozenset({"HTTPS"}))),
     )
 }
+
+#: Fields a create may carry besides the table's own, with their JSON type: type-checked,
+#: then ignored (Decision "admin_state_up": a new listener is always up). A PUT may not.
+CREATE_IGNORED: Final[Mapping[str, type]] = {"admin_state_up": bool}
+#: Response fields the list API cannot filter on (the list page says so): 400 ELB.6003.
+UNFILTERABLE_FIELDS: Final = frozenset({"update_time", "create_time", "admin_state_up",
+                                        "session_sticky", "member_number"})
 
 #: Fields that only responses carry (GET adds ``member_number``; we show it everywhere).
 RESPONSE_ONLY_FIELDS: Final = (
@@ -259,6 +267,9 @@ class Violation:
     rule: str
     code: str
     status: int = 400
+    #: The field does not apply to the listener: the service ignores it; only strict mode
+    #: (and the provider's check, with its own message) refuses it.
+    inapplicable: bool = False
 
     @property
     def message(self) -> str:
@@ -301,13 +312,9 @@ def _type_name(kind: type) -> str:
 
 
 def _value_violation(spec: Field, value: Any, updating: bool) -> Violation | None:
-    """Judge one known, non-null value against its field's own constraint."""
+    """Judge one known, non-null value of the right JSON type against its field's own
+    constraint (range, enum, length, pattern)."""
     which = 1 if updating else 0
-    value_type = type(value)
-    if value_type is not spec.kind:  # strict: bool is not int, 80.0 is not int
-        return Violation(spec.name, f"must be a JSON {_type_name(spec.kind)} "
-                         f"({spec.rule()}), got {type(value).__name__} {_shown(value)}",
-                         "ELB.6005")
     if spec.kind is int:
         if not (spec.minimum or 0) <= value <= (spec.maximum or 0):
             return Violation(spec.name, f"must be {spec.rule()}, got {value}", spec.code[which])
@@ -316,10 +323,7 @@ def _value_violation(spec: Field, value: Any, updating: bool) -> Violation | Non
             return Violation(spec.name, f"must be {spec.rule()}, got {_shown(value)}",
                              spec.code[which])
     elif spec.kind is list:
-        bad = [item for item in value if type(item) is not str or not ID_RE.fullmatch(item)]
-        if bad:
-            return Violation(spec.name, f"must be {spec.rule()}, got {_shown(bad[0])}",
-                             spec.code[which])
+        return _certificates_violation(spec, value)
     elif spec.kind is str:
         if spec.maximum is not None and len(value) > spec.maximum:
             code = (spec.length_code or spec.code)[which]
@@ -333,6 +337,33 @@ def _value_violation(spec: Field, value: Any, updating: bool) -> Violation | Non
             return Violation(spec.name, f"must be {spec.rule()}, got {_shown(value)}",
                              spec.code[which])
     return None
+
+
+def _certificates_violation(spec: Field, value: list[Any]) -> Violation | None:
+    """``certificates``: distinct certificate ID strings (Decision "certificates")."""
+    for item in value:
+        if type(item) is not str:
+            return Violation(spec.name, f"must be {spec.rule()}, got {_shown(item)}", INVALID)
+        if len(item) != 32:
+            return Violation(spec.name, f"must be {spec.rule()}, got {_shown(item)} "
+                             f"({len(item)} characters)", "ELB.5020")
+        if not ID_RE.fullmatch(item):
+            return Violation(spec.name, f"must be {spec.rule()}, got {_shown(item)}",
+                             "ELB.5040")
+    if len(set(value)) != len(value):
+        twice = next(item for item in value if value.count(item) > 1)
+        return Violation(spec.name, f"must list each certificate once, got {twice!r} twice",
+                         INVALID)
+    return None
+
+
+def _type_violation(name: str, kind: type, value: Any) -> Violation | None:
+    """Strict JSON types: bool is not int, ``80.0`` is not int (Decision "Types")."""
+    if type(value) is kind:
+        return None
+    rule = FIELDS[name].rule() if name in FIELDS else _type_name(kind)
+    return Violation(name, f"must be a JSON {_type_name(kind)} ({rule}), got "
+                     f"{type(value).__name__} {_shown(value)}", INVALID)
 
 
 #: (name, protocols, field conditions, default) per field, in table order: the hot loop of
@@ -365,7 +396,8 @@ def applies(name: str, listener: Mapping[str, Any]) -> bool | None:
 
 
 def materialize(listener: Mapping[str, Any]) -> dict[str, Any]:
-    """The listener as the service stores it: defaults filled, inapplicable fields ``null``.
+    """The listener as the service stores it: defaults filled, inapplicable fields ``null``
+    (whatever the request said: the service ignores them).
 
     Fields are settled in table order, so a condition (``tcp_draining``) is settled before the
     fields that depend on it (``tcp_draining_timeout``).
@@ -384,29 +416,63 @@ def materialize(listener: Mapping[str, Any]) -> dict[str, Any]:
 def _structure_violations(
     body: Any, updating: bool, unknown_ok: bool
 ) -> tuple[list[Violation], dict[str, Any]]:
-    """Per-field checks (shape, names, nulls, types, own constraints); returns the judged body."""
+    """Per-field checks that hold whether or not a field applies: known names, what a PUT may
+    change, no nulls, strict JSON types. Returns the violations and the well-typed fields."""
     if not isinstance(body, dict):
-        return [Violation("", "the request body must be a JSON object", "ELB.6006")], {}
+        return [Violation("", f"the request body must be a JSON object, got "
+                          f"{type(body).__name__}", INVALID)], {}
     violations: list[Violation] = []
+    typed: dict[str, Any] = {}
     for key, value in body.items():
         spec = FIELDS.get(key)
-        if spec is None:
-            allowed = ", ".join(UPDATABLE_FIELDS if updating else FIELDS)
+        ignored_kind = CREATE_IGNORED.get(key)
+        if spec is None and ignored_kind is None:
+            allowed = ", ".join(UPDATABLE_FIELDS if updating else (*FIELDS, *CREATE_IGNORED))
             violations.append(Violation(str(key)[:64], f"is not a listener field (allowed: "
-                                        f"{allowed})", "ELB.6003"))
-        elif updating and not spec.updatable:
+                                        f"{allowed})", INVALID))
+        elif updating and (spec is None or not spec.updatable):
             violations.append(Violation(key, "cannot be changed on an existing listener "
                                         "(a new listener is needed)", "ELB.6015"))
         elif value is None:
-            rule = "must not be null" + (" (clear it with \"\")" if spec.kind is str else "")
-            violations.append(Violation(key, rule, "ELB.6004"))
+            rule = "must not be null" + (" (clear it with \"\")" if spec is not None and
+                                         spec.kind is str else "")
+            violations.append(Violation(key, rule, "ELB.6001"))
         elif value is UNKNOWN and unknown_ok:
-            continue
+            typed[key] = value
         else:
-            found = _value_violation(spec, value, updating)
+            kind = spec.kind if spec is not None else ignored_kind
+            assert kind is not None
+            found = _type_violation(key, kind, value)
             if found is not None:
                 violations.append(found)
-    return violations, body
+            elif spec is not None:  # a create-only ignored field is dropped here
+                typed[key] = value
+    return violations, typed
+
+
+def _field_violations(typed: dict[str, Any], current: Mapping[str, Any], updating: bool,
+                      strict: bool) -> tuple[list[Violation], dict[str, Any]]:
+    """Judge each well-typed field where it applies, on the listener as it would be after the
+    request. A field that does not apply is ignored (the service's way), or refused in
+    ``strict`` mode. Returns the violations and the fields that apply."""
+    merged = {**current, **typed}
+    violations: list[Violation] = []
+    kept: dict[str, Any] = {}
+    for name, value in typed.items():
+        verdict = True if name in _ALWAYS_APPLIES else applies(name, merged)
+        if verdict is False:
+            if strict:
+                violations.append(Violation(
+                    name, f"does not apply to this listener (only with "
+                    f"{FIELDS[name].applies.describe()}); the real service would ignore it "
+                    "and show it as null (strict mode)", INVALID, inapplicable=True))
+            continue
+        kept[name] = value
+        if value is not UNKNOWN:
+            found = _value_violation(FIELDS[name], value, updating)
+            if found is not None:
+                violations.append(found)
+    return violations, kept
 
 
 def _cross_violations(
@@ -415,11 +481,6 @@ def _cross_violations(
 ) -> list[Violation]:
     """Rules between fields, judged on the listener as it would be after the request."""
     violations: list[Violation] = []
-    for name in body:
-        if name not in _ALWAYS_APPLIES and applies(name, merged) is False:
-            violations.append(Violation(name, f"does not apply to this listener (only "
-                                        f"with {FIELDS[name].applies.describe()})", "ELB.6016"))
-
     get = merged.get
     protocol, backend = get("protocol"), get("backend_protocol")
     if protocol is not UNKNOWN and backend is not UNKNOWN and isinstance(protocol, str) \
@@ -428,19 +489,23 @@ def _cross_violations(
         violations.append(Violation("backend_protocol", f"must be "
                                     f"{BACKEND_PROTOCOL_FOR[protocol]!r} when protocol is "
                                     f"{protocol!r}, got {backend!r}", "ELB.6071"))
-    ciphers, tls = get("ssl_ciphers"), get("ssl_protocols", "TLSv1.2")
-    if ciphers == "Extended" and tls is not UNKNOWN and tls not in (None, EXTENDED_CIPHERS_NEED):
-        blamed = "ssl_protocols" if "ssl_protocols" in body else "ssl_ciphers"
-        violations.append(Violation(blamed, f"ssl_ciphers 'Extended' needs ssl_protocols "
-                                    f"{EXTENDED_CIPHERS_NEED!r}", "ELB.6132"))
-    if protocol in ("HTTPS", "SSL") and get("certificate_id") is None:
-        violations.append(Violation("certificate_id", f"is mandatory when protocol is "
-                                    f"{protocol!r}", "ELB.6001"))
+    if protocol in ("HTTPS", "SSL"):
+        ciphers, tls = get("ssl_ciphers"), get("ssl_protocols", "TLSv1.2")
+        if ciphers == "Extended" and tls is not UNKNOWN and \
+                tls not in (None, EXTENDED_CIPHERS_NEED):
+            blamed = "ssl_protocols" if "ssl_protocols" in body else "ssl_ciphers"
+            violations.append(Violation(blamed, f"ssl_ciphers 'Extended' needs ssl_protocols "
+                                        f"{EXTENDED_CIPHERS_NEED!r}", INVALID))
+        if get("certificate_id") is None:
+            violations.append(Violation("certificate_id", f"is mandatory when protocol is "
+                                        f"{protocol!r} (HTTPS and SSL listeners present a "
+                                        "certificate)", "ELB.6001"))
     algorithm = get("lb_algorithm")
-    if get("session_sticky") is True and algorithm not in (None, UNKNOWN, "roundrobin"):
+    if get("session_sticky") is True and protocol in _STICKY_PROTOCOLS.protocols and \
+            algorithm not in (None, UNKNOWN, "roundrobin"):
         blamed = "lb_algorithm" if updating else "session_sticky"
         violations.append(Violation(blamed, "session_sticky true needs lb_algorithm "
-                                    f"'roundrobin', got {algorithm!r}", "ELB.6082"))
+                                    f"'roundrobin', got {algorithm!r}", INVALID))
     if context is not None:
         violations += _context_violations(body, merged, updating, context)
     return violations
@@ -465,20 +530,21 @@ def _context_violations(
     if not updating and merged.get("protocol") == "UDP" and not public:
         violations.append(Violation("protocol", "UDP listeners need a public (External) load "
                                     f"balancer; loadbalancer_id {merged.get('loadbalancer_id')} "
-                                    "is Internal", "ELB.6062"))
+                                    "is Internal", INVALID))
     cert = body.get("certificate_id")
     if isinstance(cert, str) and cert not in context.certificate_ids:
         violations.append(Violation("certificate_id", f"certificate {cert!r} does not exist "
-                                    "in this project", "ELB.6141"))
+                                    "in this project", "ELB.5040"))
     certs = body.get("certificates")
-    if isinstance(certs, list) and certs:
-        if not public:
+    if isinstance(certs, list):
+        if not public:  # refused even when empty (Decision "certificates")
             violations.append(Violation("certificates", "SNI certificates need a public "
-                                        "(External) load balancer", "ELB.6142"))
+                                        "(External) load balancer; this one is Internal",
+                                        INVALID))
         missing = [c for c in certs if c not in context.certificate_ids]
         if missing:
             violations.append(Violation("certificates", f"certificate {missing[0]!r} does not "
-                                        "exist in this project", "ELB.6142"))
+                                        "exist in this project", "ELB.5040"))
     port = body.get("port")
     if type(port) is int and port in context.ports_in_use:
         violations.append(Violation("port", f"port {port} is already used by another listener "
@@ -490,52 +556,68 @@ def _context_violations(
     return violations
 
 
-def _judgeable(body: dict[str, Any], violations: list[Violation],
-               must_have: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The body without fields that already broke a rule, missing ones marked unknown, so that
-    cross-field rules are still judged on what is sound and every problem is reported once."""
-    broken = {v.field for v in violations}
-    judged = {k: v for k, v in body.items() if k not in broken and k in FIELDS}
-    for name in must_have:
-        judged.setdefault(name, UNKNOWN)
-    return judged
-
-
 def validate_create(
-    body: Any, context: LoadBalancerContext | None = None, *, unknown_ok: bool = False
+    body: Any, context: LoadBalancerContext | None = None, *, unknown_ok: bool = False,
+    strict: bool = False,
 ) -> list[Violation]:
     """All violations of a create (POST) body; empty means the service accepts it.
 
     ``unknown_ok`` lets :data:`UNKNOWN` values through unjudged (Pulumi preview); any rule that
-    would need such a value is skipped rather than guessed.
+    would need such a value is skipped rather than guessed. ``strict`` refuses fields that do
+    not apply (the service ignores them).
     """
-    violations, fields = _structure_violations(body, updating=False, unknown_ok=unknown_ok)
+    violations, typed = _structure_violations(body, updating=False, unknown_ok=unknown_ok)
     if not isinstance(body, dict):
         return violations
     for name in REQUIRED_FIELDS:
-        if name not in fields:
+        if name not in body:
             violations.append(Violation(name, "is mandatory when creating a listener",
                                         "ELB.6001"))
-    if violations:
-        judged = _judgeable(fields, violations, REQUIRED_FIELDS)
-        return violations + _cross_violations(judged, judged, updating=False, context=None)
-    return _cross_violations(fields, fields, updating=False, context=context)
+    found, kept = _field_violations(typed, {}, updating=False, strict=strict)
+    violations += found
+    if violations:  # judge what is sound, so that every problem is reported once
+        judged = _judgeable(kept, violations, REQUIRED_FIELDS)
+        return _in_table_order(violations + _cross_violations(judged, judged, updating=False,
+                                                              context=None))
+    return _cross_violations(kept, kept, updating=False, context=context)
 
 
 def validate_update(
     body: Any, current: Mapping[str, Any], context: LoadBalancerContext | None = None,
-    *, unknown_ok: bool = False,
+    *, unknown_ok: bool = False, strict: bool = False,
 ) -> list[Violation]:
-    """All violations of a PUT body against the listener as it is now (cross-field rules are
-    judged on ``current`` merged with ``body``)."""
-    violations, fields = _structure_violations(body, updating=True, unknown_ok=unknown_ok)
+    """All violations of a PUT body against the listener as it is now (every rule is judged
+    on ``current`` merged with ``body``)."""
+    violations, typed = _structure_violations(body, updating=True, unknown_ok=unknown_ok)
     if not isinstance(body, dict):
         return violations
+    found, kept = _field_violations(typed, current, updating=True, strict=strict)
+    violations += found
     if violations:
-        judged = _judgeable(fields, violations)
-        return violations + _cross_violations(judged, {**current, **judged}, updating=True,
-                                              context=None)
-    return _cross_violations(fields, {**current, **fields}, updating=True, context=context)
+        judged = _judgeable(kept, violations)
+        return _in_table_order(violations + _cross_violations(
+            judged, {**current, **judged}, updating=True, context=None))
+    return _cross_violations(kept, {**current, **kept}, updating=True, context=context)
+
+
+_TABLE_ORDER: Final = {name: index for index, name in enumerate(FIELDS)}
+
+
+def _in_table_order(violations: list[Violation]) -> list[Violation]:
+    """Violations in the order of the API pages (the rule table), whatever the body's order;
+    fields the table does not know last (a stable sort keeps their order)."""
+    return sorted(violations, key=lambda v: _TABLE_ORDER.get(v.field, len(_TABLE_ORDER)))
+
+
+def _judgeable(fields: dict[str, Any], violations: list[Violation],
+               must_have: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields without those that already broke a rule, missing ones marked unknown, so
+    that cross-field rules are still judged on what is sound."""
+    broken = {v.field for v in violations}
+    judged = {k: v for k, v in fields.items() if k not in broken}
+    for name in must_have:
+        judged.setdefault(name, UNKNOWN)
+    return judged
 
 
 #: Fields other fields' applicability depends on (besides protocol, which PUT cannot change).
@@ -544,13 +626,18 @@ _CONDITION_FIELDS: Final = frozenset(other for f in FIELDS.values()
 
 
 def apply_update(current: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
-    """The listener after a valid PUT: fields that stop applying become ``null``, fields that
-    start applying get their default. ``current`` is already settled, so only a change of a
-    condition field needs the full :func:`materialize`."""
+    """The listener after a valid PUT: fields that do not apply (sent or not) are ``null``,
+    fields that start applying get their default. ``current`` is already settled, so a PUT of
+    fields that always apply (the common case) needs no full :func:`materialize`."""
     merged = {**current, **body}
-    if _CONDITION_FIELDS.isdisjoint(body):
+    if _FAST_UPDATE.issuperset(body):
         return merged
     return materialize(merged)
+
+
+#: PUT fields after which the listener needs no re-settling: they always apply and no other
+#: field's applicability depends on them.
+_FAST_UPDATE: Final = _ALWAYS_APPLIES - _CONDITION_FIELDS
 
 
 def coerce_number(name: str, value: Any) -> Any:

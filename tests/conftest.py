@@ -63,3 +63,20 @@ def fake(request: pytest.FixtureRequest) -> Iterator[Fake]:
     else:
         control: ServerControl = request.getfixturevalue("fake_elb_server")
         yield Fake(control, control.url)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many bodies the differential fuzzing judged, and how many disagreements it found
+    (from every worker: the figures travel in the reports' user properties)."""
+    totals: dict[str, list[int]] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "fuzz" and getattr(report, "when", "") == "call":
+                    judged, disagreements = totals.setdefault(value["kind"], [0, 0])
+                    totals[value["kind"]] = [judged + value["judged"],
+                                             disagreements + value["disagreements"]]
+    for kind, (judged, disagreements) in sorted(totals.items()):
+        terminalreporter.write_line(f"differential fuzzing: {judged} {kind} bodies judged "
+                                    f"(default and strict mode, both transports), "
+                                    f"{disagreements} disagreements")

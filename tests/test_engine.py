@@ -25,6 +25,8 @@ from tests.conftest import PROJECT, Api
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVIDER = ListenerProvider()
+#: The provider is proven never to send a field the service would ignore.
+pytestmark = pytest.mark.fake_elb(strict=True)
 
 
 @pytest.fixture

@@ -32,7 +32,8 @@ def configured(provider: ListenerProvider, **config: Any) -> ListenerProvider:
 
 @pytest.fixture
 def elb() -> Iterator[MockElb]:
-    with mock_elb(ENDPOINT) as fake:
+    # strict: the provider is proven never to send a field the service would ignore
+    with mock_elb(ENDPOINT, strict=True) as fake:
         yield fake
 
 

@@ -23,7 +23,8 @@ PATIENT = RetrySettings(retries=6, backoff_factor=0, backoff_jitter=0)
 
 @pytest.fixture
 def elb() -> Iterator[MockElb]:
-    with mock_elb(ENDPOINT) as fake:
+    # strict: the provider is proven never to send a field the service would ignore
+    with mock_elb(ENDPOINT, strict=True) as fake:
         yield fake
 
 

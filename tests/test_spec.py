@@ -25,9 +25,9 @@ def test_a_valid_body_has_no_violations() -> None:
 
 def test_every_violation_is_reported_with_field_rule_and_code() -> None:
     found = spec.validate_create(http_body(port=0, name="bad name", colour=1))
-    assert [(v.field, v.code) for v in found] == [("name", "ELB.6021"), ("port", "ELB.6041"),
-                                                  ("colour", "ELB.6003")]
-    assert "1 to 65535" in found[1].rule and found[1].message.startswith("port: ")
+    assert [(v.field, v.code) for v in found] == [("port", "ELB.6041"), ("name", "ELB.6021"),
+                                                  ("colour", "ELB.1001")]
+    assert "1 to 65535" in found[0].rule and found[0].message.startswith("port: ")
 
 
 def test_unknown_values_are_not_judged() -> None:
@@ -69,7 +69,7 @@ def test_update_is_judged_on_the_merged_listener() -> None:
     current = spec.materialize(http_body(protocol="HTTPS", certificate_id=CERT,
                                          ssl_protocols=spec.EXTENDED_CIPHERS_NEED,
                                          ssl_ciphers="Extended"))
-    assert spec.validate_update({"ssl_protocols": "TLSv1.2"}, current)[0].code == "ELB.6132"
+    assert spec.validate_update({"ssl_protocols": "TLSv1.2"}, current)[0].code == "ELB.1001"
     assert spec.validate_update({"ssl_protocols": "TLSv1.2", "ssl_ciphers": "Strict"},
                                 current) == []
 

@@ -46,6 +46,7 @@ class Elb:
 
     def __init__(self, control: ServerControl, lb_id: str | None = None) -> None:
         self.control = control
+        control.set_strict(True)  # the provider never sends a field the service ignores
         self.lb = control.add_loadbalancer(PROJECT, id=lb_id)["id"]
         self.provider = ListenerProvider()
         self.config = {"elb:endpoint": control.url, "elb:projectId": PROJECT}
