@@ -1,35 +1,109 @@
-"""``fake-elb serve``: run the fake ELB as a local server until SIGTERM/SIGINT."""
+"""``fake-elb serve``: run the fake ELB as a local server until SIGTERM/SIGINT.
+
+The fake has no real security (a fixed token, a control plane without auth), so it binds
+loopback unless told otherwise, and says so loudly when it is. Problems a user can fix (a port
+in use or out of range, a host that does not resolve) are one line on stderr, exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import ipaddress
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from types import FrameType
 
 from .server import FakeElbServer
 from .store import DEFAULT_TOKEN
 
+LOOPBACK_NAMES = frozenset({"localhost"})
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fake-elb", description="In-memory fake of the "
-                                     "classic ELB (v1.0) listener API.")
-    commands = parser.add_subparsers(dest="command", required=True)
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is out of range: a port is 0 to 65535 "
+                                         "(0: a free one)")
+    return port
+
+
+def _is_loopback(host: str) -> bool:
+    """Does every address ``host`` resolves to stay on this machine? (``socket.gaierror``
+    when it does not resolve.)"""
+    if host in LOOPBACK_NAMES:
+        return True
+    addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    return all(ipaddress.ip_address(str(address).split("%")[0]).is_loopback
+               for address in addresses)
+
+
+def _version() -> str:
+    try:
+        return version("otc-elb-listener")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="fake-elb", description="In-memory fake of the "
+                                  "classic ELB (v1.0) listener API.")
+    top.add_argument("--version", action="version", version=f"fake-elb {_version()}")
+    commands = top.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the API over HTTP on loopback; the first "
                                 "line of output is the base URL")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default "
-                       "127.0.0.1)")
-    serve.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
+                       "127.0.0.1; anything but loopback needs --allow-remote)")
+    serve.add_argument("--port", type=_port, default=0, help="port (default 0: a free one)")
     serve.add_argument("--token", action="append", help="accepted X-Auth-Token (repeatable; "
                        f"default {DEFAULT_TOKEN!r})")
     serve.add_argument("--strict", action="store_true", help="refuse fields that do not apply "
                        "to a listener (the real service ignores them)")
-    args = parser.parse_args(argv)
+    serve.add_argument("--log", action="store_true", help="an access log on stderr: method, "
+                       "path, status, time")
+    serve.add_argument("--allow-remote", action="store_true", help="allow binding an address "
+                       "other hosts can reach (the fake has no real security)")
+    return top
 
-    server = FakeElbServer(args.host, args.port, tokens=args.token or (DEFAULT_TOKEN,),
-                           strict=args.strict)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        loopback = _is_loopback(args.host)
+    except (socket.gaierror, UnicodeError) as error:
+        print(f"fake-elb: cannot bind {args.host}: the host does not resolve ({error})",
+              file=sys.stderr)
+        return 2
+    if not loopback and not args.allow_remote:
+        print(f"fake-elb: refusing to bind {args.host}: the fake has no real security; pass "
+              "--allow-remote to mean it", file=sys.stderr)
+        return 2
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        server = FakeElbServer(args.host, args.port, tokens=args.token or (DEFAULT_TOKEN,),
+                               strict=args.strict, access_log=log if args.log else None)
+    except socket.gaierror as error:
+        print(f"fake-elb: cannot bind {args.host}: the host does not resolve ({error.strerror})",
+              file=sys.stderr)
+        return 2
+    except OSError as error:
+        reason = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror
+        print(f"fake-elb: cannot bind {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 2
+    if not loopback:
+        print(f"fake-elb: WARNING: serving on {args.host}, reachable from other hosts; the "
+              "fake has no real security (a fixed token, an open control plane)",
+              file=sys.stderr)
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -40,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     server.start()
     sys.stdout.write(server.url + "\n")
     sys.stdout.flush()
+    print(f"fake-elb: serving the classic ELB listener API at {server.url}"
+          f"{' (strict mode)' if args.strict else ''}; stop it with Ctrl-C (or SIGTERM)",
+          file=sys.stderr, flush=True)
     stopping.wait()
     server.stop()
     return 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -46,6 +46,11 @@ class _Handler(BaseHTTPRequestHandler):
         """Silent: request lines carry nothing secret, but tests want a quiet server."""
 
     def _respond(self, response: HttpResponse) -> None:
+        access_log = self.server.access_log
+        if access_log is not None:  # method, path (no query: it may name IDs), status, time
+            took = (time.perf_counter() - self._started) * 1000
+            path = self.path.partition("?")[0][:200]
+            access_log(f"{self.command} {path} {response.status} {took:.1f}ms")
         head = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, '')}"]
         head += [f"{name}: {value}" for name, value in response.headers.items()]
         head.append(f"Content-Length: {len(response.body)}")
@@ -76,6 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length)
 
     def _handle(self) -> None:
+        self._started = time.perf_counter()
         try:
             body = self._read_body()
         except ApiError as error:
@@ -167,8 +173,11 @@ class FakeElbHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, host: str, port: int, api: ElbApi) -> None:
+    def __init__(self, host: str, port: int, api: ElbApi,
+                 access_log: Callable[[str], None] | None = None) -> None:
         self.api = api
+        #: Called with one line per answered request (``fake-elb serve --log``).
+        self.access_log = access_log
         super().__init__((host, port), _Handler)
 
     @property
@@ -185,9 +194,10 @@ class FakeElbServer:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 tokens: Iterable[str] = (DEFAULT_TOKEN,), *, strict: bool = False) -> None:
+                 tokens: Iterable[str] = (DEFAULT_TOKEN,), *, strict: bool = False,
+                 access_log: Callable[[str], None] | None = None) -> None:
         self.state = FakeElbState(tokens, strict=strict)
-        self.httpd = FakeElbHTTPServer(host, port, ElbApi(self.state))
+        self.httpd = FakeElbHTTPServer(host, port, ElbApi(self.state), access_log)
         self._thread: threading.Thread | None = None
 
     @property
