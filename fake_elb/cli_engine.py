@@ -116,11 +116,14 @@ def declare(resource: DynamicResource) -> Any:
 
     if isinstance(resource.provider, str):
         raise HarnessError(f"{resource.name}: the CLI needs a provider object, not its blob")
+    from otc_elb_listener.listener import pickler_left_intact
+
     opts = pulumi.ResourceOptions(delete_before_replace=resource.delete_before_replace,
                                   retain_on_delete=resource.retain_on_delete or None,
                                   ignore_changes=list(resource.ignore_changes) or None)
-    return _resource_class(resource.type)(resource.provider, resource.name,
-                                          dict(resource.inputs), opts)
+    with pickler_left_intact():
+        return _resource_class(resource.type)(resource.provider, resource.name,
+                                              dict(resource.inputs), opts)
 
 
 class CliStack:

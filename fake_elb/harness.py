@@ -191,7 +191,10 @@ def serialize_provider(provider: Any) -> str:
     from pulumi.dynamic.dynamic import serialize_provider as dill_provider
     from pulumi.runtime._serialization import _serialize
 
-    serialized, _ = _serialize(True, dill_provider, provider)
+    from otc_elb_listener.listener import pickler_left_intact
+
+    with pickler_left_intact():
+        serialized, _ = _serialize(True, dill_provider, provider)
     return str(serialized)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -310,6 +311,26 @@ class ListenerArgs:
 _ARG_NAMES = tuple(f.name for f in fields(ListenerArgs))
 
 
+@contextmanager
+def pickler_left_intact() -> Iterator[None]:
+    """Undo what the SDK's ``serialize_provider`` leaves behind.
+
+    It wraps ``pickle._Pickler._batch_setitems`` in a sorting wrapper on every call and never
+    unwraps it, so each dynamic resource a program makes adds one level; a few hundred
+    resources in one process (or many runs in one test process) end in ``RecursionError``.
+    Restoring the pickler after each serialization keeps the depth at one.
+    """
+    import pickle
+
+    batch_setitems = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+    save_dict = pickle._Pickler.save_dict  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        pickle._Pickler._batch_setitems = batch_setitems  # type: ignore[attr-defined]
+        pickle._Pickler.save_dict = save_dict  # type: ignore[attr-defined]
+
+
 class Listener(dyn.Resource, module="elb", name="Listener"):
     """A classic ELB (v1.0) listener; every API response field is an output."""
 
@@ -352,4 +373,5 @@ class Listener(dyn.Resource, module="elb", name="Listener"):
         values.update(kwargs)
         props: dict[str, Any] = {name: values.get(name) for name in _ARG_NAMES}
         props.update({name: None for name in OUTPUT_ONLY})
-        super().__init__(provider or ListenerProvider(), resource_name, props, opts)
+        with pickler_left_intact():
+            super().__init__(provider or ListenerProvider(), resource_name, props, opts)

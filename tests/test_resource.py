@@ -72,3 +72,28 @@ def _equal(got: Any, wanted: Any) -> None:
 def test_typos_are_refused() -> None:
     with pytest.raises(TypeError, match=r"unknown input.*prot\b"):
         Listener("typo", prot="TCP")
+
+
+def test_many_listeners_in_one_process_do_not_exhaust_the_pickler() -> None:
+    """The SDK's serialize_provider wraps pickle's _batch_setitems once more on every call and
+    never unwraps it: a few hundred dynamic resources in one process ended in RecursionError
+    (found by the real-CLI benchmark at 100 listeners). A Listener leaves the pickler as it
+    found it."""
+    import pickle
+
+    import pulumi
+
+    from otc_elb_listener import Listener, ListenerArgs
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:  # type: ignore[type-arg]
+            return f"{args.name}-id", dict(args.inputs)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:  # type: ignore[type-arg]
+            return {}, []
+
+    pulumi.runtime.set_mocks(Mocks(), preview=False)
+    before = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+    for i in range(1200):
+        Listener(f"l{i}", ListenerArgs(port=80))
+    assert pickle._Pickler._batch_setitems is before  # type: ignore[attr-defined]
