@@ -39,7 +39,10 @@ def test_serve_prints_its_url_first_and_stops_on_sigterm() -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
         assert process.stdout is not None and process.stderr is not None
-        assert process.stderr.read() == b""
+        # stderr says how to stop it, and nothing else (no traceback on SIGTERM)
+        assert process.stderr.read().decode().splitlines() == [
+            f"fake-elb: serving the classic ELB listener API at {url}; stop it with Ctrl-C "
+            "(or SIGTERM)"]
         process.stdout.close()
         process.stderr.close()
 
