@@ -4,6 +4,7 @@
     python3 dev.py demo     # set up, start the fake ELB, run the example against it
     python3 dev.py test     # set up, then ruff, mypy and the whole test suite
     python3 dev.py bench    # set up (with the bench extra), then the benchmark suite
+    python3 dev.py docs     # rewrite the README's rules table from the rule table in code
 
 Set-up creates ``.venv`` and installs the project (editable) with the extras a command needs,
 once per extras set: it is skipped when ``pyproject.toml`` has not changed since an install
@@ -103,6 +104,9 @@ def main(argv: list[str]) -> int:
         setup("test")
         ensure_cli()
         return _run(PYTHON, "-m", "examples.deploy", *rest)
+    if command == "docs":
+        setup("test")
+        return _run(PYTHON, "-c", "from tests.test_readme import rewrite; rewrite()")
     if command == "bench":
         setup("test,bench")
         return _run(PYTHON, "-m", "benchmarks", *rest)

@@ -165,6 +165,9 @@ def suite() -> list[Row]:
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "auto", "-p",
                              "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    summary = (result.stdout.strip().splitlines() or ["?"])[-1]
-    return [Row("6. test suite", f"wall time ({summary})", seconds, "s", goal="< 60 s",
-                met=result.returncode == 0 and seconds < 60)]
+    summary = next((line for line in reversed(result.stdout.strip().splitlines())
+                    if " passed" in line or " failed" in line), "?")
+    # Goal: well under the 5 minutes CI allows the suite once the CLI is built (the real-CLI
+    # tier alone takes about a minute on 2 cores).
+    return [Row("6. test suite", f"wall time ({summary})", seconds, "s", goal="< 180 s",
+                met=result.returncode == 0 and seconds < 180)]

@@ -57,7 +57,10 @@ class FaultRule(BaseModel):
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
-            re.compile(value)
+            try:
+                re.compile(value)
+            except re.error as error:  # not a ValueError: pydantic would let it escape
+                raise ValueError(f"not a regular expression ({error})") from None
         return value
 
     def model_post_init(self, context: Any) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,7 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
             took = (time.perf_counter() - self._started) * 1000
             path = self.path.partition("?")[0][:200]
             access_log(f"{self.command} {path} {response.status} {took:.1f}ms")
-        head = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, '')}"]
+        head = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, '')}",
+                f"Date: {formatdate(usegmt=True)}"]  # the service's clock, as HTTP servers send
         head += [f"{name}: {value}" for name, value in response.headers.items()]
         head.append(f"Content-Length: {len(response.body)}")
         if self.close_connection:

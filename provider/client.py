@@ -14,6 +14,7 @@ pickled; it is removed from every error message.
 
 from __future__ import annotations
 
+import builtins
 import threading
 import time
 from collections.abc import Mapping
@@ -25,11 +26,16 @@ from urllib3.util.retry import Retry
 
 from . import spec
 from .errors import ElbApiError
-from .settings import IDEMPOTENT_METHODS, RetrySettings
+from .settings import IDEMPOTENT_METHODS, RetrySettings, secret_forms
 
 __all__ = ["ElbApiError", "ElbClient", "RetrySettings"]
 
 USER_AGENT = "otc-elb-listener-pulumi/0.1"
+#: Failures raised while building a request, before anything is sent (a header that cannot be
+#: encoded, a malformed URL): never retried, never taken for a lost answer.
+LOCAL_ERRORS = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL,
+                requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+                UnicodeError)
 GONE_ON_DELETE = "ELB.6002"
 #: What to do when the service refuses the token (401) or misses it (403 ELB.1102).
 TOKEN_HINT = ("The token was refused: IAM tokens expire after 24 hours. Set a fresh one with "
@@ -48,6 +54,15 @@ def _as_urllib3_error(error: requests.RequestException) -> Exception:
     never_sent = any(hint in text for hint in ("NewConnectionError", "Connection refused",
                                                 "Failed to establish", "Name or service"))
     return ConnectTimeoutError(text) if never_sent else ProtocolError(text)
+
+
+def _service_clock(response: requests.Response) -> float:
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(response.headers["Date"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return time.time()
 
 
 def _error_body(response: requests.Response) -> tuple[str | None, str]:
@@ -90,7 +105,13 @@ class ElbClient:
         return self._session
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
+        """The text without the token in any form it may take in an error: raw, as
+        ``repr`` shows it, or URL-encoded."""
+        if not self._token:
+            return text
+        for form in secret_forms(self._token):
+            text = text.replace(form, "***")
+        return text
 
     def _call(self, operation: str, method: str, listener_id: str | None,
               body: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
@@ -106,20 +127,28 @@ class ElbClient:
             try:
                 response = self.session.request(method, url, json=body, params=params,
                                                 timeout=self.timeout)
+            except LOCAL_ERRORS as error:
+                # Made here, before anything was sent: it can never succeed, so no retry,
+                # and only its type and redacted text go on (no request object, no chain).
+                raise ElbApiError(operation, listener_id, None, None, self._redact(
+                    f"the request could not be built ({type(error).__name__}: {error}); "
+                    "check the provider settings")) from None
             except requests.RequestException as error:
                 failure = _as_urllib3_error(error)
                 sent = not isinstance(failure, ConnectTimeoutError)
                 if sent and method not in IDEMPOTENT_METHODS:
                     # The request may have been applied: resending a POST could duplicate it.
                     raise ElbApiError(operation, listener_id, None, None, self._redact(
-                        f"{type(error).__name__}: {error}; not resent, as the request may "
-                        "have been applied")) from None
+                        f"no answer ({type(error).__name__}: {error}); not resent, as the "
+                        "request may have been applied"), unanswered=True) from None
                 try:
                     policy = policy.increment(method, url, error=failure)
                 except Exception:
-                    text = f"{type(error).__name__} after {self.retry.retries} retries: {error}"
+                    text = (f"no answer from {self.base.split('/v1.0/')[0]} "
+                            f"({type(error).__name__} after {self.retry.retries} retries: "
+                            f"{error})")
                     raise ElbApiError(operation, listener_id, None, None,
-                                      self._redact(text)) from None
+                                      self._redact(text), unanswered=sent) from None
                 self._wait(policy, None, deadline, operation, listener_id)
                 continue
             if gone_ok and response.status_code == 503 and \
@@ -170,9 +199,15 @@ class ElbClient:
         return result
 
     def list(self, **filters: Any) -> list[dict[str, Any]]:
-        response = self._call("list", "GET", None, params=filters)
-        result: list[dict[str, Any]] = self._json("list", response, None)
-        return result
+        return self.list_with_clock(**filters)[0]
+
+    def list_with_clock(self, operation: str = "list",
+                        **filters: Any) -> tuple[builtins.list[dict[str, Any]], float]:
+        """The listeners, and the service's clock when it answered (its ``Date`` header, as
+        epoch seconds; this machine's clock when the answer has none)."""
+        response = self._call(operation, "GET", None, params=filters)
+        result: builtins.list[dict[str, Any]] = self._json(operation, response, None)
+        return result, _service_clock(response)
 
     def update(self, listener_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         response = self._call("update", "PUT", listener_id, body=body)

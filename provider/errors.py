@@ -7,19 +7,22 @@ class ElbApiError(Exception):
     """A failed listener API call: operation, listener, HTTP status, ELB code and message."""
 
     def __init__(self, operation: str, listener: str | None, status: int | None,
-                 code: str | None, message: str, hint: str | None = None) -> None:
+                 code: str | None, message: str, hint: str | None = None, *,
+                 unanswered: bool = False) -> None:
         self.operation = operation
         self.listener = listener
         self.status = status
         self.code = code
         self.message = message
         self.hint = hint
+        #: The request was sent and its answer never came: it may have been applied.
+        self.unanswered = unanswered
         where = f"listener {listener}" if listener else "listener"
-        what = f"HTTP {status} {code or ''}".rstrip() if status is not None else "no answer"
-        text = f"ELB {operation} of {where} failed: {what}: {message}"
+        what = f"HTTP {status} {code or ''}".rstrip() if status is not None else code
+        text = f"ELB {operation} of {where} failed: " + (f"{what}: " if what else "") + message
         super().__init__(f"{text}. {hint}" if hint else text)
 
     def with_hint(self, hint: str) -> ElbApiError:
         """The same error with advice on what to do appended."""
         return ElbApiError(self.operation, self.listener, self.status, self.code, self.message,
-                           hint)
+                           hint, unanswered=self.unanswered)

@@ -10,8 +10,10 @@ provider host and the HTTP client is built on first use.
 
 from __future__ import annotations
 
+import calendar
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -23,7 +25,13 @@ from pulumi.output import Unknown
 
 from . import spec
 from .errors import ElbApiError
-from .settings import ConfigError, RetrySettings, Settings, resolve_settings
+from .settings import (
+    UNCERTAIN_STATUSES,
+    ConfigError,
+    RetrySettings,
+    Settings,
+    resolve_settings,
+)
 
 if TYPE_CHECKING:
     from .client import ElbClient
@@ -82,6 +90,16 @@ def listener_outputs(listener: Mapping[str, Any], managed: list[str]) -> dict[st
     outputs[ADOPT] = listener["id"]
     outputs["managed_fields"] = sorted(managed)
     return outputs
+
+
+def _created_at(listener: Mapping[str, Any]) -> float:
+    """A listener's ``create_time`` (``YYYY-MM-DD HH:MM:SS`` UTC) as epoch seconds; 0 when
+    unreadable (then nothing proves it is new)."""
+    try:
+        return calendar.timegm(time.strptime(str(listener.get("create_time")),
+                                             "%Y-%m-%d %H:%M:%S"))
+    except ValueError:
+        return 0.0
 
 
 class ListenerProvider(dyn.ResourceProvider):
@@ -219,27 +237,51 @@ class ListenerProvider(dyn.ResourceProvider):
         return dyn.CreateResult(listener["id"], listener_outputs(listener, [*inputs, ADOPT]))
 
     def _create_once(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST, and if its answer is lost, find out whether it was applied before trying
-        again: a port holds one listener per load balancer, so one GET by load balancer and
-        port tells. Ours (every field as sent) is taken; none means it was not applied."""
+        """POST, and never resend it blindly. If its answer is lost, or is a 5xx after which
+        it may have been applied, find out first: a port holds one listener per load
+        balancer, so one GET by load balancer and port tells. A listener there is taken only
+        if it is provably ours: every field as sent, and created after the first POST began
+        by the service's clock (another stack's identical listener is never adopted). None
+        there: the POST was not applied, and is sent again, within the retry budget."""
         api = self._api()
-        try:
-            return api.create(body)
-        except ElbApiError as error:
-            if error.status is not None:  # the service answered: nothing was lost
-                raise
-            lost = error
-        found = api.list(loadbalancer_id=body["loadbalancer_id"], port=body["port"])
+        began = time.time()
+        for attempt in range(self.retry.retries + 1):
+            try:
+                return api.create(body)
+            except ElbApiError as error:
+                if not (error.unanswered or error.status in UNCERTAIN_STATUSES) or \
+                        attempt == self.retry.retries:
+                    raise
+                lost = error
+            ours = self._find_applied(body, began, lost)
+            if ours is not None:
+                return ours
+            time.sleep(min(self.retry.backoff_factor * 2 ** attempt, self.retry.backoff_max))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _find_applied(self, body: dict[str, Any], began: float,
+                      lost: ElbApiError) -> dict[str, Any] | None:
+        """The listener a POST that got no clear answer created, if it did (see above)."""
+        found, service_now = self._api().list_with_clock(
+            "create", loadbalancer_id=body["loadbalancer_id"], port=body["port"])
+        began_by_service = began + (service_now - time.time())
         for listener in found:
-            if all(spec.same_value(name, listener.get(name), value)
-                   for name, value in body.items()):
+            same = all(spec.same_value(name, listener.get(name), value)
+                       for name, value in body.items())
+            if same and _created_at(listener) >= int(began_by_service) - 1:
                 return listener
-        if found:
-            raise ElbApiError("create", found[0].get("id"), None, None,
-                              f"the answer to the POST was lost ({lost.message}) and port "
-                              f"{body['port']} now holds a listener that differs from the "
-                              "program; not adopting it") from lost
-        return api.create(body)
+        if not found:
+            return None
+        other = found[0]
+        why = ("differs from the program" if not all(
+            spec.same_value(name, other.get(name), value) for name, value in body.items())
+            else "was created before this create began (by the service's clock), so it is not "
+            "this stack's")
+        raise ElbApiError(
+            "create", None, None, "ELB.6101",
+            f"port {body['port']} of load balancer {body['loadbalancer_id']} is used by "
+            f"listener {other.get('id')}, which {why}: not adopting it (the POST got "
+            f"{lost.status or 'no answer'}: {lost.message})")
 
     # -- update ----------------------------------------------------------------------------
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:

@@ -14,11 +14,33 @@ if TYPE_CHECKING:
     from urllib3.util.retry import Retry
 
 RETRY_STATUSES = frozenset({500, 503})
+#: Answers after which a POST may or may not have been applied: find out before resending.
+UNCERTAIN_STATUSES = frozenset({500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 
 
 class ConfigError(ValueError):
     """A setting the provider needs is missing; the message names the config key and env var."""
+
+
+def _header_safe(secret: str, setting: str) -> str:
+    """A secret that can travel in an HTTP header, or a clear error that names the setting
+    (and never shows the secret): surrounding whitespace is dropped (a token read from a file
+    ends in a newline); control characters and characters outside Latin-1 are refused."""
+    for position, char in enumerate(secret):
+        if ord(char) < 0x20 or ord(char) == 0x7F or ord(char) > 0xFF:
+            raise ConfigError(f"{setting} has a character an HTTP header cannot carry (U+"
+                              f"{ord(char):04X} at position {position + 1}); set it again "
+                              "without it")
+    return secret
+
+
+def secret_forms(secret: str) -> list[str]:
+    """The ways a secret can show up in error text: raw, as ``repr`` writes it, URL-encoded."""
+    from urllib.parse import quote, quote_plus
+
+    forms = {secret, repr(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)}
+    return sorted((form for form in forms if form), key=len, reverse=True)
 
 
 @dataclass(frozen=True)
@@ -42,7 +64,9 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> S
         return None if value is None else str(value)
 
     endpoint = pick("endpoint", "ELB_ENDPOINT")
+    endpoint = endpoint.strip() if endpoint is not None else None
     region = pick("region", "OS_REGION_NAME")
+    region = region.strip() if region is not None else None
     if endpoint is None and region is not None:
         endpoint = f"https://elb.{region}.otc.t-systems.com"
     missing = []
@@ -50,10 +74,13 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> S
         missing.append("the endpoint: set config elb:endpoint (or elb:region) or env "
                        "ELB_ENDPOINT")
     project_id = pick("projectId", "OS_PROJECT_ID")
-    if project_id is None:
+    project_id = project_id.strip() if project_id is not None else None
+    if not project_id:
         missing.append("the project: set config elb:projectId or env OS_PROJECT_ID")
     token = pick("token", "OS_AUTH_TOKEN")
-    if token is None:
+    if token is not None:
+        token = _header_safe(token.strip(), "elb:token (or OS_AUTH_TOKEN)")
+    if not token:
         missing.append("the token: set secret config elb:token (pulumi config set --secret "
                        "elb:token ...) or env OS_AUTH_TOKEN")
     if missing:
@@ -81,7 +108,9 @@ class RetrySettings:
 
         return Retry(total=self.retries, connect=self.retries, read=self.retries,
                      status=self.retries, other=0, redirect=0,
-                     allowed_methods=IDEMPOTENT_METHODS | {"POST"},
+                     # a POST answered 5xx may have been applied: the provider finds out
+                     # before it sends it again, so the policy never resends one
+                     allowed_methods=IDEMPOTENT_METHODS,
                      status_forcelist=RETRY_STATUSES, backoff_factor=self.backoff_factor,
                      backoff_max=self.backoff_max, backoff_jitter=self.backoff_jitter,
                      respect_retry_after_header=True, raise_on_status=False)

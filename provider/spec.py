@@ -153,7 +153,9 @@ class Field:
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind is list:
-            return "a list of certificate IDs (32 lowercase hex characters each)"
+            return "a list of distinct certificate IDs (32 lowercase hex characters each)"
+        if self.pattern is ID_RE:
+            return "an ID of 32 lowercase hex characters"
         text = f"a string of {self.minimum} to {self.maximum} characters"
         return f"{text}, {self.pattern_rule}" if self.pattern_rule else text
 
@@ -471,8 +473,20 @@ def _field_violations(typed: dict[str, Any], current: Mapping[str, Any], updatin
         if value is not UNKNOWN:
             found = _value_violation(FIELDS[name], value, updating)
             if found is not None:
-                violations.append(found)
+                violations.append(_with_backend_hint(found, merged))
     return violations, kept
+
+
+def _with_backend_hint(violation: Violation, merged: Mapping[str, Any]) -> Violation:
+    """An invalid backend_protocol also says which one the listener's protocol needs
+    (``HTTPS`` as a backend protocol is a common guess: HTTPS listeners talk HTTP)."""
+    protocol = merged.get("protocol")
+    if violation.field != "backend_protocol" or not isinstance(protocol, str) or \
+            protocol not in BACKEND_PROTOCOL_FOR:
+        return violation
+    return Violation(violation.field, f"{violation.rule}; protocol {protocol} needs "
+                     f"backend_protocol {BACKEND_PROTOCOL_FOR[protocol]!r}", violation.code,
+                     violation.status, violation.inapplicable)
 
 
 def _cross_violations(
@@ -685,3 +699,20 @@ def wire_value(name: str, value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def markdown_table() -> str:
+    """The rule table as the README shows it (a test keeps the README's copy equal)."""
+    lines = ["| field | JSON type and rule | applies to (ignored elsewhere) | PUT | default | "
+             "codes |", "|---|---|---|---|---|---|"]
+    for name, spec in FIELDS.items():
+        codes = sorted({*spec.code, *(spec.length_code or ()), *(spec.short_code or ())})
+        if spec.kind is list:
+            codes = ["ELB.5020", "ELB.5040", INVALID]
+        default = "— (required)" if spec.required else (
+            "—" if spec.default is None else f"`{_json_repr(spec.default)}`"
+            if not isinstance(spec.default, str) else f'`"{spec.default}"`')
+        lines.append(f"| `{name}` | {_type_name(spec.kind)}: {spec.rule()} | "
+                     f"{spec.applies.describe()} | {'yes' if spec.updatable else 'no'} | "
+                     f"{default} | {', '.join(codes)} |")
+    return "\n".join(lines)
