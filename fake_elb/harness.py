@@ -308,7 +308,8 @@ class ProviderHost:
             details = error.details() if hasattr(error, "details") else str(error)
             hint = ""
             if any(s in (details or "") for s in ("dill", "Can't get attribute",
-                                                  "ModuleNotFoundError", "unpickl")):
+                                                  "ModuleNotFoundError", "No module named",
+                                                  "unpickl")):
                 hint = (" (the host could not load the provider: is its module importable "
                         "from the project directory / PYTHONPATH?)")
             raise HarnessError(f"{what}: {method} failed{hint}: {details}") from None

@@ -13,6 +13,7 @@ Control plane (no auth): ``POST /_fake/reset``, ``POST /_fake/loadbalancers``,
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -38,6 +39,12 @@ _CONTROL_PREFIX = "/_fake/"
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
+@functools.lru_cache(maxsize=2)
+def _date_header(epoch: int) -> str:
+    """``Date`` for this second, formatted once per second rather than once per answer."""
+    return f"Date: {formatdate(epoch, usegmt=True)}"
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     disable_nagle_algorithm = True
@@ -53,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
             path = self.path.partition("?")[0][:200]
             access_log(f"{self.command} {path} {response.status} {took:.1f}ms")
         head = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, '')}",
-                f"Date: {formatdate(usegmt=True)}"]  # the service's clock, as HTTP servers send
+                _date_header(int(time.time()))]  # the service's clock, as HTTP servers send
         head += [f"{name}: {value}" for name, value in response.headers.items()]
         head.append(f"Content-Length: {len(response.body)}")
         if self.close_connection:

@@ -26,3 +26,17 @@ class ElbApiError(Exception):
         """The same error with advice on what to do appended."""
         return ElbApiError(self.operation, self.listener, self.status, self.code, self.message,
                            hint, unanswered=self.unanswered)
+
+
+class ElbListenerError(Exception):
+    """One line, what went wrong: raised as the *cause* of a provider error, so that it is
+    the first thing ``pulumi`` shows.
+
+    The dynamic provider host answers a failed call with ``traceback.format_exc()``, which
+    prints a chain cause first: this exception has no traceback of its own, so the CLI's first
+    line becomes ``ElbListenerError: ELB create of listener failed: HTTP 400 ELB.6101: ...``
+    instead of ``Traceback (most recent call last):``. It holds only the (redacted) message.
+    """
+
+
+ElbListenerError.__module__ = "builtins"  # printed as plain ``ElbListenerError: ...``

@@ -11,20 +11,21 @@ provider host and the HTTP client is built on first use.
 from __future__ import annotations
 
 import calendar
+import functools
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pulumi
 import pulumi.dynamic as dyn
 from pulumi.output import Unknown
 
 from . import spec
-from .errors import ElbApiError
+from .errors import ElbApiError, ElbListenerError
 from .settings import (
     UNCERTAIN_STATUSES,
     ConfigError,
@@ -90,6 +91,22 @@ def listener_outputs(listener: Mapping[str, Any], managed: list[str]) -> dict[st
     outputs[ADOPT] = listener["id"]
     outputs["managed_fields"] = sorted(managed)
     return outputs
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _headline_first(method: _Method) -> _Method:
+    """Make the useful line the first one the CLI shows (see :class:`ElbListenerError`)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return method(*args)
+        except (ElbApiError, ConfigError) as error:
+            raise error from ElbListenerError(str(error))
+
+    return cast(_Method, wrapper)
 
 
 def _created_at(listener: Mapping[str, Any]) -> float:
@@ -206,6 +223,7 @@ class ListenerProvider(dyn.ResourceProvider):
         return True
 
     # -- create ----------------------------------------------------------------------------
+    @_headline_first
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         """One POST; or, with ``listener_id``, one GET plus one PUT if anything differs."""
         inputs = user_inputs(props)
@@ -284,6 +302,7 @@ class ListenerProvider(dyn.ResourceProvider):
             f"{lost.status or 'no answer'}: {lost.message})")
 
     # -- update ----------------------------------------------------------------------------
+    @_headline_first
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
         """Exactly one PUT carrying only the changed updatable fields; outputs from its answer."""
         inputs = user_inputs(news)
@@ -300,6 +319,7 @@ class ListenerProvider(dyn.ResourceProvider):
         return dyn.UpdateResult(listener_outputs(listener, managed))
 
     # -- read ------------------------------------------------------------------------------
+    @_headline_first
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         """One GET. Gone (404) gives an empty id; otherwise the live values, also as the inputs
         the user manages, so the next preview shows drift and the next up repairs it."""
@@ -312,6 +332,7 @@ class ListenerProvider(dyn.ResourceProvider):
         return dyn.ReadResult(id_, outputs, inputs)
 
     # -- delete ----------------------------------------------------------------------------
+    @_headline_first
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
         """One DELETE; a listener that is already gone counts as deleted."""
         self._api().delete(id_)

@@ -96,8 +96,11 @@ def test_d_explicit_create_first_on_the_same_port_fails_with_port_in_use(
     with pytest.raises(CliFailed) as failed:
         cli_stack.up([tcp])
     assert failed.value.exit_code != 0
-    assert "ELB.6101" in failed.value.output
-    assert "delete_before_replace" in failed.value.output
+    # the first line the CLI shows for the resource is the useful one, not "Traceback"
+    diagnostics = failed.value.output.split("Listener (web):", 1)[1].strip().splitlines()
+    assert diagnostics[0].startswith("error: ElbListenerError: ELB create of listener failed: "
+                                     "HTTP 400 ELB.6101: port: port 80 is already used")
+    assert "delete_before_replace" in diagnostics[0]
     assert [method for method, _ in elb.calls(mark)] == ["POST"]
     old = _resources(cli_stack.export())["web"]
     assert old["outputs"]["protocol"] == "HTTP"  # the old listener is still the stack's
