@@ -70,6 +70,11 @@ def parser() -> argparse.ArgumentParser:
                        "path, status, time")
     serve.add_argument("--allow-remote", action="store_true", help="allow binding an address "
                        "other hosts can reach (the fake has no real security)")
+    serve.add_argument("--idle-timeout", type=float, default=30.0, help="close a connection "
+                       "after this many idle seconds (default 30)")
+    serve.add_argument("--max-connections", type=int, default=None, help="connections served "
+                       "at once; more are closed on accept (default: 512, or less under a low "
+                       "open-file limit)")
     return top
 
 
@@ -91,7 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         server = FakeElbServer(args.host, args.port, tokens=args.token or (DEFAULT_TOKEN,),
-                               strict=args.strict, access_log=log if args.log else None)
+                               strict=args.strict, access_log=log if args.log else None,
+                               idle_timeout=args.idle_timeout,
+                               max_connections=args.max_connections)
     except socket.gaierror as error:
         print(f"fake-elb: cannot bind {args.host}: the host does not resolve ({error.strerror})",
               file=sys.stderr)

@@ -95,6 +95,9 @@ class MockElb:
         body: Any = request.body
         if hasattr(body, "read"):
             body = body.read()
+        elif body is not None and not isinstance(body, (bytes, str)):
+            body = b"".join(part.encode() if isinstance(part, str) else bytes(part)
+                            for part in body)  # a streamed (generator) body, as requests sends
         response = self.api.handle(request.method or "GET", path, query, request.headers,
                                    body)
         if response.fault is not None:

@@ -13,7 +13,10 @@ Control plane (no auth): ``POST /_fake/reset``, ``POST /_fake/loadbalancers``,
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -45,10 +48,37 @@ def _date_header(epoch: int) -> str:
     return f"Date: {formatdate(epoch, usegmt=True)}"
 
 
+_CONTENT_LENGTH = re.compile(r"[0-9]+")
+_ABSOLUTE_FORM = re.compile(r"https?://[^/?#]*", re.IGNORECASE)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
     disable_nagle_algorithm = True
     server: FakeElbHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        # An idle (or trickling) connection is closed after this many seconds of silence.
+        self.connection.settimeout(self.server.idle_timeout)
+
+    def handle_one_request(self) -> None:
+        self.server.idle[self.connection] = time.monotonic()  # waiting for a request line
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.idle.pop(self.connection, None)
+
+    def parse_request(self) -> bool:
+        self.server.idle.pop(self.connection, None)  # a request has begun: busy
+        return super().parse_request()
+
+    def __getattr__(self, name: str) -> Any:
+        """Every method reaches the API, which answers one it does not allow with 405 and an
+        ELB error body (the stdlib answers 501 in HTML, a 5xx the fake must not produce)."""
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: request lines carry nothing secret, but tests want a quiet server."""
@@ -65,24 +95,32 @@ class _Handler(BaseHTTPRequestHandler):
         head.append(f"Content-Length: {len(response.body)}")
         if self.close_connection:
             head.append("Connection: close")
-        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
+        body = b"" if self.command == "HEAD" else response.body  # HEAD: headers only
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
     def _read_body(self) -> bytes | None:
-        """The body, or ``None``; a body over the limit is refused unread (413)."""
-        length_header = self.headers.get("Content-Length")
-        if length_header is None:
-            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        """The body, or ``None``; a body over the limit is refused unread (413). Framing that
+        two parties could read two ways (RFC 9112 section 6.3) is refused and the connection
+        closed: several differing Content-Length values, one that is not plain digits
+        (``+14``, ``1_4``, which ``int()`` would take), or one beside Transfer-Encoding."""
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or ()}
+        encoding = self.headers.get("Transfer-Encoding")
+        if not lengths:
+            if encoding is not None:
                 self.close_connection = True
                 raise ApiError(411, "ELB.1001", "send a Content-Length, not a chunked body")
             return None
-        try:
-            length = int(length_header)
-        except ValueError:
+        if encoding is not None:
             self.close_connection = True
-            raise ApiError(400, "ELB.1001", "Content-Length is not a number") from None
-        if length < 0:
+            raise ApiError(400, "ELB.1001", "Content-Length and Transfer-Encoding together")
+        if len(lengths) > 1:
             self.close_connection = True
-            raise ApiError(400, "ELB.1001", "Content-Length is negative")
+            raise ApiError(400, "ELB.1001", "Content-Length given with different values")
+        length_header = lengths.pop()
+        if not _CONTENT_LENGTH.fullmatch(length_header):
+            self.close_connection = True
+            raise ApiError(400, "ELB.1001", "Content-Length is not a number of bytes")
+        length = int(length_header)
         if length > MAX_BODY_BYTES:
             self.close_connection = True  # the unread body must not be taken for a request
             raise ApiError(413, "ELB.1001", f"the request body is over {MAX_BODY_BYTES} "
@@ -96,7 +134,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as error:
             self._respond(error_response(error))
             return
-        path, _, query = self.path.partition("?")
+        target = self.path
+        if not target.startswith("/"):  # absolute form (RFC 9112 3.2.2): servers accept it
+            target = _ABSOLUTE_FORM.sub("", target, count=1) or "/"
+        path, _, query = target.partition("?")
         if path == "/openapi.json" and self.command == "GET":
             from .openapi import document  # built on first request only
 
@@ -176,18 +217,66 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
 
+def _default_max_connections() -> int:
+    """Well below the open-file limit, so the server never runs out of descriptors (at the
+    limit, accept() fails at once, again and again, and the accept loop spins)."""
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return max(16, min(512, (soft if soft > 0 else 1024) - 128))
+
+
 class FakeElbHTTPServer(ThreadingHTTPServer):
-    """A ``ThreadingHTTPServer`` that carries the fake's API object."""
+    """A ``ThreadingHTTPServer`` that carries the fake's API object, closes idle connections
+    after ``idle_timeout`` seconds and serves at most ``max_connections`` at once (one more is
+    closed as soon as it is accepted, so it cannot hold a thread or a descriptor)."""
 
     daemon_threads = True
     request_queue_size = 128
 
     def __init__(self, host: str, port: int, api: ElbApi,
-                 access_log: Callable[[str], None] | None = None) -> None:
+                 access_log: Callable[[str], None] | None = None, *,
+                 idle_timeout: float = 30.0, max_connections: int | None = None) -> None:
         self.api = api
         #: Called with one line per answered request (``fake-elb serve --log``).
         self.access_log = access_log
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections or _default_max_connections()
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        #: Connections waiting for their next request, and since when.
+        self.idle: dict[Any, float] = {}
         super().__init__((host, port), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the connection on a thread of its own, within the limit: at the limit the
+        longest-idle connection is closed to make room (a client with a request to make
+        beats one that holds a connection open), and only when every connection is busy is
+        the new one closed at once."""
+        if not self._slots.acquire(blocking=False) and (
+                not self._evict_idle() or not self._slots.acquire(timeout=2.0)):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _evict_idle(self) -> bool:
+        # list() copies under the GIL: handler threads add and remove entries meanwhile
+        oldest = min(list(self.idle.items()), key=lambda item: item[1], default=None)
+        if oldest is None:
+            return False
+        with contextlib.suppress(OSError):  # its thread sees the end of the stream and ends
+            oldest[0].shutdown(socket.SHUT_RDWR)
+        self.idle.pop(oldest[0], None)
+        return True
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     @property
     def url(self) -> str:
@@ -204,9 +293,12 @@ class FakeElbServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
                  tokens: Iterable[str] = (DEFAULT_TOKEN,), *, strict: bool = False,
-                 access_log: Callable[[str], None] | None = None) -> None:
+                 access_log: Callable[[str], None] | None = None, idle_timeout: float = 30.0,
+                 max_connections: int | None = None) -> None:
         self.state = FakeElbState(tokens, strict=strict)
-        self.httpd = FakeElbHTTPServer(host, port, ElbApi(self.state), access_log)
+        self.httpd = FakeElbHTTPServer(host, port, ElbApi(self.state), access_log,
+                                       idle_timeout=idle_timeout,
+                                       max_connections=max_connections)
         self._thread: threading.Thread | None = None
 
     @property
