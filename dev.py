@@ -5,6 +5,7 @@
     python3 dev.py test     # set up, then ruff, mypy and the whole test suite
     python3 dev.py bench    # set up (with the bench extra), then the benchmark suite
     python3 dev.py docs     # rewrite the README's rules table from the rule table in code
+    python3 dev.py setup    # only set up: .venv with the project, and the pulumi CLI
 
 Set-up creates ``.venv`` and installs the project (editable) with the extras a command needs,
 once per extras set: it is skipped when ``pyproject.toml`` has not changed since an install
@@ -104,6 +105,9 @@ def main(argv: list[str]) -> int:
         setup("test")
         ensure_cli()
         return _run(PYTHON, "-m", "examples.deploy", *rest)
+    if command == "setup":
+        setup("test")
+        return 0 if ensure_cli() else 1
     if command == "docs":
         setup("test")
         return _run(PYTHON, "-c", "from tests.test_readme import rewrite; rewrite()")

@@ -65,6 +65,20 @@ def find_cli() -> Path | None:
     return Path(found) if found else None
 
 
+def require_cli() -> Path:
+    """The CLI for a test that needs it: skip the test with one line saying how to get one
+    when there is none, or fail it when ``CI=true`` (CI must never skip the CLI tier)."""
+    import pytest
+
+    cli = find_cli()
+    if cli is None:
+        message = f"the real-CLI tier needs the pulumi CLI: {CLI_HINT}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true: {message}", pytrace=False)
+        pytest.skip(message)
+    return cli
+
+
 def offline_environment(home: Path, backend: Path, cli: Path) -> dict[str, str]:
     """Variables for the CLI: local state, no network, and the caller's credentials,
     endpoints and proxies blanked (the Automation API starts from ``os.environ``)."""

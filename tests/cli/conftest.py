@@ -6,7 +6,6 @@ with ``CI=true`` a missing CLI fails instead (CI must never skip it).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from fake_elb import DEFAULT_TOKEN, ServerControl
-from fake_elb.cli_engine import CLI_HINT, CliStack, find_cli
+from fake_elb.cli_engine import CliStack, require_cli
 from fake_elb.harness import DynamicResource
 from otc_elb_listener.listener import TYPE_TOKEN, ListenerProvider
 from tests.conftest import PROJECT
@@ -32,13 +31,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def pulumi_cli() -> Path:
-    cli = find_cli()
-    if cli is None:
-        message = f"the real-CLI tier needs the pulumi CLI: {CLI_HINT}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true: {message}", pytrace=False)
-        pytest.skip(message)
-    return cli
+    return require_cli()
 
 
 class Elb:
