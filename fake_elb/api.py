@@ -152,12 +152,18 @@ _OPERATIONS: Mapping[tuple[bool, str], str] = {
     (True, "PUT"): "update", (True, "DELETE"): "delete"}
 
 
+#: Keystone v3's token endpoint, served by the fake's IAM on the same host.
+IAM_TOKENS = "/v3/auth/tokens"
+
+
 class ElbApi:
     """Routes listener API calls to the state core and journals every one of them."""
 
-    def __init__(self, state: FakeElbState) -> None:
+    def __init__(self, state: FakeElbState, base_url: str = "") -> None:
         self.state = state
         self.faults = Faults()
+        #: Where this fake answers: the ELB endpoint in the IAM token's catalog.
+        self.base_url = base_url
 
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str],
                body: bytes | str | None) -> HttpResponse:
@@ -193,6 +199,10 @@ class ElbApi:
 
     def _dispatch(self, method: str, path: str, query: str, headers: Mapping[str, str],
                   raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
+        if path == IAM_TOKENS and method == "POST":  # the body holds a password: not parsed
+            issued, payload = self.state.iam.issue(parse_json_body(raw_body), self.base_url)
+            answer = json_response(201, payload)
+            return answer._replace(headers={**answer.headers, "X-Subject-Token": issued})
         match = _WELL_FORMED.fullmatch(path) or _LISTENERS.fullmatch(path)
         if match is None:
             raise ApiError(404, "ELB.8904", f"no such resource: {path[:200]}")
@@ -200,7 +210,10 @@ class ElbApi:
         if not token:
             raise ApiError(403, "ELB.1102", "the X-Auth-Token header is missing")
         if token not in self.state.tokens:
-            raise ApiError(401, "ELB.1103", "the X-Auth-Token is invalid or expired")
+            refused = self.state.iam.check(token, match["project"])
+            if refused is not None:
+                raise ApiError(401, "ELB.1103", "the X-Auth-Token is invalid or expired"
+                               if refused == "unknown" else refused)
         project = match["project"]
         listener_id = match["listener"]
         if match.re is _LISTENERS:  # something is malformed: say precisely what

@@ -70,6 +70,8 @@ def parser() -> argparse.ArgumentParser:
                        "path, status, time")
     serve.add_argument("--allow-remote", action="store_true", help="allow binding an address "
                        "other hosts can reach (the fake has no real security)")
+    serve.add_argument("--token-ttl", type=float, default=24 * 3600.0, help="lifetime in "
+                       "seconds of IAM tokens from POST /v3/auth/tokens (default 86400)")
     serve.add_argument("--idle-timeout", type=float, default=30.0, help="close a connection "
                        "after this many idle seconds (default 30)")
     serve.add_argument("--max-connections", type=int, default=None, help="connections served "
@@ -98,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = FakeElbServer(args.host, args.port, tokens=args.token or (DEFAULT_TOKEN,),
                                strict=args.strict, access_log=log if args.log else None,
                                idle_timeout=args.idle_timeout,
-                               max_connections=args.max_connections)
+                               max_connections=args.max_connections,
+                               token_ttl=args.token_ttl)
     except socket.gaierror as error:
         print(f"fake-elb: cannot bind {args.host}: the host does not resolve ({error.strerror})",
               file=sys.stderr)

@@ -74,6 +74,14 @@ class ServerControl:
         result: dict[str, Any] = self._post("certificates", payload)
         return result
 
+    def add_user(self, domain: str, name: str, password: str, project_id: str,
+                 project_name: str) -> dict[str, Any]:
+        """An IAM user who can get a token for one project (``POST /v3/auth/tokens``)."""
+        result: dict[str, Any] = self._post("users", {
+            "domain": domain, "name": name, "password": password, "project_id": project_id,
+            "project_name": project_name})
+        return result
+
     def set_strict(self, strict: bool) -> None:
         """Strict mode refuses fields that do not apply (the real service ignores them)."""
         self._post("strict", {"strict": strict})
@@ -98,13 +106,15 @@ class ServerControl:
 
 @contextmanager
 def serve_in_subprocess(tokens: Iterable[str] = (DEFAULT_TOKEN,),
-                        startup_timeout: float = 30.0, *,
-                        strict: bool = False) -> Iterator[ServerControl]:
+                        startup_timeout: float = 30.0, *, strict: bool = False,
+                        token_ttl: float | None = None) -> Iterator[ServerControl]:
     """A context manager: ``with serve_in_subprocess() as control:`` starts
     ``python -m fake_elb serve`` on a free loopback port and stops it on exit, always."""
     command = [sys.executable, "-m", "fake_elb", "serve", "--host", "127.0.0.1", "--port", "0"]
     if strict:
         command.append("--strict")
+    if token_ttl is not None:
+        command += ["--token-ttl", str(token_ttl)]
     for token in tokens:
         command += ["--token", token]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -74,10 +74,11 @@ class MockElb:
     """The fake ELB behind ``responses``: state helpers plus the request journal."""
 
     def __init__(self, endpoint: str = DEFAULT_ENDPOINT,
-                 tokens: Iterable[str] = (DEFAULT_TOKEN,), *, strict: bool = False) -> None:
+                 tokens: Iterable[str] = (DEFAULT_TOKEN,), *, strict: bool = False,
+                 token_ttl: float = 24 * 3600.0) -> None:
         self.endpoint = endpoint.rstrip("/")
-        self.state = FakeElbState(tokens, strict=strict)
-        self.api = ElbApi(self.state)
+        self.state = FakeElbState(tokens, strict=strict, token_ttl=token_ttl)
+        self.api = ElbApi(self.state, self.endpoint)
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
         self._mock._calls = _BoundedCallList()
         url = re.compile(re.escape(self.endpoint) + r"(?:[/?].*)?")
@@ -119,6 +120,11 @@ class MockElb:
         """Fault rules: ``elb.faults.add(action="status", status=503, probability=0.3)``."""
         return self.api.faults
 
+    def add_user(self, domain: str, name: str, password: str, project_id: str,
+                 project_name: str) -> dict[str, Any]:
+        """An IAM user who can get a token for one project (``POST /v3/auth/tokens``)."""
+        return self.state.iam.add_user(domain, name, password, project_id, project_name)
+
     def set_strict(self, strict: bool) -> None:
         """Strict mode refuses fields that do not apply (the real service ignores them)."""
         self.state.strict = strict
@@ -147,7 +153,7 @@ class MockElb:
 
 @contextmanager
 def mock_elb(endpoint: str = DEFAULT_ENDPOINT, tokens: Iterable[str] = (DEFAULT_TOKEN,), *,
-             strict: bool = False) -> Iterator[MockElb]:
+             strict: bool = False, token_ttl: float = 24 * 3600.0) -> Iterator[MockElb]:
     """Intercept ``requests`` to ``endpoint`` with a fresh, empty fake ELB. ``strict=True``
     refuses fields that do not apply to a listener (the real service ignores them): for
     client authors who want to be told they send one.
@@ -155,7 +161,7 @@ def mock_elb(endpoint: str = DEFAULT_ENDPOINT, tokens: Iterable[str] = (DEFAULT_
     >>> with mock_elb() as elb:
     ...     lb = elb.add_loadbalancer("my-project")
     """
-    elb = MockElb(endpoint, tokens, strict=strict)
+    elb = MockElb(endpoint, tokens, strict=strict, token_ttl=token_ttl)
     elb.start()
     try:
         yield elb

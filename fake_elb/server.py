@@ -8,6 +8,7 @@ avoids the 40 ms delayed-ACK stall of keep-alive connections.
 
 Control plane (no auth): ``POST /_fake/reset``, ``POST /_fake/loadbalancers``,
 ``POST /_fake/certificates``, ``POST /_fake/tokens``, ``POST /_fake/strict``,
+``POST /_fake/users``,
 ``GET /_fake/requests``.
 """
 
@@ -166,6 +167,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._faults(body)
             if self.command == "GET" and action == "requests":
                 return json_response(200, state.journal())
+            if self.command == "POST" and action == "users":
+                args = parse_json_body(body)
+                if not isinstance(args, dict):
+                    raise ApiError(400, "ELB.1001", "a JSON object is mandatory")
+                created = state.iam.add_user(*(args.get(key) for key in (  # type: ignore[arg-type]
+                    "domain", "name", "password", "project_id", "project_name")))
+                return json_response(201, created)
             if self.command == "POST" and action == "strict":
                 args = parse_json_body(body)
                 strict = args.get("strict") if isinstance(args, dict) else None
@@ -294,11 +302,12 @@ class FakeElbServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
                  tokens: Iterable[str] = (DEFAULT_TOKEN,), *, strict: bool = False,
                  access_log: Callable[[str], None] | None = None, idle_timeout: float = 30.0,
-                 max_connections: int | None = None) -> None:
-        self.state = FakeElbState(tokens, strict=strict)
+                 max_connections: int | None = None, token_ttl: float = 24 * 3600.0) -> None:
+        self.state = FakeElbState(tokens, strict=strict, token_ttl=token_ttl)
         self.httpd = FakeElbHTTPServer(host, port, ElbApi(self.state), access_log,
                                        idle_timeout=idle_timeout,
                                        max_connections=max_connections)
+        self.httpd.api.base_url = self.httpd.url
         self._thread: threading.Thread | None = None
 
     @property

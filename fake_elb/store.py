@@ -78,8 +78,13 @@ class FakeElbState:
     """The state core shared by both transports (in-process and server)."""
 
     def __init__(self, tokens: Iterable[str] = (DEFAULT_TOKEN,),
-                 journal_size: int = JOURNAL_SIZE, *, strict: bool = False) -> None:
+                 journal_size: int = JOURNAL_SIZE, *, strict: bool = False,
+                 token_ttl: float = 24 * 3600.0) -> None:
+        from .iam import FakeIam
+
         self.lock = threading.Lock()
+        #: IAM users and the tokens issued to them (``POST /v3/auth/tokens``).
+        self.iam = FakeIam(token_ttl)
         #: Strict mode refuses fields that do not apply (the real service ignores them).
         self.strict = self._initial_strict = strict
         self.tokens = self._initial_tokens = frozenset(tokens)
@@ -97,6 +102,7 @@ class FakeElbState:
             self._journal.clear()
             self.tokens = self._initial_tokens
             self.strict = self._initial_strict
+        self.iam.reset()
 
     def set_tokens(self, tokens: Iterable[str]) -> None:
         """Accept exactly these tokens from now on (a revoked or rotated token gets 401)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import builtins
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -78,9 +78,14 @@ class ElbClient:
 
     def __init__(self, endpoint: str, project_id: str, token: str, *,
                  timeout: float | tuple[float, float] = (10.0, 60.0),
-                 retry: RetrySettings | None = None, verify_tls: bool = True) -> None:
+                 retry: RetrySettings | None = None, verify_tls: bool = True,
+                 renew_token: Callable[[], str] | None = None) -> None:
+        """``renew_token``: where a fresh token comes from (password sign-in); a 401 then
+        renews it once and repeats the call once."""
         self.base = f"{endpoint.rstrip('/')}/v1.0/{project_id}/elbaas/listeners"
         self._token = token
+        self._tokens_seen = [token]  # all redacted, old ones included
+        self._renew_token = renew_token
         self.timeout = timeout
         self.retry = retry or RetrySettings()
         self.verify_tls = verify_tls
@@ -107,10 +112,9 @@ class ElbClient:
     def _redact(self, text: str) -> str:
         """The text without the token in any form it may take in an error: raw, as
         ``repr`` shows it, or URL-encoded."""
-        if not self._token:
-            return text
-        for form in secret_forms(self._token):
-            text = text.replace(form, "***")
+        for token in self._tokens_seen:
+            for form in secret_forms(token) if token else ():
+                text = text.replace(form, "***")
         return text
 
     def _call(self, operation: str, method: str, listener_id: str | None,
@@ -123,6 +127,7 @@ class ElbClient:
         url = self.base if listener_id is None else f"{self.base}/{listener_id}"
         policy = self.retry.policy()
         deadline = time.monotonic() + self.retry.deadline
+        renewed = False
         while True:
             try:
                 response = self.session.request(method, url, json=body, params=params,
@@ -151,6 +156,10 @@ class ElbClient:
                                       self._redact(text), unanswered=sent) from None
                 self._wait(policy, None, deadline, operation, listener_id)
                 continue
+            if response.status_code == 401 and self._renew_token is not None and not renewed:
+                self._use_token(self._renew_token())  # expired or revoked: once, then again
+                renewed = True
+                continue
             if gone_ok and response.status_code == 503 and \
                     _error_body(response)[0] == GONE_ON_DELETE:
                 return response
@@ -162,6 +171,11 @@ class ElbClient:
             except Exception:
                 return response
             self._wait(policy, response, deadline, operation, listener_id)
+
+    def _use_token(self, token: str) -> None:
+        self._token = token
+        self._tokens_seen.append(token)
+        self.session.headers["X-Auth-Token"] = token
 
     def _wait(self, policy: Retry, response: requests.Response | None, deadline: float,
               operation: str, listener_id: str | None) -> None:

@@ -41,6 +41,9 @@ __all__ = ["ConfigError", "Listener", "ListenerArgs", "ListenerProvider", "Setti
            "resolve_settings"]
 
 TYPE_TOKEN = "pulumi-python:dynamic/elb:Listener"
+#: The ``elb:*`` stack config keys the provider reads (in the host, never pickled).
+CONFIG_KEYS = ("endpoint", "projectId", "projectName", "token", "region", "insecure",
+               "authUrl", "userName", "password", "domainName")
 #: Input that adopts an existing listener instead of creating one (our import path).
 ADOPT = "listener_id"
 #: Outputs the API computes, plus what ``read`` needs to know (the fields the user manages).
@@ -147,21 +150,38 @@ class ListenerProvider(dyn.ResourceProvider):
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
         """Read ``elb:*`` from the stack config (called once in the provider host)."""
-        self._config = {key: req.config.get(f"elb:{key}")
-                        for key in ("endpoint", "projectId", "token", "region", "insecure")}
+        self._config = {key: req.config.get(f"elb:{key}") for key in CONFIG_KEYS}
 
     def _api(self) -> ElbClient:
         """The HTTP client, built on first use so that check/diff need no configuration."""
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    from .client import ElbClient  # the HTTP stack, only when needed
 
-                    settings = resolve_settings(self._config, os.environ)
-                    self._client = ElbClient(settings.endpoint, settings.project_id,
-                                             settings.token, timeout=self.timeout,
-                                             retry=self.retry, verify_tls=settings.verify_tls)
+                    self._client = self._new_client(resolve_settings(self._config, os.environ))
         return self._client
+
+    def _new_client(self, settings: Settings) -> ElbClient:
+        from .client import ElbClient
+
+        if settings.password is None:
+            assert settings.endpoint and settings.project_id and settings.token
+            return ElbClient(settings.endpoint, settings.project_id, settings.token,
+                             timeout=self.timeout, retry=self.retry,
+                             verify_tls=settings.verify_tls)
+        from .auth import PasswordTokens
+
+        tokens = PasswordTokens(settings.password, timeout=self.timeout,
+                                verify_tls=settings.verify_tls)
+        token = tokens.current()
+        endpoint = settings.endpoint or token.elb_endpoint
+        if endpoint is None:
+            raise ConfigError("ELB listener provider: the IAM token's catalog lists no ELB "
+                              "endpoint; set config elb:endpoint (or elb:region)")
+        return ElbClient(endpoint, settings.project_id or token.project_id, token.value,
+                         timeout=self.timeout, retry=self.retry,
+                         verify_tls=settings.verify_tls,
+                         renew_token=lambda: tokens.renew().value)
 
     # -- check -----------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:

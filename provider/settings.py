@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from urllib3.util.retry import Retry
 
+    from .auth import PasswordAuth
+
 RETRY_STATUSES = frozenset({500, 503})
 #: Answers after which a POST may or may not have been applied: find out before resending.
 UNCERTAIN_STATUSES = frozenset({500, 502, 503, 504})
@@ -45,49 +47,84 @@ def secret_forms(secret: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Settings:
-    endpoint: str
-    project_id: str
-    token: str
-    verify_tls: bool = True
+    """Where the API is and how to sign in: a ready ``token``, or ``password`` credentials
+    (then ``endpoint`` and ``project_id`` may come from the token's catalog)."""
 
-    def __repr__(self) -> str:  # never show the token
-        return f"Settings(endpoint={self.endpoint!r}, project_id={self.project_id!r})"
+    endpoint: str | None
+    project_id: str | None
+    token: str | None
+    verify_tls: bool = True
+    password: PasswordAuth | None = None
+
+    def __repr__(self) -> str:  # never show a secret
+        how = "password" if self.password is not None else "token"
+        return f"Settings(endpoint={self.endpoint!r}, project_id={self.project_id!r}, {how})"
 
 
 def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
-    """Stack config first (``elb:*``), then the environment; a clear error for what is missing."""
+    """Stack config first (``elb:*``), then the environment (OpenStack's names); one clear
+    error listing what is missing. Credentials that renew themselves (an IAM user and
+    password) win over a ready token when both are there: a token stored at the last ``up``
+    then no longer breaks ``refresh`` and ``destroy`` once it expires."""
 
-    def pick(key: str, env: str) -> str | None:
+    def pick(key: str, *envs: str) -> str | None:
         value = config.get(key)
         if value in (None, ""):
-            value = environ.get(env) or None
-        return None if value is None else str(value)
+            value = next((environ[env] for env in envs if environ.get(env)), None)
+        return None if value is None else str(value).strip() or None
 
     endpoint = pick("endpoint", "ELB_ENDPOINT")
-    endpoint = endpoint.strip() if endpoint is not None else None
     region = pick("region", "OS_REGION_NAME")
-    region = region.strip() if region is not None else None
     if endpoint is None and region is not None:
         endpoint = f"https://elb.{region}.otc.t-systems.com"
+    project_id = pick("projectId", "OS_PROJECT_ID")
+    insecure = str(config.get("insecure") or environ.get("ELB_INSECURE") or "").lower()
+    verify_tls = insecure not in ("1", "true", "yes")
+    user, password = pick("userName", "OS_USERNAME"), config.get("password") or \
+        environ.get("OS_PASSWORD") or None
+    if user is not None or password is not None:
+        return _password_settings(pick, endpoint, project_id, user, password, verify_tls)
+    token = pick("token", "OS_AUTH_TOKEN")
+    if token is not None:
+        token = _header_safe(token, "elb:token (or OS_AUTH_TOKEN)")
     missing = []
     if endpoint is None:
         missing.append("the endpoint: set config elb:endpoint (or elb:region) or env "
                        "ELB_ENDPOINT")
-    project_id = pick("projectId", "OS_PROJECT_ID")
-    project_id = project_id.strip() if project_id is not None else None
     if not project_id:
         missing.append("the project: set config elb:projectId or env OS_PROJECT_ID")
-    token = pick("token", "OS_AUTH_TOKEN")
-    if token is not None:
-        token = _header_safe(token.strip(), "elb:token (or OS_AUTH_TOKEN)")
     if not token:
-        missing.append("the token: set secret config elb:token (pulumi config set --secret "
-                       "elb:token ...) or env OS_AUTH_TOKEN")
+        missing.append("credentials: an IAM user (elb:userName and secret elb:password with "
+                       "elb:authUrl and elb:domainName, or OS_USERNAME, OS_PASSWORD, "
+                       "OS_AUTH_URL, OS_USER_DOMAIN_NAME) or a token (secret elb:token: "
+                       "pulumi config set --secret elb:token ..., or env OS_AUTH_TOKEN)")
     if missing:
         raise ConfigError("ELB listener provider is not configured: " + "; ".join(missing))
-    insecure = str(config.get("insecure") or environ.get("ELB_INSECURE") or "").lower()
-    return Settings(str(endpoint), str(project_id), str(token),
-                    verify_tls=insecure not in ("1", "true", "yes"))
+    return Settings(endpoint, project_id, token, verify_tls=verify_tls)
+
+
+def _password_settings(pick: Any, endpoint: str | None, project_id: str | None,
+                       user: str | None, password: Any, verify_tls: bool) -> Settings:
+    from .auth import PasswordAuth
+
+    auth_url = pick("authUrl", "OS_AUTH_URL")
+    domain = pick("domainName", "OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME")
+    project_name = pick("projectName", "OS_PROJECT_NAME")
+    missing = [what for what, value in (
+        ("the user: config elb:userName or env OS_USERNAME", user),
+        ("the password: secret config elb:password or env OS_PASSWORD", password),
+        ("the IAM endpoint: config elb:authUrl or env OS_AUTH_URL (e.g. "
+         "https://iam.eu-de.otc.t-systems.com/v3)", auth_url),
+        ("the account (domain): config elb:domainName or env OS_USER_DOMAIN_NAME", domain),
+        ("the project: config elb:projectId or elb:projectName (or env OS_PROJECT_ID, "
+         "OS_PROJECT_NAME)", project_id or project_name)) if not value]
+    if missing:
+        raise ConfigError("ELB listener provider: IAM password sign-in is incomplete, "
+                          "missing " + "; ".join(missing))
+    assert user is not None and auth_url is not None and domain is not None
+    secret = _header_safe(str(password).strip(), "elb:password (or OS_PASSWORD)")
+    return Settings(endpoint, project_id, None, verify_tls=verify_tls, password=PasswordAuth(
+        auth_url, user, secret, domain, project_id, project_name))
 
 
 @dataclass(frozen=True)

@@ -251,3 +251,22 @@ def test_j_refresh_and_destroy_use_the_config_of_the_last_up(cli_stack: CliStack
     assert cli_stack.up([elb.listener()]).ops() == {"web": "same"}
     assert cli_stack.refresh().ops() == {"web": "same"}
     assert cli_stack.destroy().ops() == {"web": "delete"}
+
+
+# -- sign-in with a password in secret config ---------------------------------------------------
+def test_a_stack_signs_in_with_a_password_held_in_secret_config(pulumi_cli: Path,
+                                                                elb: Elb) -> None:
+    password = "s3cret-Passw0rd for the CLI"
+    elb.control.add_user("OTC-DOMAIN", "deployer", password, PROJECT, "eu-de_demo")
+    config = {"elb:authUrl": f"{elb.control.url}/v3", "elb:userName": "deployer",
+              "elb:domainName": "OTC-DOMAIN", "elb:projectName": "eu-de_demo"}
+    with CliStack(config=config, secrets={"elb:password": password}, cli=pulumi_cli) as stack:
+        assert stack.up([elb.listener()]).ops() == {"web": "create"}
+        assert [(e["method"], e["path"].split("/")[1]) for e in elb.control.requests] == [
+            ("POST", "v3"), ("POST", "v1.0")]
+        exported = json.dumps(stack.export())
+        for form in (password, base64.b64encode(password.encode()).decode()):
+            assert form not in exported and form not in stack.state_text()
+            assert form not in stack.output
+            assert form not in json.dumps(elb.control.requests)
+        assert stack.destroy().ops() == {"web": "delete"}

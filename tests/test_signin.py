@@ -1,0 +1,134 @@
+"""Signing in with an IAM user name and password, end to end against the fake's IAM, in both
+transports: a token fetched once, renewed on a 401, preferred over a stored token; clear
+errors that never show a secret."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from fake_elb import MockElb, ServerControl, mock_elb, serve_in_subprocess
+from otc_elb_listener import ElbApiError, ListenerProvider, RetrySettings
+from otc_elb_listener.auth import forget_tokens
+from otc_elb_listener.settings import ConfigError
+from tests.conftest import PROJECT
+
+DOMAIN = "OTC00000000001000000xyz"
+PROJECT_NAME = "eu-de_myproject"
+PASSWORD = "correct horse battery staple"
+
+
+class Target:
+    """One fake (either transport) with an IAM user and a load balancer."""
+
+    def __init__(self, control: MockElb | ServerControl, url: str) -> None:
+        self.control, self.url = control, url
+        control.add_user(DOMAIN, "deployer", PASSWORD, PROJECT, PROJECT_NAME)
+        self.lb = control.add_loadbalancer(PROJECT)["id"]
+
+    def config(self, **changes: Any) -> dict[str, Any]:
+        config: dict[str, Any] = {"authUrl": f"{self.url}/v3", "userName": "deployer",
+                                  "password": PASSWORD, "domainName": DOMAIN,
+                                  "projectId": PROJECT}
+        config.update(changes)
+        return {k: v for k, v in config.items() if v is not None}
+
+    def calls(self) -> list[tuple[str, str]]:
+        return [(e["method"], e["path"].split("/")[1]) for e in self.control.requests]
+
+
+@pytest.fixture(params=["inprocess", "server"])
+def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    forget_tokens()
+    if request.param == "inprocess":
+        with mock_elb(token_ttl=1.5) as elb:
+            yield Target(elb, elb.endpoint)
+    else:
+        with serve_in_subprocess(token_ttl=1.5) as server:
+            yield Target(server, server.url)
+    forget_tokens()
+
+
+def provider(config: dict[str, Any]) -> ListenerProvider:
+    listener_provider = ListenerProvider(retry=RetrySettings(retries=1, backoff_factor=0))
+    listener_provider._config = config
+    return listener_provider
+
+
+def program(lb: str, **changes: Any) -> dict[str, Any]:
+    return {"loadbalancer_id": lb, "protocol": "HTTP", "backend_protocol": "HTTP",
+            "port": 80.0, "backend_port": 8080.0, "lb_algorithm": "roundrobin", "name": "web",
+            "__provider": "x", **changes}
+
+
+def test_password_by_project_id(target: Target) -> None:
+    created = provider(target.config()).create(program(target.lb))
+    assert len(created.id) == 32
+    assert target.calls() == [("POST", "v3"), ("POST", "v1.0")]
+
+
+def test_password_by_project_name_takes_project_and_endpoint_from_the_token(
+        target: Target) -> None:
+    """No elb:projectId and no elb:endpoint: both come from the token's catalog."""
+    created = provider(target.config(projectId=None, projectName=PROJECT_NAME)).create(
+        program(target.lb))
+    assert len(created.id) == 32
+    assert target.control.requests[-1]["path"].startswith(f"/v1.0/{PROJECT}/")
+
+
+def test_the_token_is_fetched_once_per_host_and_renewed_when_it_expires(
+        target: Target) -> None:
+    first = provider(target.config()).create(program(target.lb))
+    second = provider(target.config())  # another listener in the same host: same token
+    second.read(first.id, first.outs or {})
+    assert [c for c in target.calls() if c[1] == "v3"] == [("POST", "v3")]
+    time.sleep(1.6)  # the token expires in the middle of the run
+    outs = second.update(first.id, first.outs or {}, program(target.lb, port=81.0)).outs
+    assert (outs or {})["port"] == 81
+    statuses = [(e["method"], e["path"].split("/")[1], e["status"])
+                for e in target.control.requests][-3:]
+    assert statuses == [("PUT", "v1.0", 401), ("POST", "v3", 201), ("PUT", "v1.0", 200)]
+
+
+def test_a_stored_expired_token_with_a_password_available_still_works(target: Target) -> None:
+    """Precedence: credentials that renew themselves win over a token frozen into the state
+    by the last up."""
+    created = provider(target.config(token="expired-long-ago")).create(program(target.lb))
+    assert len(created.id) == 32
+
+
+def test_a_wrong_password_is_a_clear_error_without_the_secret(target: Target) -> None:
+    with pytest.raises(ElbApiError) as caught:
+        provider(target.config(password="wrong " + PASSWORD)).create(program(target.lb))
+    text = str(caught.value)
+    assert "IAM refused user 'deployer'" in text and "elb:password" in text
+    assert PASSWORD not in text and "wrong" not in text.split("refused")[0]
+    assert not [c for c in target.calls() if c[1] == "v1.0"]  # nothing reached the ELB API
+
+
+def test_an_unknown_user_is_refused_and_no_secret_reaches_the_journal(target: Target) -> None:
+    with pytest.raises(ElbApiError, match="IAM refused user 'nobody'"):
+        provider(target.config(userName="nobody")).create(program(target.lb))
+    assert PASSWORD not in json.dumps(target.control.requests)
+
+
+@pytest.mark.parametrize(("config", "words"), [
+    ({"userName": "deployer"}, ["elb:password", "elb:authUrl", "elb:domainName"]),
+    ({"password": "x", "authUrl": "http://127.0.0.1:9/v3", "domainName": "d"},
+     ["elb:userName", "elb:projectId or elb:projectName"]),
+    ({}, ["elb:userName", "elb:password", "elb:token", "OS_AUTH_TOKEN", "elb:endpoint"]),
+])
+def test_misconfiguration_lists_what_is_missing(config: dict[str, Any], words: list[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OS_USERNAME", "OS_PASSWORD", "OS_AUTH_URL", "OS_AUTH_TOKEN",
+                 "OS_PROJECT_ID", "OS_PROJECT_NAME", "ELB_ENDPOINT", "OS_USER_DOMAIN_NAME",
+                 "OS_DOMAIN_NAME", "OS_REGION_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError) as caught:
+        provider(config).create(program("ab" * 16))
+    for word in words:
+        assert word in str(caught.value)
