@@ -56,6 +56,14 @@ def _as_urllib3_error(error: requests.RequestException) -> Exception:
     return ConnectTimeoutError(text) if never_sent else ProtocolError(text)
 
 
+def _retry_after(response: requests.Response) -> float | None:
+    """``Retry-After`` in seconds (a number; a date is not worth parsing here)."""
+    try:
+        return float(response.headers["Retry-After"])
+    except (KeyError, ValueError):
+        return None
+
+
 def _service_clock(response: requests.Response) -> float:
     from email.utils import parsedate_to_datetime
 
@@ -195,7 +203,8 @@ class ElbClient:
             code, message = _error_body(response)
             refused = response.status_code == 401 or code == "ELB.1102"
             raise ElbApiError(operation, listener_id, response.status_code, code,
-                              self._redact(message), TOKEN_HINT if refused else None)
+                              self._redact(message), TOKEN_HINT if refused else None,
+                              retry_after=_retry_after(response))
         return response.json()
 
     # -- the API -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ class ElbApiError(Exception):
 
     def __init__(self, operation: str, listener: str | None, status: int | None,
                  code: str | None, message: str, hint: str | None = None, *,
-                 unanswered: bool = False) -> None:
+                 unanswered: bool = False, retry_after: float | None = None) -> None:
         self.operation = operation
         self.listener = listener
         self.status = status
@@ -17,6 +17,8 @@ class ElbApiError(Exception):
         self.hint = hint
         #: The request was sent and its answer never came: it may have been applied.
         self.unanswered = unanswered
+        #: Seconds the service asked to wait (``Retry-After``), when it did.
+        self.retry_after = retry_after
         where = f"listener {listener}" if listener else "listener"
         what = f"HTTP {status} {code or ''}".rstrip() if status is not None else code
         text = f"ELB {operation} of {where} failed: " + (f"{what}: " if what else "") + message
@@ -25,7 +27,7 @@ class ElbApiError(Exception):
     def with_hint(self, hint: str) -> ElbApiError:
         """The same error with advice on what to do appended."""
         return ElbApiError(self.operation, self.listener, self.status, self.code, self.message,
-                           hint, unanswered=self.unanswered)
+                           hint, unanswered=self.unanswered, retry_after=self.retry_after)
 
 
 class ElbListenerError(Exception):

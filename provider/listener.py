@@ -27,6 +27,7 @@ from pulumi.output import Unknown
 from . import spec
 from .errors import ElbApiError, ElbListenerError
 from .settings import (
+    RATE_LIMITED,
     UNCERTAIN_STATUSES,
     ConfigError,
     RetrySettings,
@@ -287,14 +288,18 @@ class ListenerProvider(dyn.ResourceProvider):
             try:
                 return api.create(body)
             except ElbApiError as error:
-                if not (error.unanswered or error.status in UNCERTAIN_STATUSES) or \
-                        attempt == self.retry.retries:
+                retryable = error.unanswered or error.status in UNCERTAIN_STATUSES or \
+                    error.status == RATE_LIMITED
+                if not retryable or attempt == self.retry.retries:
                     raise
                 lost = error
-            ours = self._find_applied(body, began, lost)
-            if ours is not None:
-                return ours
-            time.sleep(min(self.retry.backoff_factor * 2 ** attempt, self.retry.backoff_max))
+            # 429: refused before it was applied, so it is simply sent again after the wait
+            if lost.status != RATE_LIMITED:
+                ours = self._find_applied(body, began, lost)
+                if ours is not None:
+                    return ours
+            time.sleep(min(max(self.retry.backoff_factor * 2 ** attempt, lost.retry_after or 0),
+                           self.retry.backoff_max))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _find_applied(self, body: dict[str, Any], began: float,

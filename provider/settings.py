@@ -6,16 +6,20 @@ to the API, so nothing here imports the HTTP stack (``requests``/``urllib3``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from urllib3.util.retry import Retry
 
     from .auth import PasswordAuth
 
-RETRY_STATUSES = frozenset({500, 503})
+#: Answers worth another try: rate limited (429, ``Retry-After`` honoured) and server trouble.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Too many requests: never applied, so even a POST is sent again (after ``Retry-After``).
+RATE_LIMITED = 429
 #: Answers after which a POST may or may not have been applied: find out before resending.
 UNCERTAIN_STATUSES = frozenset({500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
@@ -23,6 +27,26 @@ IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 
 class ConfigError(ValueError):
     """A setting the provider needs is missing; the message names the config key and env var."""
+
+
+#: Open Telekom Cloud's regions and the domain of their hosts (eu-ch2 is the Swiss cloud).
+OTC_REGIONS: Final[Mapping[str, str]] = {"eu-de": "otc.t-systems.com",
+                                         "eu-nl": "otc.t-systems.com",
+                                         "eu-ch2": "sc.otc.t-systems.com"}
+#: Huawei Cloud region names: ``cn-north-4``, ``ap-southeast-1``, ``la-south-2``, ...
+HUAWEI_REGION = re.compile(r"[a-z]{2}-[a-z]+-[0-9]{1,2}")
+
+
+def elb_endpoint_for(region: str) -> str:
+    """The ELB endpoint of a region of Open Telekom Cloud or Huawei Cloud; a clear error for a
+    name that is neither."""
+    if region in OTC_REGIONS:
+        return f"https://elb.{region}.{OTC_REGIONS[region]}"
+    if HUAWEI_REGION.fullmatch(region):
+        return f"https://elb.{region}.myhuaweicloud.com"
+    raise ConfigError(f"elb:region (or OS_REGION_NAME) {region!r} is not a region of Open "
+                      f"Telekom Cloud ({', '.join(OTC_REGIONS)}) or Huawei Cloud (like "
+                      "cn-north-4); set elb:endpoint to the ELB endpoint instead")
 
 
 def _header_safe(secret: str, setting: str) -> str:
@@ -76,7 +100,7 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> S
     endpoint = pick("endpoint", "ELB_ENDPOINT")
     region = pick("region", "OS_REGION_NAME")
     if endpoint is None and region is not None:
-        endpoint = f"https://elb.{region}.otc.t-systems.com"
+        endpoint = elb_endpoint_for(region)
     project_id = pick("projectId", "OS_PROJECT_ID")
     insecure = str(config.get("insecure") or environ.get("ELB_INSECURE") or "").lower()
     verify_tls = insecure not in ("1", "true", "yes")

@@ -167,3 +167,22 @@ def test_client_refuses_to_be_pickled() -> None:
 def test_tls_verification_is_on_by_default() -> None:
     assert client().session.verify is True
     assert ElbClient(ENDPOINT, "p", TOKEN, verify_tls=False).session.verify is False
+
+
+def test_429_is_retried_after_retry_after_and_502_504_too(scripted: responses.RequestsMock,
+                                                          sleeps: list[float]) -> None:
+    answer(scripted, "PUT", (429, error("ELB.1001", "too many requests")),
+           headers={"Retry-After": "3"})
+    answer(scripted, "PUT", (502, error("ELB.5000")), (504, error("ELB.5000")),
+           (200, LISTENER))
+    assert client(backoff_jitter=0).update(LID, {"port": 80}) == LISTENER
+    assert len(scripted.calls) == 4
+    assert sleeps[0] == 3.0  # Retry-After honoured
+
+
+def test_other_4xx_are_never_retried(scripted: responses.RequestsMock,
+                                     sleeps: list[float]) -> None:
+    answer(scripted, "PUT", (409, error("ELB.4090")), (200, LISTENER))
+    with pytest.raises(ElbApiError, match="HTTP 409"):
+        client().update(LID, {"port": 80})
+    assert len(scripted.calls) == 1 and sleeps == []

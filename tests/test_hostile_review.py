@@ -158,3 +158,12 @@ def test_a_fault_with_a_bad_regex_is_a_400_naming_the_field(
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith("path:")
     assert requests.get(f"{fake_elb_server.url}/_fake/faults", timeout=10).json() == []
+
+
+def test_a_post_answered_429_is_sent_again_without_a_lookup(elb: MockElb) -> None:
+    """429: refused before it was applied, so no GET is needed to know it."""
+    lb = elb.add_loadbalancer(PROJECT)["id"]
+    elb.faults.add(operation="create", status=429, code="ELB.1001", times=1)
+    result = provider_for().create(program(lb))
+    assert [e["method"] for e in elb.requests] == ["POST", "POST"]
+    assert [x["id"] for x in Api(ENDPOINT).list().json()] == [result.id]

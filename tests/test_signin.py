@@ -132,3 +132,26 @@ def test_misconfiguration_lists_what_is_missing(config: dict[str, Any], words: l
         provider(config).create(program("ab" * 16))
     for word in words:
         assert word in str(caught.value)
+
+
+# -- endpoints per region -----------------------------------------------------------------------
+@pytest.mark.parametrize(("region", "endpoint"), [
+    ("eu-de", "https://elb.eu-de.otc.t-systems.com"),
+    ("eu-nl", "https://elb.eu-nl.otc.t-systems.com"),
+    ("eu-ch2", "https://elb.eu-ch2.sc.otc.t-systems.com"),
+    ("cn-north-4", "https://elb.cn-north-4.myhuaweicloud.com"),
+    ("ap-southeast-1", "https://elb.ap-southeast-1.myhuaweicloud.com"),
+])
+def test_the_region_builds_the_right_host(region: str, endpoint: str) -> None:
+    from otc_elb_listener.settings import resolve_settings
+
+    settings = resolve_settings({"region": region, "projectId": PROJECT, "token": "t"}, {})
+    assert settings.endpoint == endpoint
+
+
+@pytest.mark.parametrize("region", ["eu-fr", "europe", "EU-DE"])
+def test_a_wrong_region_is_a_clear_error(region: str) -> None:
+    from otc_elb_listener.settings import resolve_settings
+
+    with pytest.raises(ConfigError, match=r"elb:region .* is not a region"):
+        resolve_settings({"region": region, "projectId": PROJECT, "token": "t"}, {})
