@@ -82,6 +82,12 @@ class ServerControl:
             "project_name": project_name})
         return result
 
+    def add_credential(self, access: str, secret: str, project_id: str) -> dict[str, Any]:
+        """An access key pair whose signed requests the fake accepts for one project."""
+        result: dict[str, Any] = self._post("credentials", {
+            "access": access, "secret": secret, "project_id": project_id})
+        return result
+
     def set_strict(self, strict: bool) -> None:
         """Strict mode refuses fields that do not apply (the real service ignores them)."""
         self._post("strict", {"strict": strict})

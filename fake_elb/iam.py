@@ -39,11 +39,24 @@ class FakeIam:
         self._users: dict[tuple[str, str], User] = {}
         #: token -> (expiry as epoch seconds, project ID)
         self._issued: dict[str, tuple[float, str]] = {}
+        #: access key -> (secret key, project ID), for AK/SK-signed requests
+        self.credentials: dict[str, tuple[str, str]] = {}
 
     def reset(self) -> None:
         with self._lock:
             self._users.clear()
             self._issued.clear()
+            self.credentials.clear()
+
+    def add_credential(self, access: str, secret: str, project_id: str) -> dict[str, Any]:
+        """An access key pair that signs requests for one project."""
+        fields = {"access": access, "secret": secret, "project_id": project_id}
+        bad = [key for key, value in fields.items() if not isinstance(value, str) or not value]
+        if bad:
+            raise ApiError(400, "ELB.1001", f"{bad[0]}: a non-empty string is mandatory")
+        with self._lock:
+            self.credentials[access] = (secret, project_id)
+        return {"access": access, "project_id": project_id}
 
     def add_user(self, domain: str, name: str, password: str, project_id: str,
                  project_name: str) -> dict[str, Any]:

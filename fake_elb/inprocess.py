@@ -125,6 +125,10 @@ class MockElb:
         """An IAM user who can get a token for one project (``POST /v3/auth/tokens``)."""
         return self.state.iam.add_user(domain, name, password, project_id, project_name)
 
+    def add_credential(self, access: str, secret: str, project_id: str) -> dict[str, Any]:
+        """An access key pair whose signed requests the fake accepts for one project."""
+        return self.state.iam.add_credential(access, secret, project_id)
+
     def set_strict(self, strict: bool) -> None:
         """Strict mode refuses fields that do not apply (the real service ignores them)."""
         self.state.strict = strict

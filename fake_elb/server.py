@@ -174,6 +174,13 @@ class _Handler(BaseHTTPRequestHandler):
                 created = state.iam.add_user(*(args.get(key) for key in (  # type: ignore[arg-type]
                     "domain", "name", "password", "project_id", "project_name")))
                 return json_response(201, created)
+            if self.command == "POST" and action == "credentials":
+                args = parse_json_body(body)
+                if not isinstance(args, dict):
+                    raise ApiError(400, "ELB.1001", "a JSON object is mandatory")
+                created = state.iam.add_credential(*(args.get(key) for key in (  # type: ignore[arg-type]
+                    "access", "secret", "project_id")))
+                return json_response(201, created)
             if self.command == "POST" and action == "strict":
                 args = parse_json_body(body)
                 strict = args.get("strict") if isinstance(args, dict) else None

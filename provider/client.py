@@ -87,13 +87,15 @@ class ElbClient:
     def __init__(self, endpoint: str, project_id: str, token: str, *,
                  timeout: float | tuple[float, float] = (10.0, 60.0),
                  retry: RetrySettings | None = None, verify_tls: bool = True,
-                 renew_token: Callable[[], str] | None = None) -> None:
+                 renew_token: Callable[[], str] | None = None, auth: Any = None) -> None:
         """``renew_token``: where a fresh token comes from (password sign-in); a 401 then
         renews it once and repeats the call once."""
         self.base = f"{endpoint.rstrip('/')}/v1.0/{project_id}/elbaas/listeners"
         self._token = token
         self._tokens_seen = [token]  # all redacted, old ones included
         self._renew_token = renew_token
+        #: A ``requests`` auth that signs each request (AK/SK) instead of a token header.
+        self._auth = auth
         self.timeout = timeout
         self.retry = retry or RetrySettings()
         self.verify_tls = verify_tls
@@ -110,9 +112,11 @@ class ElbClient:
             with self._session_lock:
                 if self._session is None:
                     session = requests.Session()
-                    session.headers.update({"X-Auth-Token": self._token,
-                                            "User-Agent": USER_AGENT,
+                    session.headers.update({"User-Agent": USER_AGENT,
                                             "Accept": "application/json"})
+                    if self._auth is None:
+                        session.headers["X-Auth-Token"] = self._token
+                    session.auth = self._auth
                     session.verify = self.verify_tls
                     self._session = session
         return self._session

@@ -44,7 +44,8 @@ __all__ = ["ConfigError", "Listener", "ListenerArgs", "ListenerProvider", "Setti
 TYPE_TOKEN = "pulumi-python:dynamic/elb:Listener"
 #: The ``elb:*`` stack config keys the provider reads (in the host, never pickled).
 CONFIG_KEYS = ("endpoint", "projectId", "projectName", "token", "region", "insecure",
-               "authUrl", "userName", "password", "domainName")
+               "authUrl", "userName", "password", "domainName", "accessKey", "secretKey",
+               "securityToken")
 #: Input that adopts an existing listener instead of creating one (our import path).
 ADOPT = "listener_id"
 #: Outputs the API computes, plus what ``read`` needs to know (the fields the user manages).
@@ -165,6 +166,13 @@ class ListenerProvider(dyn.ResourceProvider):
     def _new_client(self, settings: Settings) -> ElbClient:
         from .client import ElbClient
 
+        if settings.aksk is not None:
+            from .auth import signer
+
+            assert settings.endpoint and settings.project_id
+            return ElbClient(settings.endpoint, settings.project_id, "", timeout=self.timeout,
+                             retry=self.retry, verify_tls=settings.verify_tls,
+                             auth=signer(settings.aksk, settings.project_id))
         if settings.password is None:
             assert settings.endpoint and settings.project_id and settings.token
             return ElbClient(settings.endpoint, settings.project_id, settings.token,

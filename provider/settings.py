@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from urllib3.util.retry import Retry
 
-    from .auth import PasswordAuth
+    from .auth import AkSk, PasswordAuth
 
 #: Answers worth another try: rate limited (429, ``Retry-After`` honoured) and server trouble.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -79,9 +79,10 @@ class Settings:
     token: str | None
     verify_tls: bool = True
     password: PasswordAuth | None = None
+    aksk: AkSk | None = None
 
     def __repr__(self) -> str:  # never show a secret
-        how = "password" if self.password is not None else "token"
+        how = "AK/SK" if self.aksk else "password" if self.password is not None else "token"
         return f"Settings(endpoint={self.endpoint!r}, project_id={self.project_id!r}, {how})"
 
 
@@ -104,6 +105,10 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> S
     project_id = pick("projectId", "OS_PROJECT_ID")
     insecure = str(config.get("insecure") or environ.get("ELB_INSECURE") or "").lower()
     verify_tls = insecure not in ("1", "true", "yes")
+    access = pick("accessKey", "OS_ACCESS_KEY")
+    secret = config.get("secretKey") or environ.get("OS_SECRET_KEY") or None
+    if access is not None or secret is not None:
+        return _aksk_settings(pick, endpoint, project_id, access, secret, verify_tls)
     user, password = pick("userName", "OS_USERNAME"), config.get("password") or \
         environ.get("OS_PASSWORD") or None
     if user is not None or password is not None:
@@ -125,6 +130,30 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> S
     if missing:
         raise ConfigError("ELB listener provider is not configured: " + "; ".join(missing))
     return Settings(endpoint, project_id, token, verify_tls=verify_tls)
+
+
+def _aksk_settings(pick: Any, endpoint: str | None, project_id: str | None,
+                   access: str | None, secret: Any, verify_tls: bool) -> Settings:
+    from .auth import AkSk
+
+    missing = [what for what, value in (
+        ("the access key: config elb:accessKey or env OS_ACCESS_KEY", access),
+        ("the secret key: secret config elb:secretKey or env OS_SECRET_KEY", secret),
+        ("the project: config elb:projectId or env OS_PROJECT_ID (signed requests carry it)",
+         project_id),
+        ("the endpoint: config elb:endpoint or elb:region (or env ELB_ENDPOINT, "
+         "OS_REGION_NAME)", endpoint)) if not value]
+    if missing:
+        raise ConfigError("ELB listener provider: AK/SK sign-in is incomplete, missing " +
+                          "; ".join(missing))
+    assert access is not None
+    security_token = pick("securityToken", "OS_SECURITY_TOKEN")  # temporary keys only
+    if security_token is not None:
+        security_token = _header_safe(security_token, "elb:securityToken (or "
+                                      "OS_SECURITY_TOKEN)")
+    return Settings(endpoint, project_id, None, verify_tls=verify_tls, aksk=AkSk(
+        access, _header_safe(str(secret).strip(), "elb:secretKey (or OS_SECRET_KEY)"),
+        security_token))
 
 
 def _password_settings(pick: Any, endpoint: str | None, project_id: str | None,

@@ -155,3 +155,89 @@ def test_a_wrong_region_is_a_clear_error(region: str) -> None:
 
     with pytest.raises(ConfigError, match=r"elb:region .* is not a region"):
         resolve_settings({"region": region, "projectId": PROJECT, "token": "t"}, {})
+
+
+# -- AK/SK ----------------------------------------------------------------------------------
+ACCESS, SECRET = "QTWAOYTTINDUT2QVKYUC", "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc"
+
+
+def test_the_signer_matches_the_signing_guides_worked_example() -> None:
+    """The cloud's API signing guide's example (shared/spec/otc-signin.md): data, not code."""
+    import hashlib
+
+    from otc_elb_listener.auth import authorization, canonical_request
+
+    url = ("https://service.region.example.com/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs"
+           "?limit=2&marker=13551d6b-755d-4757-b956-536f674975c0")
+    headers = {"Content-Type": "application/json", "X-Sdk-Date": "20191115T033655Z",
+               "Host": "service.region.example.com"}
+    canonical = canonical_request("GET", url, headers, b"",
+                                  ["content-type", "host", "x-sdk-date"])
+    assert hashlib.sha256(canonical.encode()).hexdigest() == (
+        "b25362e603ee30f4f25e7858e8a7160fd36e803bb2dfe206278659d71a9bcd7a")
+    assert authorization(ACCESS, SECRET, "GET", url, headers, b"") == (
+        "SDK-HMAC-SHA256 Access=QTWAOYTTINDUT2QVKYUC, "
+        "SignedHeaders=content-type;host;x-sdk-date, "
+        "Signature=7be6668032f70418fcc22abc52071e57aff61b84a1d2381bb430d6870f4f6ebe")
+
+
+def aksk_config(target: Target, **changes: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {"accessKey": ACCESS, "secretKey": SECRET, "projectId": PROJECT,
+                              "endpoint": target.url}
+    config.update(changes)
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def test_aksk_signed_requests_work_end_to_end(target: Target) -> None:
+    target.control.add_credential(ACCESS, SECRET, PROJECT)
+    listener_provider = provider(aksk_config(target, token="expired-long-ago"))
+    created = listener_provider.create(program(target.lb))
+    outs = listener_provider.update(created.id, created.outs or {},
+                                    program(target.lb, port=81.0)).outs
+    assert (outs or {})["port"] == 81
+    assert SECRET not in json.dumps(target.control.requests)
+
+
+def test_temporary_aksk_sends_the_security_token(target: Target) -> None:
+    target.control.add_credential(ACCESS, SECRET, PROJECT)
+    created = provider(aksk_config(target, securityToken="temporary-token")).create(
+        program(target.lb))
+    assert len(created.id) == 32
+
+
+def test_a_wrong_secret_key_is_refused(target: Target) -> None:
+    target.control.add_credential(ACCESS, SECRET, PROJECT)
+    with pytest.raises(ElbApiError, match=r"401 ELB\.1103: AK/SK signature refused") as caught:
+        provider(aksk_config(target, secretKey="not-the-secret")).create(program(target.lb))
+    assert "not-the-secret" not in str(caught.value) and SECRET not in str(caught.value)
+
+
+def test_the_fake_refuses_tampered_and_stale_signatures(target: Target) -> None:
+    import time as clock
+
+    import requests
+
+    from otc_elb_listener.auth import AkSk, signer
+
+    target.control.add_credential(ACCESS, SECRET, PROJECT)
+    url = f"{target.url}/v1.0/{PROJECT}/elbaas/listeners"
+    auth = signer(AkSk(ACCESS, SECRET), PROJECT)
+    good = requests.Request("GET", url, auth=auth).prepare()
+    session = requests.Session()
+    assert session.send(good, timeout=10).status_code == 200
+    tampered_path = requests.Request("GET", url, auth=auth).prepare()
+    tampered_path.url = url + "?port=80"
+    assert session.send(tampered_path, timeout=10).status_code == 401
+    body = {"name": "x"}
+    tampered_body = requests.Request("POST", url, json=body, auth=auth).prepare()
+    tampered_body.body = b'{"name": "y"}'
+    assert session.send(tampered_body, timeout=10).status_code == 401
+    stale = requests.Request("GET", url, auth=auth).prepare()
+    old = clock.strftime("%Y%m%dT%H%M%SZ", clock.gmtime(clock.time() - 16 * 60))
+    stale.headers["X-Sdk-Date"] = old
+    from otc_elb_listener.auth import authorization
+
+    signed = {k: stale.headers[k] for k in ("Host", "X-Sdk-Date", "X-Project-Id")}
+    stale.headers["Authorization"] = authorization(ACCESS, SECRET, "GET", url, signed, b"")
+    answer = session.send(stale, timeout=10)
+    assert answer.status_code == 401 and "15 minutes" in answer.json()["error"]["message"]
