@@ -43,7 +43,7 @@ __all__ = ["ConfigError", "Listener", "ListenerArgs", "ListenerProvider", "Setti
 
 TYPE_TOKEN = "pulumi-python:dynamic/elb:Listener"
 #: The ``elb:*`` stack config keys the provider reads (in the host, never pickled).
-CONFIG_KEYS = ("endpoint", "projectId", "projectName", "token", "region", "insecure",
+CONFIG_KEYS = ("cloud", "endpoint", "projectId", "projectName", "token", "region", "insecure",
                "authUrl", "userName", "password", "domainName", "accessKey", "secretKey",
                "securityToken")
 #: Input that adopts an existing listener instead of creating one (our import path).
@@ -128,12 +128,21 @@ class ListenerProvider(dyn.ResourceProvider):
     """CRUD for one classic ELB listener; the rules come from :mod:`otc_elb_listener.spec`."""
 
     def __init__(self, timeout: float | tuple[float, float] = (10.0, 60.0),
-                 retry: RetrySettings | None = None) -> None:
-        """``timeout``: seconds to connect and to read (one number for both);
-        ``retry``: the retry budget. Both are pickled into state; nothing else is."""
+                 retry: RetrySettings | None = None, *, cloud: str | None = None,
+                 region: str | None = None, project_id: str | None = None,
+                 project_name: str | None = None, endpoint: str | None = None) -> None:
+        """``timeout``: seconds to connect and to read (one number for both); ``retry``: the
+        retry budget. ``cloud``, ``region``, ``project_id``, ``project_name`` and
+        ``endpoint`` select this provider's target (a ``clouds.yaml`` entry, a region, a
+        project), over the stack config, like ``aws.Provider(region=...)``: one stack, many
+        projects and regions. All of these are pickled into state; they are not secrets, and
+        credentials are resolved in the provider host."""
         super().__init__()
         self.timeout = timeout
         self.retry = retry or RetrySettings()
+        self.target = {key: value for key, value in (
+            ("cloud", cloud), ("region", region), ("projectId", project_id),
+            ("projectName", project_name), ("endpoint", endpoint)) if value is not None}
         self._runtime_init()
 
     def _runtime_init(self) -> None:
@@ -143,11 +152,15 @@ class ListenerProvider(dyn.ResourceProvider):
 
     # Only the tuning knobs are pickled into state; never config, token, session or lock.
     def __getstate__(self) -> dict[str, Any]:
-        return {"timeout": self.timeout, "retry": self.retry}
+        state: dict[str, Any] = {"timeout": self.timeout, "retry": self.retry}
+        if self.target:  # only when set: a plain provider pickles as it always did
+            state["target"] = self.target
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.timeout = state["timeout"]
         self.retry = state["retry"]
+        self.target = dict(state.get("target") or {})
         self._runtime_init()
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
@@ -160,7 +173,8 @@ class ListenerProvider(dyn.ResourceProvider):
             with self._lock:
                 if self._client is None:
 
-                    self._client = self._new_client(resolve_settings(self._config, os.environ))
+                    self._client = self._new_client(resolve_settings(
+                        self._config, os.environ, explicit=self.target))
         return self._client
 
     def _new_client(self, settings: Settings) -> ElbClient:

@@ -86,16 +86,31 @@ class Settings:
         return f"Settings(endpoint={self.endpoint!r}, project_id={self.project_id!r}, {how})"
 
 
-def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> Settings:
-    """Stack config first (``elb:*``), then the environment (OpenStack's names); one clear
-    error listing what is missing. Credentials that renew themselves (an IAM user and
-    password) win over a ready token when both are there: a token stored at the last ``up``
-    then no longer breaks ``refresh`` and ``destroy`` once it expires."""
+def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str],
+                     explicit: Mapping[str, Any] | None = None) -> Settings:
+    """Each setting from the first place that has it: ``explicit`` (the provider's own
+    arguments), stack config (``elb:*``), the environment (OpenStack's names), then the
+    ``clouds.yaml`` entry named by ``elb:cloud`` / ``OS_CLOUD``; one clear error listing what
+    is missing. Credentials that renew themselves (access keys, an IAM user) win over a
+    ready token: a token stored at the last ``up`` then no longer breaks ``refresh`` and
+    ``destroy`` once it expires."""
+    explicit = {k: v for k, v in (explicit or {}).items() if v not in (None, "")}
+    cloud_name = explicit.get("cloud") or config.get("cloud") or environ.get("OS_CLOUD")
+    cloud: Mapping[str, str] = {}
+    if cloud_name:
+        from .clouds import load_cloud
+
+        cloud = load_cloud(str(cloud_name), environ)
+
+    def raw(key: str, *envs: str) -> Any:
+        for value in (explicit.get(key), config.get(key),
+                      *(environ.get(env) for env in envs), cloud.get(key)):
+            if value not in (None, ""):
+                return value
+        return None
 
     def pick(key: str, *envs: str) -> str | None:
-        value = config.get(key)
-        if value in (None, ""):
-            value = next((environ[env] for env in envs if environ.get(env)), None)
+        value = raw(key, *envs)
         return None if value is None else str(value).strip() or None
 
     endpoint = pick("endpoint", "ELB_ENDPOINT")
@@ -103,14 +118,13 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> S
     if endpoint is None and region is not None:
         endpoint = elb_endpoint_for(region)
     project_id = pick("projectId", "OS_PROJECT_ID")
-    insecure = str(config.get("insecure") or environ.get("ELB_INSECURE") or "").lower()
+    insecure = str(raw("insecure", "ELB_INSECURE", "OS_INSECURE") or "").lower()
     verify_tls = insecure not in ("1", "true", "yes")
     access = pick("accessKey", "OS_ACCESS_KEY")
-    secret = config.get("secretKey") or environ.get("OS_SECRET_KEY") or None
+    secret = raw("secretKey", "OS_SECRET_KEY")
     if access is not None or secret is not None:
         return _aksk_settings(pick, endpoint, project_id, access, secret, verify_tls)
-    user, password = pick("userName", "OS_USERNAME"), config.get("password") or \
-        environ.get("OS_PASSWORD") or None
+    user, password = pick("userName", "OS_USERNAME"), raw("password", "OS_PASSWORD")
     if user is not None or password is not None:
         return _password_settings(pick, endpoint, project_id, user, password, verify_tls)
     token = pick("token", "OS_AUTH_TOKEN")

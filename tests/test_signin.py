@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -241,3 +242,88 @@ def test_the_fake_refuses_tampered_and_stale_signatures(target: Target) -> None:
     stale.headers["Authorization"] = authorization(ACCESS, SECRET, "GET", url, signed, b"")
     answer = session.send(stale, timeout=10)
     assert answer.status_code == 401 and "15 minutes" in answer.json()["error"]["message"]
+
+
+# -- clouds.yaml, precedence, several targets ---------------------------------------------------
+def write_clouds(tmp_path: Path, target: Target) -> Path:
+    (tmp_path / "clouds.yaml").write_text(f"""
+clouds:
+  otc:
+    region_name: eu-de
+    auth:
+      auth_url: {target.url}/v3
+      username: deployer
+      user_domain_name: {DOMAIN}
+      project_name: {PROJECT_NAME}
+  otc-aksk:
+    auth:
+      ak: {ACCESS}
+      project_id: {PROJECT}
+""")
+    (tmp_path / "secure.yaml").write_text(f"""
+clouds:
+  otc:
+    auth:
+      password: {PASSWORD}
+  otc-aksk:
+    auth:
+      sk: {SECRET}
+""")
+    return tmp_path / "clouds.yaml"
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in ("OS_CLOUD", "OS_CLIENT_CONFIG_FILE", "OS_USERNAME", "OS_PASSWORD",
+                 "OS_AUTH_URL", "OS_AUTH_TOKEN", "OS_PROJECT_ID", "OS_PROJECT_NAME",
+                 "ELB_ENDPOINT", "OS_REGION_NAME", "OS_ACCESS_KEY", "OS_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_clouds_yaml_with_os_cloud_and_secure_yaml(target: Target, tmp_path: Path,
+                                                   clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("OS_CLIENT_CONFIG_FILE", str(write_clouds(tmp_path, target)))
+    clean_env.setenv("OS_CLOUD", "otc")
+    # the catalog gives the endpoint; the stack config's endpoint wins over region_name
+    created = provider({"endpoint": target.url}).create(program(target.lb))
+    assert len(created.id) == 32
+    assert [c for c in target.calls() if c[1] == "v3"] == [("POST", "v3")]
+
+
+def test_clouds_yaml_with_access_keys_and_config_over_environment(
+        target: Target, tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    target.control.add_credential(ACCESS, SECRET, PROJECT)
+    clean_env.setenv("OS_CLIENT_CONFIG_FILE", str(write_clouds(tmp_path, target)))
+    clean_env.setenv("OS_CLOUD", "no-such-cloud")  # the stack config's elb:cloud wins
+    created = provider({"cloud": "otc-aksk", "endpoint": target.url}).create(
+        program(target.lb))
+    assert len(created.id) == 32
+
+
+def test_an_unknown_cloud_name_is_a_clear_error(target: Target, tmp_path: Path,
+                                                clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("OS_CLIENT_CONFIG_FILE", str(write_clouds(tmp_path, target)))
+    with pytest.raises(ConfigError, match=r"cloud 'prod' .* has: otc, otc-aksk"):
+        provider({"cloud": "prod"}).create(program(target.lb))
+
+
+def test_two_targets_in_one_program(target: Target, clean_env: pytest.MonkeyPatch) -> None:
+    """Like aws.Provider(region=...): each ListenerProvider selects its project; only the
+    non-secret selectors are pickled."""
+    import dill  # type: ignore[import-untyped]
+
+    other = "f" * 32
+    target.control.add_user(DOMAIN, "deployer2", PASSWORD, other, "eu-de_other")
+    other_lb = target.control.add_loadbalancer(other)["id"]
+    shared = target.config(projectId=None)
+    first = ListenerProvider(project_id=PROJECT, endpoint=target.url)
+    second = ListenerProvider(project_name="eu-de_other", endpoint=target.url)
+    first._config = shared
+    second._config = {**shared, "userName": "deployer2"}
+    assert len(first.create(program(target.lb)).id) == 32
+    assert len(second.create(program(other_lb)).id) == 32
+    paths = [e["path"] for e in target.control.requests if e["path"].startswith("/v1.0")]
+    assert paths == [f"/v1.0/{PROJECT}/elbaas/listeners", f"/v1.0/{other}/elbaas/listeners"]
+    pickled = dill.dumps(second, recurse=True)
+    assert b"eu-de_other" in pickled and PASSWORD.encode() not in pickled
