@@ -60,7 +60,7 @@ class PasswordTokens:
     renewed on demand."""
 
     def __init__(self, auth: PasswordAuth, *, timeout: float | tuple[float, float],
-                 verify_tls: bool = True) -> None:
+                 verify_tls: bool | str = True) -> None:
         self.auth = auth
         self.timeout = timeout
         self.verify_tls = verify_tls

@@ -86,7 +86,7 @@ class ElbClient:
 
     def __init__(self, endpoint: str, project_id: str, token: str, *,
                  timeout: float | tuple[float, float] = (10.0, 60.0),
-                 retry: RetrySettings | None = None, verify_tls: bool = True,
+                 retry: RetrySettings | None = None, verify_tls: bool | str = True,
                  renew_token: Callable[[], str] | None = None, auth: Any = None) -> None:
         """``renew_token``: where a fresh token comes from (password sign-in); a 401 then
         renews it once and repeats the call once."""

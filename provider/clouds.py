@@ -72,6 +72,8 @@ def load_cloud(name: str, environ: Mapping[str, str]) -> dict[str, str]:
             settings["region"] = str(entry["region_name"])
         if entry.get("verify") is False:
             settings["insecure"] = "true"
+        if entry.get("cacert"):
+            settings["cacert"] = str(entry["cacert"])
         return settings
     raise ConfigError(f"cloud {name!r} (elb:cloud or OS_CLOUD): no clouds.yaml found (looked "
                       f"in {', '.join(str(p) for p in searched)}; OS_CLIENT_CONFIG_FILE names "

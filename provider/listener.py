@@ -44,6 +44,7 @@ __all__ = ["ConfigError", "Listener", "ListenerArgs", "ListenerProvider", "Setti
 TYPE_TOKEN = "pulumi-python:dynamic/elb:Listener"
 #: The ``elb:*`` stack config keys the provider reads (in the host, never pickled).
 CONFIG_KEYS = ("cloud", "endpoint", "projectId", "projectName", "token", "region", "insecure",
+               "cacert",
                "authUrl", "userName", "password", "domainName", "accessKey", "secretKey",
                "securityToken")
 #: Input that adopts an existing listener instead of creating one (our import path).

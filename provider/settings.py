@@ -77,7 +77,7 @@ class Settings:
     endpoint: str | None
     project_id: str | None
     token: str | None
-    verify_tls: bool = True
+    verify_tls: bool | str = True
     password: PasswordAuth | None = None
     aksk: AkSk | None = None
 
@@ -119,7 +119,10 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str],
         endpoint = elb_endpoint_for(region)
     project_id = pick("projectId", "OS_PROJECT_ID")
     insecure = str(raw("insecure", "ELB_INSECURE", "OS_INSECURE") or "").lower()
-    verify_tls = insecure not in ("1", "true", "yes")
+    # TLS trust: off with elb:insecure, else a CA bundle (elb:cacert / OS_CACERT) or the
+    # system's (requests also honours REQUESTS_CA_BUNDLE)
+    verify_tls: bool | str = insecure not in ("1", "true", "yes") and (
+        pick("cacert", "OS_CACERT") or True)
     access = pick("accessKey", "OS_ACCESS_KEY")
     secret = raw("secretKey", "OS_SECRET_KEY")
     if access is not None or secret is not None:
@@ -147,7 +150,7 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str],
 
 
 def _aksk_settings(pick: Any, endpoint: str | None, project_id: str | None,
-                   access: str | None, secret: Any, verify_tls: bool) -> Settings:
+                   access: str | None, secret: Any, verify_tls: bool | str) -> Settings:
     from .auth import AkSk
 
     missing = [what for what, value in (
@@ -171,7 +174,7 @@ def _aksk_settings(pick: Any, endpoint: str | None, project_id: str | None,
 
 
 def _password_settings(pick: Any, endpoint: str | None, project_id: str | None,
-                       user: str | None, password: Any, verify_tls: bool) -> Settings:
+                       user: str | None, password: Any, verify_tls: bool | str) -> Settings:
     from .auth import PasswordAuth
 
     auth_url = pick("authUrl", "OS_AUTH_URL")

@@ -327,3 +327,73 @@ def test_two_targets_in_one_program(target: Target, clean_env: pytest.MonkeyPatc
     assert paths == [f"/v1.0/{PROJECT}/elbaas/listeners", f"/v1.0/{other}/elbaas/listeners"]
     pickled = dill.dumps(second, recurse=True)
     assert b"eu-de_other" in pickled and PASSWORD.encode() not in pickled
+
+
+# -- TLS trust and proxies ----------------------------------------------------------------------
+def test_a_ca_bundle_and_insecure_reach_the_session(clean_env: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    from otc_elb_listener.settings import resolve_settings
+
+    base = {"endpoint": "https://elb.example.test", "projectId": PROJECT, "token": "t"}
+    bundle = str(tmp_path / "ca.pem")
+    assert resolve_settings({**base, "cacert": bundle}, {}).verify_tls == bundle
+    assert resolve_settings(base, {"OS_CACERT": bundle}).verify_tls == bundle
+    assert resolve_settings({**base, "insecure": "true"}, {}).verify_tls is False
+    assert resolve_settings(base, {}).verify_tls is True
+
+
+def test_calls_go_through_a_real_loopback_proxy(clean_env: pytest.MonkeyPatch) -> None:
+    """HTTP_PROXY is honoured (requests reads it): every API call crosses a forwarding proxy
+    on loopback, which the test runs and watches."""
+    import http.client
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    seen: list[str] = []
+
+    class Forward(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _forward(self) -> None:
+            seen.append(f"{self.command} {self.path}")
+            target = urlsplit(self.path)  # absolute form, as clients talk to a proxy
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            upstream = http.client.HTTPConnection(target.netloc, timeout=10)
+            headers = {k: v for k, v in self.headers.items()
+                       if k.lower() not in ("proxy-connection", "connection")}
+            upstream.request(self.command, target.path + (f"?{target.query}" if target.query
+                                                           else ""), body, headers)
+            answer = upstream.getresponse()
+            data = answer.read()
+            self.send_response(answer.status)
+            for key, value in answer.getheaders():
+                if key.lower() not in ("connection", "transfer-encoding", "content-length"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            upstream.close()
+
+        do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        with serve_in_subprocess() as server:
+            lb = server.add_loadbalancer(PROJECT)["id"]
+            clean_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+            clean_env.setenv("NO_PROXY", "")
+            clean_env.delenv("no_proxy", raising=False)
+            forget_tokens()
+            created = provider({"endpoint": server.url, "projectId": PROJECT,
+                                "token": "fake-elb-token"}).create(program(lb))
+            assert len(created.id) == 32
+            assert seen == [f"POST {server.url}/v1.0/{PROJECT}/elbaas/listeners"]
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
