@@ -24,14 +24,19 @@ OFFLINE_PROJECT_ID = "0123456789abcdef0123456789abcdef"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "fake_elb(strict=True): the fake_elb / fake_elb_server / offline_stack "
-        "fixtures of this test refuse fields that do not apply to a listener (the real "
-        "service ignores them): prove that a client never sends one")
+        "markers", "fake_elb(strict=True, token_ttl=SECONDS): the fake_elb / fake_elb_server "
+        "/ offline_stack fixtures of this test refuse fields that do not apply to a listener "
+        "(the real service ignores them); token_ttl (fake_elb) sets the IAM token lifetime")
 
 
 def _strict(request: pytest.FixtureRequest) -> bool:
     marker = request.node.get_closest_marker("fake_elb")
     return bool(marker.kwargs.get("strict", False)) if marker is not None else False
+
+
+def _token_ttl(request: pytest.FixtureRequest) -> float:
+    marker = request.node.get_closest_marker("fake_elb")
+    return float(marker.kwargs.get("token_ttl", 24 * 3600.0)) if marker else 24 * 3600.0
 
 
 def _fake_module(name: str) -> Any:
@@ -54,8 +59,10 @@ def fake_elb(request: pytest.FixtureRequest) -> Iterator[MockElb]:
     ``fake_elb.endpoint`` (``https://elb.fake-elb.invalid``); other hosts are refused.
     Seed it with ``add_loadbalancer(project_id)`` / ``add_certificate(project_id)``; assert on
     ``fake_elb.requests`` (the API calls it saw). Nothing runs in another process.
-    ``@pytest.mark.fake_elb(strict=True)`` makes it refuse fields that do not apply."""
-    with _fake_module("inprocess").mock_elb(strict=_strict(request)) as elb:
+    ``@pytest.mark.fake_elb(strict=True)`` makes it refuse fields that do not apply;
+    ``token_ttl=SECONDS`` sets the lifetime of the IAM tokens it issues (``add_user``)."""
+    with _fake_module("inprocess").mock_elb(strict=_strict(request),
+                                            token_ttl=_token_ttl(request)) as elb:
         yield elb
 
 

@@ -38,7 +38,9 @@ LOCAL_ERRORS = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidUR
                 UnicodeError)
 GONE_ON_DELETE = "ELB.6002"
 #: What to do when the service refuses the token (401) or misses it (403 ELB.1102).
-TOKEN_HINT = ("The token was refused: IAM tokens expire after 24 hours. Set a fresh one with "
+TOKEN_HINT = ("The token was refused: IAM tokens expire after 24 hours. Sign in with "
+              "credentials that renew themselves (elb:userName and secret elb:password, or "
+              "elb:accessKey and secret elb:secretKey, or elb:cloud), or set a fresh token with "
               "`pulumi config set --secret elb:token ...` and run `pulumi up`: refresh and "
               "destroy use the config stored by the last `pulumi up`, so they do not see a "
               "token set since then")

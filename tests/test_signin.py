@@ -397,3 +397,36 @@ def test_calls_go_through_a_real_loopback_proxy(clean_env: pytest.MonkeyPatch) -
     finally:
         proxy.shutdown()
         proxy.server_close()
+
+
+@pytest.mark.fake_elb(token_ttl=0.5)
+def test_the_fixture_takes_the_token_lifetime(fake_elb: MockElb) -> None:
+    import requests
+
+    fake_elb.add_user(DOMAIN, "deployer", PASSWORD, PROJECT, PROJECT_NAME)
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "deployer", "password": PASSWORD, "domain": {"name": DOMAIN}}}},
+        "scope": {"project": {"id": PROJECT}}}}
+    issued = requests.post(f"{fake_elb.endpoint}/v3/auth/tokens", json=body, timeout=10)
+    assert issued.status_code == 201
+    token = issued.headers["X-Subject-Token"]
+    url = f"{fake_elb.endpoint}/v1.0/{PROJECT}/elbaas/listeners"
+    assert requests.get(url, headers={"X-Auth-Token": token}, timeout=10).status_code == 200
+    time.sleep(0.6)
+    expired = requests.get(url, headers={"X-Auth-Token": token}, timeout=10)
+    assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"]
+    assert expired.json()["error"]["code"] == "ELB.1103"
+
+
+def test_no_secret_in_any_log_record(target: Target, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    target.control.add_credential(ACCESS, SECRET, PROJECT)
+    with caplog.at_level(logging.DEBUG):
+        provider(target.config()).create(program(target.lb))
+        provider(aksk_config(target)).create(program(target.lb, port=81.0, name="web2"))
+        forget_tokens()  # else the cached token is used and the password never sent
+        with pytest.raises(ElbApiError):
+            provider(target.config(password="wrong")).create(program(target.lb, port=82.0))
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert PASSWORD not in text and SECRET not in text
