@@ -46,10 +46,10 @@ class Target:
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     forget_tokens()
     if request.param == "inprocess":
-        with mock_elb(token_ttl=1.5) as elb:
+        with mock_elb(token_ttl=2.5) as elb:
             yield Target(elb, elb.endpoint)
     else:
-        with serve_in_subprocess(token_ttl=1.5) as server:
+        with serve_in_subprocess(token_ttl=2.5) as server:
             yield Target(server, server.url)
     forget_tokens()
 
@@ -87,7 +87,7 @@ def test_the_token_is_fetched_once_per_host_and_renewed_when_it_expires(
     second = provider(target.config())  # another listener in the same host: same token
     second.read(first.id, first.outs or {})
     assert [c for c in target.calls() if c[1] == "v3"] == [("POST", "v3")]
-    time.sleep(1.6)  # the token expires in the middle of the run
+    time.sleep(2.6)  # the token expires in the middle of the run
     outs = second.update(first.id, first.outs or {}, program(target.lb, port=81.0)).outs
     assert (outs or {})["port"] == 81
     statuses = [(e["method"], e["path"].split("/")[1], e["status"])
@@ -399,7 +399,7 @@ def test_calls_go_through_a_real_loopback_proxy(clean_env: pytest.MonkeyPatch) -
         proxy.server_close()
 
 
-@pytest.mark.fake_elb(token_ttl=0.5)
+@pytest.mark.fake_elb(token_ttl=2.0)
 def test_the_fixture_takes_the_token_lifetime(fake_elb: MockElb) -> None:
     import requests
 
@@ -412,7 +412,7 @@ def test_the_fixture_takes_the_token_lifetime(fake_elb: MockElb) -> None:
     token = issued.headers["X-Subject-Token"]
     url = f"{fake_elb.endpoint}/v1.0/{PROJECT}/elbaas/listeners"
     assert requests.get(url, headers={"X-Auth-Token": token}, timeout=10).status_code == 200
-    time.sleep(0.6)
+    time.sleep(2.1)
     expired = requests.get(url, headers={"X-Auth-Token": token}, timeout=10)
     assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"]
     assert expired.json()["error"]["code"] == "ELB.1103"
