@@ -5,8 +5,6 @@ only from the documented table (``shared/spec/elb-classic-api.md``)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -164,9 +162,9 @@ def test_the_strict_marker_reaches_the_fixtures(tmp_path: Path) -> None:
         "    assert create(fake_elb_server, fake_elb_server.url).status_code == 400\n"
         "def test_default(fake_elb):\n"
         "    assert create(fake_elb, fake_elb.endpoint).status_code == 200\n")
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist",
-                             "-p", "no:cacheprovider", "test_marked.py"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    from tests.test_packaging import run_pytest
+
+    result = run_pytest(tmp_path, "test_marked.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
 

@@ -16,6 +16,14 @@ from otc_elb_listener import ListenerProvider, RetrySettings
 FAKE_EXTRA = ("responses", "pydantic", "orjson")
 
 
+def run_pytest(where: Path, *args: str, env: dict[str, str] | None = None,
+               timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """pytest in a user's directory, in a process of its own, as the user would run it."""
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-p", "no:xdist", *args], cwd=where, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 def _without_fake_extra(tmp_path: Path) -> dict[str, str]:
     """An environment in which the [fake] extra's packages cannot be imported, as after a
     plain ``pip install otc-elb-listener`` (a ``sitecustomize`` refuses them)."""
@@ -63,9 +71,7 @@ def test_the_provider_imports_and_checks_without_the_fake_extra(tmp_path: Path) 
 
 def test_a_fixture_without_the_fake_extra_names_the_extra_to_install(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text("def test_it(fake_elb):\n    pass\n")
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             "test_user.py"], cwd=tmp_path, env=_without_fake_extra(tmp_path),
-                            capture_output=True, text=True, timeout=120)
+    result = run_pytest(tmp_path, "test_user.py", env=_without_fake_extra(tmp_path))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "pip install 'otc-elb-listener[fake]'" in result.stdout
 
@@ -85,9 +91,7 @@ def test_a_user_project_with_its_own_provider_folder_runs_its_tests(tmp_path: Pa
             lb = fake_elb.add_loadbalancer("0a1b2c3d4e5f60718293a4b5c6d7e8f9")
             assert len(lb["id"]) == 32
     """))
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             "-p", "no:xdist", "test_mine.py"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    result = run_pytest(tmp_path, "test_mine.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
 
@@ -105,17 +109,13 @@ def test_a_users_first_test_is_three_lines_with_offline_stack(tmp_path: Path) ->
             assert plan.ops() == {"web": "create"}
             assert [e["method"] for e in offline_stack.fake.requests] == ["POST"]
     """))
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             "-p", "no:xdist", "test_program.py"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
+    result = run_pytest(tmp_path, "test_program.py", timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
 
 
 def test_every_installed_fixture_has_a_docstring(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "pytest", "--fixtures", "-p", "no:xdist",
-                             "-p", "no:cacheprovider"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120)
+    result = run_pytest(tmp_path, "--fixtures")
     section = result.stdout.split("fake_elb.pytest_plugin")[1]
     for fixture in ("fake_elb", "fake_elb_server", "offline_stack"):
         block = section.split(f"\n{fixture} ")[1].split("\n\n")[0]
