@@ -36,6 +36,7 @@ from .harness import (
     HarnessError,
     Plan,
     Step,
+    _changed_keys,
 )
 
 #: The engine's step operations folded into one :class:`Step` per resource.
@@ -371,10 +372,8 @@ def _changed_inputs(meta: Any) -> list[str]:
     provider's Diff carries no list of changed keys)."""
     if meta.diffs:
         return list(meta.diffs)
-    old = (meta.old.inputs if meta.old else None) or {}
-    new = (meta.new.inputs if meta.new else None) or {}
-    return [key for key in set(old) | set(new)
-            if key != "__provider" and old.get(key) != new.get(key)]
+    return _changed_keys((meta.old.inputs if meta.old else None) or {},
+                         (meta.new.inputs if meta.new else None) or {})
 
 
 def _is_unknown_text(value: Any) -> bool:

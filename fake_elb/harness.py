@@ -437,8 +437,7 @@ class OfflineStack:
         return plan
 
     def step(self, resource: DynamicResource, preview: bool,
-             replaced: list[tuple[str, ResourceState]] | None = None
-             ) -> tuple[Step, dict[str, Any]]:
+             replaced: list[tuple[str, ResourceState]]) -> tuple[Step, dict[str, Any]]:
         """Register one resource as the engine does; returns the step and its outputs. A
         create-first replacement appends the old state to ``replaced`` (deleted at the end)."""
         name = resource.name
@@ -484,10 +483,7 @@ class OfflineStack:
                 new_state = self._create(resource, urn, checked)
             else:
                 new_state = self._create(resource, urn, checked)
-                if replaced is None:
-                    self._delete(name, old, forget=False)
-                else:
-                    replaced.append((name, old))
+                replaced.append((name, old))
             return step, new_state.outputs
         if preview:  # computed outputs of an update are unknown until it runs
             return Step("update", name, changed), dict(checked)

@@ -46,8 +46,6 @@ class _Project:
     loadbalancers: dict[str, dict[str, Any]] = field(default_factory=dict)
     certificates: set[str] = field(default_factory=set)
     listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: update_time of each listener in epoch seconds (cheaper than parsing it back).
-    updated: dict[str, int] = field(default_factory=dict)
 
 
 def new_id() -> str:
@@ -62,11 +60,10 @@ def _check_id(kind: str, value: Any) -> str:
     return value
 
 
-def _timestamp() -> tuple[int, str]:
-    """Now as epoch seconds and as the API writes it. Never ahead of the clock (Decision
-    "Times"): two PUTs within one second share an ``update_time``."""
-    now = int(time.time())
-    return now, _format_time(now)
+def _timestamp() -> str:
+    """Now as the API writes it. Never ahead of the clock (Decision "Times"): two PUTs
+    within one second share an ``update_time``."""
+    return _format_time(int(time.time()))
 
 
 @functools.lru_cache(maxsize=4)
@@ -180,7 +177,7 @@ class FakeElbState:
                                               strict=self.strict)
             if violations:
                 raise ApiError.from_violations(violations)
-            epoch, now = _timestamp()
+            now = _timestamp()
             listener = spec.materialize({
                 "id": new_id(), "status": "ACTIVE", "admin_state_up": True,
                 "healthcheck_id": None, "member_number": 0,
@@ -189,7 +186,6 @@ class FakeElbState:
             })
             listener = {name: listener.get(name) for name in spec.RESPONSE_FIELDS}
             project.listeners[listener["id"]] = listener
-            project.updated[listener["id"]] = epoch
             return _copy(listener)
 
     def _find(self, project_id: str, listener_id: str) -> tuple[_Project, dict[str, Any]]:
@@ -229,9 +225,8 @@ class FakeElbState:
             if violations:
                 raise ApiError.from_violations(violations)
             updated = spec.apply_update(current, body)
-            epoch, updated["update_time"] = _timestamp()
+            updated["update_time"] = _timestamp()
             project.listeners[listener_id] = updated
-            project.updated[listener_id] = epoch
             return _copy(updated)
 
     def delete_listener(self, project_id: str, listener_id: str) -> None:
@@ -240,7 +235,6 @@ class FakeElbState:
             if project is None or project.listeners.pop(listener_id, None) is None:
                 # What the real service answers (elb-classic-api.md), not 404.
                 raise ApiError(503, "ELB.6002", f"listener {listener_id} does not exist")
-            del project.updated[listener_id]
 
 
 def _copy(listener: dict[str, Any]) -> dict[str, Any]:

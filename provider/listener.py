@@ -307,13 +307,12 @@ class ListenerProvider(dyn.ResourceProvider):
         there: the POST was not applied, and is sent again, within the retry budget."""
         api = self._api()
         began = time.time()
-        for attempt in range(self.retry.retries + 1):
+        for attempt in range(self.retry.retries):
             try:
                 return api.create(body)
             except ElbApiError as error:
-                retryable = error.unanswered or error.status in UNCERTAIN_STATUSES or \
-                    error.status == RATE_LIMITED
-                if not retryable or attempt == self.retry.retries:
+                if not (error.unanswered or error.status in UNCERTAIN_STATUSES or
+                        error.status == RATE_LIMITED):
                     raise
                 lost = error
             # 429: refused before it was applied, so it is simply sent again after the wait
@@ -323,26 +322,24 @@ class ListenerProvider(dyn.ResourceProvider):
                     return ours
             time.sleep(min(max(self.retry.backoff_factor * 2 ** attempt, lost.retry_after or 0),
                            self.retry.backoff_max))
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        return api.create(body)  # the last attempt: whatever it gets is the answer
 
     def _find_applied(self, body: dict[str, Any], began: float,
                       lost: ElbApiError) -> dict[str, Any] | None:
         """The listener a POST that got no clear answer created, if it did (see above)."""
         found, service_now = self._api().list_with_clock(
             "create", loadbalancer_id=body["loadbalancer_id"], port=body["port"])
-        began_by_service = began + (service_now - time.time())
-        for listener in found:
-            same = all(spec.same_value(name, listener.get(name), value)
-                       for name, value in body.items())
-            if same and _created_at(listener) >= int(began_by_service) - 1:
-                return listener
         if not found:
             return None
-        other = found[0]
-        why = ("differs from the program" if not all(
-            spec.same_value(name, other.get(name), value) for name, value in body.items())
-            else "was created before this create began (by the service's clock), so it is not "
-            "this stack's")
+        began_by_service = began + (service_now - time.time())
+        as_sent = [listener for listener in found if all(
+            spec.same_value(name, listener.get(name), value) for name, value in body.items())]
+        for listener in as_sent:
+            if _created_at(listener) >= int(began_by_service) - 1:
+                return listener
+        other = (as_sent or found)[0]
+        why = ("was created before this create began (by the service's clock), so it is not "
+               "this stack's" if as_sent else "differs from the program")
         raise ElbApiError(
             "create", None, None, "ELB.6101",
             f"port {body['port']} of load balancer {body['loadbalancer_id']} is used by "

@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 
     from .auth import AkSk, PasswordAuth
 
-#: Answers worth another try: rate limited (429, ``Retry-After`` honoured) and server trouble.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Too many requests: never applied, so even a POST is sent again (after ``Retry-After``).
 RATE_LIMITED = 429
 #: Answers after which a POST may or may not have been applied: find out before resending.
 UNCERTAIN_STATUSES = frozenset({500, 502, 503, 504})
+#: Answers worth another try: rate limited (``Retry-After`` honoured) and server trouble.
+RETRY_STATUSES = UNCERTAIN_STATUSES | {RATE_LIMITED}
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
 
 
