@@ -38,6 +38,8 @@ _HOME = {"ElbApi": "api", "HttpResponse": "api", "ServerControl": "control",
          "serve_in_subprocess": "control", "DEFAULT_ENDPOINT": "inprocess", "MockElb": "inprocess",
          "mock_elb": "inprocess", "FakeElbServer": "server", "DEFAULT_TOKEN": "store",
          "ApiError": "store", "FakeElbState": "store"}
+#: The modules the [fake] extra brings beyond the provider's own dependencies.
+EXTRA_MODULES = ("responses", "pydantic", "orjson", "httptools")
 #: The extra that brings what the fake needs beyond the provider's own dependencies.
 EXTRA_HINT = "the fake ELB needs the [fake] extra: pip install 'otc-elb-listener[fake]'"
 
@@ -49,7 +51,7 @@ def __getattr__(name: str) -> Any:
         try:
             module = import_module(f"{__name__}.{_HOME[name]}")
         except ModuleNotFoundError as error:
-            if error.name in ("responses", "pydantic", "orjson"):
+            if error.name in EXTRA_MODULES:
                 raise ModuleNotFoundError(f"{EXTRA_HINT} (missing: {error.name})",
                                           name=error.name) from None
             raise

@@ -73,10 +73,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--token-ttl", type=float, default=24 * 3600.0, help="lifetime in "
                        "seconds of IAM tokens from POST /v3/auth/tokens (default 86400)")
     serve.add_argument("--idle-timeout", type=float, default=30.0, help="close a connection "
-                       "after this many idle seconds (default 30)")
+                       "that has not sent a whole request within this many seconds of falling "
+                       "idle (default 30)")
     serve.add_argument("--max-connections", type=int, default=None, help="connections served "
-                       "at once; more are closed on accept (default: 512, or less under a low "
-                       "open-file limit)")
+                       "at once; at the limit the longest-idle one makes room, and one more is "
+                       "closed on accept only when all are busy (default: 512, or less under a "
+                       "low open-file limit)")
     return top
 
 

@@ -46,10 +46,10 @@ def _fake_module(name: str) -> Any:
     try:
         return import_module(f"fake_elb.{name}")
     except ModuleNotFoundError as error:
-        if error.name in ("responses", "pydantic", "orjson"):
-            pytest.fail("the fake ELB fixtures need the [fake] extra: "
-                        f"pip install 'otc-elb-listener[fake]' (missing: {error.name})",
-                        pytrace=False)
+        from fake_elb import EXTRA_HINT, EXTRA_MODULES
+
+        if error.name in EXTRA_MODULES:
+            pytest.fail(f"{EXTRA_HINT} (missing: {error.name})", pytrace=False)
         raise
 
 

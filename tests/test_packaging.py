@@ -13,7 +13,7 @@ import dill  # type: ignore[import-untyped]
 from otc_elb_listener import ListenerProvider, RetrySettings
 
 #: The modules the [fake] extra brings; the provider must work without any of them.
-FAKE_EXTRA = ("responses", "pydantic", "orjson")
+FAKE_EXTRA = ("responses", "pydantic", "orjson", "httptools")
 
 
 def run_pytest(where: Path, *args: str, env: dict[str, str] | None = None,
@@ -57,7 +57,7 @@ def test_the_provider_imports_and_checks_without_the_fake_extra(tmp_path: Path) 
         result = ListenerProvider().check({}, {"port": 70000.0})
         assert any(f.property == "port" for f in result.failures), result.failures
         import fake_elb.pytest_plugin  # the plugin loads in every pytest run
-        assert not {"responses", "pydantic", "orjson"} & set(sys.modules)
+        assert not {"responses", "pydantic", "orjson", "httptools"} & set(sys.modules)
         try:
             import responses
         except ModuleNotFoundError:

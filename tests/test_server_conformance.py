@@ -4,14 +4,18 @@ Every test here failed before its fix."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from fake_elb import DEFAULT_TOKEN, FakeElbServer, mock_elb
+from fake_elb.faults import FaultRule
 from tests.conftest import PROJECT, Api
 
 LISTENERS = f"/v1.0/{PROJECT}/elbaas/listeners"
@@ -122,7 +126,7 @@ def test_a_client_keeps_getting_answers_while_hundreds_idle(server: FakeElbServe
     finally:
         for sock in idle:
             sock.close()
-    assert server.httpd.max_connections == 64
+    assert server.max_connections == 64
 
 
 def test_under_a_low_open_file_limit_idle_connections_do_not_stop_the_server() -> None:
@@ -156,3 +160,116 @@ def test_under_a_low_open_file_limit_idle_connections_do_not_stop_the_server() -
         for sock in idle:
             sock.close()
         stop_process(process)
+
+
+# -- the event-loop server (asyncio + httptools) ---------------------------------------------
+TCP_LISTENER = {"name": "s", "protocol": "TCP", "port": 80, "backend_protocol": "TCP",
+                "backend_port": 80, "lb_algorithm": "roundrobin"}
+
+
+def _listener_body(server: FakeElbServer) -> bytes:
+    lb = server.state.add_loadbalancer(PROJECT)["id"]
+    return json.dumps({**TCP_LISTENER, "loadbalancer_id": lb}).encode()
+
+
+def test_a_chunked_body_is_read_as_in_process(server: FakeElbServer) -> None:
+    """requests sends a generator body chunked; the server used to answer 411 where the
+    in-process fake (test above) reads it."""
+    body = _listener_body(server)
+    response = requests.post(f"{server.url}{LISTENERS}", data=iter([body[:20], body[20:]]),
+                             headers={"X-Auth-Token": DEFAULT_TOKEN}, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json()["port"] == 80
+
+
+def test_a_chunked_body_over_the_limit_is_refused(server: FakeElbServer) -> None:
+    chunk = b"x" * 65536
+    answer = raw(server, f"POST {LISTENERS} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: "
+                 f"{DEFAULT_TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+                 + b"%x\r\n%s\r\n" % (len(chunk), chunk) * 17 + b"0\r\n\r\n")
+    assert status(answer) == 413, answer[:200]
+    assert b"Connection: close" in answer and b"ELB.1001" in answer
+    assert server.state.journal() == []  # refused before the API saw it
+
+
+def test_expect_100_continue_is_answered(server: FakeElbServer) -> None:
+    """curl sends ``Expect: 100-continue`` before bodies over 1 KB and waits for it."""
+    body = _listener_body(server)
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"POST {LISTENERS} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {DEFAULT_TOKEN}"
+                     f"\r\nExpect: 100-continue\r\nContent-Length: {len(body)}\r\n\r\n"
+                     .encode())
+        assert sock.recv(1024) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        answer = sock.recv(65536)
+    assert status(answer) == 200, answer
+
+
+def test_a_slow_answer_does_not_hold_up_other_connections(server: FakeElbServer) -> None:
+    """One event loop serves every connection: a latency fault is a timer, not a sleep."""
+    server.api.faults.add(FaultRule(method="PUT", action="latency", latency=2.0))
+    fast, slow = Api(server.url), Api(server.url)
+    created = fast.create(json.loads(_listener_body(server))).json()
+    with ThreadPoolExecutor(1) as pool:
+        delayed = pool.submit(slow.put, created["id"], {"description": "late"})
+        time.sleep(0.2)  # the PUT is being held
+        started = time.monotonic()
+        assert fast.get(created["id"]).status_code == 200
+        assert time.monotonic() - started < 1.0
+        assert delayed.result().status_code == 200
+
+
+def test_pipelined_answers_keep_their_order_behind_a_slow_one(server: FakeElbServer) -> None:
+    server.api.faults.add(FaultRule(method="GET", path=f"{LISTENERS}/0+", action="latency",
+                                    latency=0.5))
+    request = "GET {} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: " + DEFAULT_TOKEN + "\r\n\r\n"
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall((request.format(f"{LISTENERS}/{'0' * 32}")
+                      + request.format(LISTENERS)).encode())
+        answers = b""
+        while answers.count(b"HTTP/1.1 ") < 2 or not answers.endswith(b"[]"):
+            chunk = sock.recv(65536)
+            assert chunk, answers
+            answers += chunk
+    first, second = answers.split(b"HTTP/1.1 ")[1:]
+    assert first.startswith(b"404") and second.startswith(b"200")  # slow one first
+
+
+def test_a_trickling_client_is_closed_too(server: FakeElbServer) -> None:
+    """A header byte every 0.3 s never idled the stdlib server's 1 s socket timeout, so the
+    connection stayed open for good; a request must now arrive whole within the timeout."""
+    host, port = server.url.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"GET {LISTENERS} HTTP/1.1\r\nHost: x\r\nX-Padding: ".encode())
+        with pytest.raises(OSError):  # the server closed it: a reset, or a broken pipe
+            while time.monotonic() - started < 8:
+                sock.sendall(b"a")
+                time.sleep(0.3)
+    assert time.monotonic() - started < 8, "the trickling connection is still open after 8 s"
+
+
+def test_a_bug_in_the_fake_is_a_500_that_says_so(server: FakeElbServer,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capfd: pytest.CaptureFixture[str]) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(server.router, "route", broken)
+    response = Api(server.url).list()
+    assert response.status_code == 500
+    assert "a bug" in response.json()["error"]["message"]
+    assert "RuntimeError: boom" in capfd.readouterr().err
+
+
+def test_the_server_starts_inside_a_running_event_loop() -> None:
+    """A Pulumi program (or an async test) has a loop running; the server runs its own."""
+    async def program() -> int:
+        with FakeElbServer() as fake:
+            loop = asyncio.get_running_loop()
+            answer = await loop.run_in_executor(None, Api(fake.url).list)
+            return answer.status_code
+
+    assert asyncio.run(program()) == 200
