@@ -354,8 +354,8 @@ class _Connection(asyncio.Protocol):
                 self._server.access_log(answer.log)
             if answer.close:
                 self._done = True
-                if answer.payload is None:
-                    transport.abort()  # dropped: no answer, not even an orderly end
+                if answer.payload is None:  # dropped or timed out: closed, no answer
+                    transport.close()  # RemoteDisconnected, as the in-process fake raises
                 elif transport.can_write_eof():
                     transport.write_eof()  # the client sees the end, may still be sending
                     self.waiting_since = self.idle_since = time.monotonic()  # swept later
