@@ -250,7 +250,7 @@ class _Connection(asyncio.Protocol):
             self._transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if self._transport is not None and not self._outbox:
+        if self._transport is not None and not self._outbox and not self._done:
             self._transport.resume_reading()
 
     def abort(self) -> None:
