@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import cast
@@ -56,21 +56,36 @@ _ABSOLUTE_FORM = re.compile(r"https?://[^/?#]*", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=2)
-def _date_header(epoch: int) -> str:
+def _date_header(epoch: int) -> bytes:
     """``Date`` for this second, formatted once per second rather than once per answer."""
-    return f"Date: {formatdate(epoch, usegmt=True)}"
+    return f"Date: {formatdate(epoch, usegmt=True)}\r\n".encode()
+
+
+@functools.lru_cache(maxsize=64)
+def _status_line(status: int) -> bytes:
+    return f"HTTP/1.1 {status} {_REASONS.get(status, '')}\r\n".encode()
+
+
+def _header_lines(headers: Mapping[str, str]) -> bytes:
+    return "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode("latin-1")
+
+
+#: The headers most answers carry (``HttpResponse``'s default), rendered once.
+_DEFAULT_HEADERS: Mapping[str, str] = HttpResponse._field_defaults["headers"]
+_DEFAULT_HEADER_LINES = _header_lines(_DEFAULT_HEADERS)
 
 
 def _encode(method: str, response: HttpResponse, close: bool) -> bytes:
     """Status line, headers and body as one buffer (one write, one segment)."""
-    head = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, '')}",
-            _date_header(int(time.time()))]  # the service's clock, as HTTP servers send
-    head += [f"{name}: {value}" for name, value in response.headers.items()]
-    head.append(f"Content-Length: {len(response.body)}")
-    if close:
-        head.append("Connection: close")
-    body = b"" if method == "HEAD" else response.body  # HEAD: headers only
-    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+    headers = response.headers
+    body = response.body
+    return b"".join((
+        _status_line(response.status),
+        _date_header(int(time.time())),  # the service's clock, as HTTP servers send
+        _DEFAULT_HEADER_LINES if headers is _DEFAULT_HEADERS else _header_lines(headers),
+        b"Content-Length: %d\r\n" % len(body),
+        b"Connection: close\r\n\r\n" if close else b"\r\n",
+        b"" if method == "HEAD" else body))  # HEAD: headers only
 
 
 class _Router:
