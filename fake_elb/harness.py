@@ -652,6 +652,7 @@ class OfflineStack:
         program_config = {(k if ":" in k else f"{self.project}:{k}"): _config_text(v)
                           for k, v in {**self.config, **(config or {})}.items()}
         pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+        _ensure_open_event_loop()
         monitor = _Monitor(_Mocks())
         pulumi.runtime.set_mocks(monitor.mocks, project=self.project, stack=self.stack,
                                  preview=preview, monitor=monitor)
@@ -682,6 +683,17 @@ class OfflineStack:
         if not preview:
             self._delete_replaced(replaced)
         return plan
+
+
+def _ensure_open_event_loop() -> None:
+    """The SDK makes its first futures on the thread's current event loop before it runs
+    anything. After an ``asyncio.run()`` in the same thread (a user's async test, a
+    pytest-asyncio test, the fake server's own test) there is none, or a closed one, and the
+    program failed with "There is no current event loop in thread 'MainThread'"."""
+    from pulumi.runtime.sync_await import _ensure_event_loop
+
+    if _ensure_event_loop().is_closed():  # type: ignore[no-untyped-call]
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def _forget_previous_run(pulumi_settings: Any) -> None:

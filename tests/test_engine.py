@@ -4,6 +4,7 @@ config reaching ``configure()``, floats on the wire, secrets in state."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Iterator
@@ -199,6 +200,24 @@ def test_the_example_program_creates_then_updates(stack: OfflineStack, fake: Ser
     assert calls_since(fake, mark) == [("PUT", {"port": 8081})]
     assert second.outputs["port"] == 8081
     assert second.outputs["listener_id"] == first.outputs["listener_id"]
+
+
+def test_a_program_runs_after_asyncio_run_in_the_same_thread(stack: OfflineStack,
+                                                              lb: str) -> None:
+    """A user's async test (or pytest-asyncio) leaves the thread with no event loop, or a
+    closed one: the program failed with "There is no current event loop"."""
+    async def nothing() -> None:
+        return None
+
+    asyncio.run(nothing())
+    first = stack.run_program(ROOT / "__main__.py", config={"loadbalancerId": lb})
+    assert first.ops() == {"web": "create"}
+    closed = asyncio.new_event_loop()
+    closed.close()
+    asyncio.set_event_loop(closed)
+    second = stack.run_program(ROOT / "__main__.py", config={"loadbalancerId": lb,
+                                                             "port": 8081})
+    assert second.ops() == {"web": "update"}
 
 
 def test_missing_config_is_reported_by_the_host(fake: ServerControl, lb: str,
