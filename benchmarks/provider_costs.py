@@ -161,8 +161,10 @@ def check_diff(rounds: int) -> list[Row]:
 # -- suite -----------------------------------------------------------------------------------
 def suite() -> list[Row]:
     start = time.perf_counter()
-    # the README's test command runs pytest with these arguments (dev.py PYTEST_ARGS)
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "auto", "-p",
+    sys.path.insert(0, str(ROOT))
+    from dev import PYTEST_ARGS  # the README's test command runs pytest with these
+
+    result = subprocess.run([sys.executable, "-m", "pytest", *PYTEST_ARGS, "-p",
                              "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     summary = next((line for line in reversed(result.stdout.strip().splitlines())
