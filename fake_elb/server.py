@@ -50,6 +50,11 @@ from .store import DEFAULT_TOKEN, ApiError, FakeElbState
 
 _CONTROL_PREFIX = "/_fake/"
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
+#: A request line and headers past these are refused (431), as the stdlib server refused a
+#: line over 64 KiB or more than 100 headers: llhttp itself sets no bound, and the fake must
+#: not keep whatever a client sends until the idle timeout.
+MAX_HEAD_BYTES = 64 * 1024
+MAX_HEADERS = 100
 #: Headers the connection itself reads (lower case, as llhttp hands over what was sent).
 _FRAMING_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"expect"})
 _ABSOLUTE_FORM = re.compile(r"https?://[^/?#]*", re.IGNORECASE)
@@ -196,6 +201,10 @@ class _Answer:
         self.ready = ready
 
 
+_HEAD_TOO_LARGE = ApiError(431, "ELB.1001", f"the request line and headers are over "
+                           f"{MAX_HEAD_BYTES} bytes or {MAX_HEADERS} headers")
+
+
 class _Refused(Exception):
     """Raised inside a parser callback to stop reading a connection that was refused."""
 
@@ -217,6 +226,10 @@ class _Connection(asyncio.Protocol):
         self._body_size = 0
         self._expect_continue = False
         self._started = 0.0
+        self._in_head = True  # reading a request line and headers (or waiting for one)
+        self._head_bytes = 0
+        self._head_size = 0
+        self._header_count = 0
         self._outbox: collections.deque[_Answer] = collections.deque()
         self._done = False  # closing, or refused: nothing more is read or answered
         #: Since when it has waited for a whole request (``None`` while one is answered);
@@ -245,6 +258,8 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._done:
             return  # a refused request's rest, or data after a close: not read
+        if self._in_head:
+            self._head_bytes += len(data)
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -255,6 +270,9 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserError as error:
             if not self._done:  # else a callback refused the request (_Refused)
                 self._refuse(ApiError(400, "ELB.1001", f"malformed HTTP/1.1 request: {error}"))
+        else:
+            if self._in_head and self._head_bytes > MAX_HEAD_BYTES:  # a head that never ends
+                self._refuse(_HEAD_TOO_LARGE)
 
     def eof_received(self) -> bool | None:
         return None  # the client is done sending: close once our answers are out
@@ -282,11 +300,23 @@ class _Connection(asyncio.Protocol):
         self._body_size = 0
         self._expect_continue = False
         self._started = time.perf_counter()
+        self._head_bytes = 0  # counted again from the next packet: bounded, if loosely
+        self._head_size = 0  # what the parser handed over: exact
+        self._header_count = 0
 
     def on_url(self, url: bytes) -> None:
         self._url.append(url)
+        self._head_size += len(url)
+        if self._head_size > MAX_HEAD_BYTES:
+            self._refuse(_HEAD_TOO_LARGE)
+            raise _Refused
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        self._head_size += len(name) + len(value)
+        if self._header_count > MAX_HEADERS or self._head_size > MAX_HEAD_BYTES:
+            self._refuse(_HEAD_TOO_LARGE)
+            raise _Refused
         self._headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
         lowered = name.lower()
         if lowered in _FRAMING_HEADERS:
@@ -299,6 +329,7 @@ class _Connection(asyncio.Protocol):
                 self._expect_continue = True
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
         if self._body_size > MAX_BODY_BYTES:
             self._refuse(ApiError(413, "ELB.1001", f"the request body is over {MAX_BODY_BYTES} "
                                   "bytes"))
@@ -318,6 +349,8 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.waiting_since = None
+        self._in_head = True
+        self._head_bytes = 0
         method = self._parser.get_method().decode("ascii")
         target = b"".join(self._url).decode("latin-1")
         body = None if self._body is None else b"".join(self._body)

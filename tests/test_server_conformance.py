@@ -1,11 +1,14 @@
 """The fake's HTTP/1.1 server under a hostile review: methods, HEAD, message framing,
-absolute-form targets, streamed bodies in-process, idle connections and a connection limit.
-Every test here failed before its fix."""
+absolute-form targets, streamed and chunked bodies, oversized heads, idle and trickling
+connections and a connection limit. Most tests here failed before their fix; the rest
+(100-continue, pipelining, a bug's 500, a running loop) pin what the move from the stdlib
+server to asyncio + httptools had to keep or could newly get wrong."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -273,3 +276,44 @@ def test_the_server_starts_inside_a_running_event_loop() -> None:
             return answer.status_code
 
     assert asyncio.run(program()) == 200
+
+
+@pytest.mark.parametrize("head", [
+    b"X-Padding: " + b"a" * 200_000 + b"\r\n",          # one header that never seems to end
+    b"".join(b"X-H%d: v\r\n" % i for i in range(150)),  # too many headers
+    b"X-Same: v\r\n" * 20_000,                          # many lines of one name
+], ids=["long-line", "many-headers", "repeated"])
+def test_an_oversized_head_is_refused_not_kept(server: FakeElbServer, head: bytes) -> None:
+    """llhttp sets no bound: the stdlib server refused a line over 64 KiB or 100 headers, and
+    the fake must not hold whatever a client sends until the idle timeout."""
+    answer = raw(server, f"GET {LISTENERS} HTTP/1.1\r\nHost: x\r\n".encode() + head + b"\r\n")
+    assert status(answer) == 431, answer[:200]
+    assert b"Connection: close" in answer and b"ELB.1001" in answer
+
+
+def test_a_head_of_ordinary_size_is_served(server: FakeElbServer) -> None:
+    answer = raw(server, f"GET {LISTENERS} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: "
+                 f"{DEFAULT_TOKEN}\r\n".encode()
+                 + b"".join(b"X-H%d: %s\r\n" % (i, b"v" * 500) for i in range(90)) + b"\r\n")
+    assert status(answer) == 200, answer[:200]
+
+
+def test_an_overlong_target_is_refused(server: FakeElbServer) -> None:
+    answer = raw(server, f"GET {LISTENERS}?name={'a' * 100_000} HTTP/1.1\r\nHost: x\r\n\r\n"
+                 .encode())
+    assert status(answer) == 431, answer[:200]
+
+
+def test_a_head_that_never_ends_is_cut_off(server: FakeElbServer) -> None:
+    """A header line that keeps coming without its end: answered 431 after about 64 KiB,
+    long before the 2 MiB this client would send."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"GET {LISTENERS} HTTP/1.1\r\nHost: x\r\nX-Padding: ".encode())
+        sent = 0
+        while sent < 2 << 20 and not select.select([sock], [], [], 0.005)[0]:
+            sock.sendall(b"a" * 16384)
+            sent += 16384
+        answer = sock.recv(65536)
+    assert status(answer) == 431, answer[:200]
+    assert sent < 512 * 1024, f"answered only after {sent} bytes"
