@@ -43,6 +43,11 @@ class HttpResponse(NamedTuple):
     fault: FaultRule | None = None
 
 
+def body_too_large() -> ApiError:
+    """413 for a body over :data:`MAX_BODY_BYTES`, wherever it is found to be."""
+    return ApiError(413, spec.INVALID, f"the request body is over {MAX_BODY_BYTES} bytes")
+
+
 def json_response(status: int, payload: Any) -> HttpResponse:
     try:
         return HttpResponse(status, orjson.dumps(payload))
@@ -94,7 +99,7 @@ def parse_json_body(raw: bytes | str | None) -> Any:
     if raw is None or not raw.strip():
         raise ApiError(400, "ELB.0002", "the request body is empty: a JSON object is needed")
     if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, spec.INVALID, f"the request body is over {MAX_BODY_BYTES} bytes")
+        raise body_too_large()
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if data.count(b"[") + data.count(b"{") <= MAX_NESTING:
         try:

@@ -4,9 +4,10 @@ Built on asyncio with ``httptools`` (Python bindings of llhttp, the C parser of 
 rather than the standard library's ``ThreadingHTTPServer``: llhttp refuses ambiguous framing
 (several or malformed ``Content-Length`` values, one beside ``Transfer-Encoding``), reads
 chunked and absolute-form requests, and an event loop holds no thread per connection, so idle
-and trickling clients cost a descriptor, not a thread. It is also about twice as cheap per
-request as the stdlib server (``benchmarks``, "2. fake server"). Each answer goes out in one
-write with ``TCP_NODELAY`` (no 40 ms delayed-ACK stall on keep-alive connections).
+and trickling clients cost a descriptor, not a thread. It is also cheaper per request: about
+60 µs of server CPU for a bare echo on this stack against 105 µs on the stdlib's
+(``benchmarks``, "2. fake server"). Each answer goes out in one write with ``TCP_NODELAY``
+(no 40 ms delayed-ACK stall on keep-alive connections).
 
 One event loop, on a thread of its own, serves every connection; the API is called on it
 directly (a validated PUT costs the fake about 10 µs). Faults that delay an answer are timers,
@@ -41,6 +42,7 @@ from .api import (
     MAX_BODY_BYTES,
     ElbApi,
     HttpResponse,
+    body_too_large,
     error_response,
     json_response,
     parse_json_body,
@@ -331,8 +333,7 @@ class _Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         if self._body_size > MAX_BODY_BYTES:
-            self._refuse(ApiError(413, "ELB.1001", f"the request body is over {MAX_BODY_BYTES} "
-                                  "bytes"))
+            self._refuse(body_too_large())
             raise _Refused
         if self._expect_continue and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -341,8 +342,7 @@ class _Connection(asyncio.Protocol):
     def on_body(self, chunk: bytes) -> None:
         self._body_size += len(chunk)
         if self._body_size > MAX_BODY_BYTES:  # a chunked body may not say its size first
-            self._refuse(ApiError(413, "ELB.1001", f"the request body is over {MAX_BODY_BYTES} "
-                                  "bytes"))
+            self._refuse(body_too_large())
             raise _Refused
         assert self._body is not None
         self._body.append(chunk)

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import dill  # type: ignore[import-untyped]
 
+from fake_elb import EXTRA_MODULES
 from otc_elb_listener import ListenerProvider, RetrySettings
 
 #: The modules the [fake] extra brings; the provider must work without any of them.
-FAKE_EXTRA = ("responses", "pydantic", "orjson", "httptools")
+FAKE_EXTRA = EXTRA_MODULES
 
 
 def run_pytest(where: Path, *args: str, env: dict[str, str] | None = None,
@@ -51,13 +52,13 @@ def test_the_pickled_provider_names_the_public_import_path() -> None:
 
 
 def test_the_provider_imports_and_checks_without_the_fake_extra(tmp_path: Path) -> None:
-    code = textwrap.dedent("""
+    code = textwrap.dedent(f"""
         import sys
         from otc_elb_listener import ListenerProvider
-        result = ListenerProvider().check({}, {"port": 70000.0})
+        result = ListenerProvider().check({{}}, {{"port": 70000.0}})
         assert any(f.property == "port" for f in result.failures), result.failures
         import fake_elb.pytest_plugin  # the plugin loads in every pytest run
-        assert not {"responses", "pydantic", "orjson", "httptools"} & set(sys.modules)
+        assert not set({FAKE_EXTRA!r}) & set(sys.modules)
         try:
             import responses
         except ModuleNotFoundError:
