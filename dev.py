@@ -48,7 +48,6 @@ def setup(extras: str) -> None:
     record = json.loads(stamp.read_text()) if stamp.exists() else {}
     wanted = set(extras.split(","))
     if record.get("pyproject") == digest and wanted <= set(record.get("extras", [])):
-        _link_for_mypy()
         return
     if record.get("pyproject") == digest:  # add to what is installed, never narrow it
         wanted |= set(record.get("extras", []))
@@ -62,16 +61,6 @@ def setup(extras: str) -> None:
                 sys.stdout.write(log.read_text()[-4000:])
                 sys.exit(f"dev.py: installation failed (the end of {log} is above)")
     stamp.write_text(json.dumps({"pyproject": digest, "extras": sorted(wanted)}))
-    _link_for_mypy()
-
-
-def _link_for_mypy() -> None:
-    """mypy cannot follow the editable install's import hook, so it finds the provider
-    package under its import name through this link (``mypy_path`` in pyproject.toml)."""
-    link = VENV / "typing" / "otc_elb_listener"
-    if not link.is_symlink():
-        link.parent.mkdir(exist_ok=True)
-        link.symlink_to(ROOT / "provider", target_is_directory=True)
 
 
 def ensure_cli() -> bool:

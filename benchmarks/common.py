@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from fake_elb.control import stop_process
+from fake_elb.transport.client import stop_process
 
 
 @dataclass

@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import ElbApi, HttpResponse
-    from .control import ServerControl, serve_in_subprocess
-    from .inprocess import DEFAULT_ENDPOINT, MockElb, mock_elb
-    from .server import FakeElbServer
-    from .store import DEFAULT_TOKEN, ApiError, FakeElbState
+    from .service.api import ElbApi, HttpResponse
+    from .service.store import DEFAULT_TOKEN, ApiError, FakeElbState
+    from .transport.client import ServerControl, serve_in_subprocess
+    from .transport.inprocess import DEFAULT_ENDPOINT, MockElb, mock_elb
+    from .transport.server import FakeElbServer
 
 __all__ = [
     "DEFAULT_ENDPOINT",
@@ -34,10 +34,12 @@ __all__ = [
     "mock_elb",
     "serve_in_subprocess",
 ]
-_HOME = {"ElbApi": "api", "HttpResponse": "api", "ServerControl": "control",
-         "serve_in_subprocess": "control", "DEFAULT_ENDPOINT": "inprocess", "MockElb": "inprocess",
-         "mock_elb": "inprocess", "FakeElbServer": "server", "DEFAULT_TOKEN": "store",
-         "ApiError": "store", "FakeElbState": "store"}
+_HOME = {"ElbApi": "service.api", "HttpResponse": "service.api",
+         "DEFAULT_TOKEN": "service.store", "ApiError": "service.store",
+         "FakeElbState": "service.store", "ServerControl": "transport.client",
+         "serve_in_subprocess": "transport.client", "DEFAULT_ENDPOINT": "transport.inprocess",
+         "MockElb": "transport.inprocess", "mock_elb": "transport.inprocess",
+         "FakeElbServer": "transport.server"}
 #: The modules the [fake] extra brings beyond the provider's own dependencies.
 EXTRA_MODULES = ("responses", "pydantic", "orjson", "httptools")
 #: The extra that brings what the fake needs beyond the provider's own dependencies.

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .control import ServerControl
-    from .harness import OfflineStack
-    from .inprocess import MockElb
+    from .engine.harness import OfflineStack
+    from .transport.client import ServerControl
+    from .transport.inprocess import MockElb
 
 #: The project the ``offline_stack`` fixture signs in to.
 OFFLINE_PROJECT_ID = "0123456789abcdef0123456789abcdef"
@@ -61,14 +61,14 @@ def fake_elb(request: pytest.FixtureRequest) -> Iterator[MockElb]:
     ``fake_elb.requests`` (the API calls it saw). Nothing runs in another process.
     ``@pytest.mark.fake_elb(strict=True)`` makes it refuse fields that do not apply;
     ``token_ttl=SECONDS`` sets the lifetime of the IAM tokens it issues (``add_user``)."""
-    with _fake_module("inprocess").mock_elb(strict=_strict(request),
+    with _fake_module("transport.inprocess").mock_elb(strict=_strict(request),
                                             token_ttl=_token_ttl(request)) as elb:
         yield elb
 
 
 @pytest.fixture(scope="session")
 def _fake_elb_server_process() -> Iterator[ServerControl]:
-    with _fake_module("control").serve_in_subprocess() as control:
+    with _fake_module("transport.client").serve_in_subprocess() as control:
         yield control
 
 
@@ -102,8 +102,8 @@ def offline_stack(fake_elb_server: ServerControl,
 
     ``.fake`` is the server (``.fake.requests``: the API calls). The project name and stack
     config come from ``Pulumi.yaml`` / ``Pulumi.<stack>.yaml`` in pytest's root directory."""
-    harness = _fake_module("harness")
-    store = _fake_module("store")
+    harness = _fake_module("engine.harness")
+    store = _fake_module("service.store")
     root = request.config.rootpath
     stack = harness.OfflineStack(
         config={"elb:endpoint": fake_elb_server.url, "elb:projectId": OFFLINE_PROJECT_ID},

@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from fake_elb.control import stop_process
+from fake_elb.transport.client import stop_process
 
 
 def _run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

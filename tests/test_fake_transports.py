@@ -10,7 +10,7 @@ import sys
 import requests
 
 from fake_elb import FakeElbState, ServerControl, mock_elb
-from fake_elb.api import MAX_BODY_BYTES
+from fake_elb.service.api import MAX_BODY_BYTES
 from tests.conftest import PROJECT, Api
 
 

@@ -108,8 +108,8 @@ def test_strict_mode_refuses_exactly_the_fields_that_do_not_apply(
 def test_every_code_the_fake_can_answer_is_documented_or_general() -> None:
     """No code the table gives another meaning; every code in the source is in ERROR_CODES
     with its origin."""
-    sources = "".join(path.read_text() for path in (*(ROOT / "provider").glob("*.py"),
-                                                     *(ROOT / "fake_elb").glob("*.py")))
+    sources = "".join(path.read_text() for path in (*(ROOT / "provider").rglob("*.py"),
+                                                     *(ROOT / "fake_elb").rglob("*.py")))
     sources = re.sub(r"RESERVED_CODES: .*", "", sources)  # the list of codes never to use
     # ELB.5030: the fault injector's default answer, which a test chooses (503, injected).
     used = set(re.findall(r'"(ELB\.\d{4})"', sources)) - {"ELB.5030"}

@@ -21,7 +21,7 @@ def test_the_readme_rules_table_is_the_rule_table() -> None:
     found = SECTION.search(README.read_text())
     assert found is not None, "README.md lost its rules-table markers"
     assert found[2].strip() == spec.markdown_table(), (
-        "README.md's rules table differs from provider/spec.py: run python3 dev.py docs")
+        "README.md's rules table differs from the rule table in code: run python3 dev.py docs")
 
 
 def test_every_error_code_the_readme_names_is_in_the_table() -> None:

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from fake_elb import DEFAULT_TOKEN, FakeElbServer, mock_elb
-from fake_elb.faults import FaultRule
+from fake_elb.service.faults import FaultRule
 from tests.conftest import PROJECT, Api
 
 LISTENERS = f"/v1.0/{PROJECT}/elbaas/listeners"
@@ -140,7 +140,7 @@ def test_under_a_low_open_file_limit_idle_connections_do_not_stop_the_server() -
     import subprocess
     import sys
 
-    from fake_elb.control import stop_process
+    from fake_elb.transport.client import stop_process
 
     def low_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))

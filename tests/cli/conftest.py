@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from fake_elb import DEFAULT_TOKEN, ServerControl
-from fake_elb.cli_engine import CliStack, require_cli
-from fake_elb.harness import DynamicResource
+from fake_elb.engine.cli_engine import CliStack, require_cli
+from fake_elb.engine.harness import DynamicResource
 from otc_elb_listener.listener import TYPE_TOKEN, ListenerProvider
 from tests.conftest import PROJECT
 

@@ -1,4 +1,4 @@
-"""The in-process engine (``fake_elb.harness``) must agree with the real CLI: every scenario
+"""The in-process engine (``fake_elb.engine.harness``) must agree with the real CLI: every scenario
 runs through both, against the same fake, and must give the same plan (operation, changed
 properties, replacement keys and order per resource) and the same API calls."""
 
@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from fake_elb import ServerControl
-from fake_elb.cli_engine import CliStack
-from fake_elb.harness import HarnessError, OfflineStack, Plan
+from fake_elb.engine.cli_engine import CliStack
+from fake_elb.engine.harness import HarnessError, OfflineStack, Plan
 from tests.cli.conftest import REPO, Elb
 from tests.conftest import PROJECT, Api
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from .store import DEFAULT_TOKEN
+from ..service.store import DEFAULT_TOKEN
 
 
 class RemoteFaults:

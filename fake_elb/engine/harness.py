@@ -37,7 +37,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from .control import stop_process
+from ..transport.client import stop_process
 
 PROVIDER_KEY = "__provider"
 DEFAULT_TYPE = "pulumi-python:dynamic:Resource"

@@ -38,7 +38,7 @@ from typing import cast
 import httptools
 from pydantic import ValidationError
 
-from .api import (
+from ..service.api import (
     MAX_BODY_BYTES,
     ElbApi,
     HttpResponse,
@@ -47,8 +47,8 @@ from .api import (
     json_response,
     parse_json_body,
 )
-from .faults import FaultRule
-from .store import DEFAULT_TOKEN, ApiError, FakeElbState
+from ..service.faults import FaultRule
+from ..service.store import DEFAULT_TOKEN, ApiError, FakeElbState
 
 _CONTROL_PREFIX = "/_fake/"
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
@@ -108,7 +108,7 @@ class _Router:
             target = _ABSOLUTE_FORM.sub("", target, count=1) or "/"
         path, _, query = target.partition("?")
         if path == "/openapi.json" and method == "GET":
-            from .openapi import document  # built on first request only
+            from ..service.openapi import document  # built on first request only
 
             return json_response(200, document())
         if path.startswith(_CONTROL_PREFIX):

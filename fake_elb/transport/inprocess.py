@@ -18,9 +18,9 @@ import requests
 import responses
 from requests import PreparedRequest
 
-from .api import ElbApi
-from .faults import FaultRule, Faults
-from .store import DEFAULT_TOKEN, FakeElbState
+from ..service.api import ElbApi
+from ..service.faults import FaultRule, Faults
+from ..service.store import DEFAULT_TOKEN, FakeElbState
 
 #: Where the in-process fake answers by default: a name under ``.invalid`` (RFC 6761), which
 #: can never be a real host, so a test that escapes the fake fails instead of reaching a cloud.

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from types import FrameType
 
+from ..service.store import DEFAULT_TOKEN
 from .server import FakeElbServer
-from .store import DEFAULT_TOKEN
 
 LOOPBACK_NAMES = frozenset({"localhost"})
 
