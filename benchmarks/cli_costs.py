@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fake_elb import DEFAULT_TOKEN, ServerControl, serve_in_subprocess
-from fake_elb.engine.cli_engine import CliStack, find_cli
-from fake_elb.engine.harness import DynamicResource
+from fake_elb.engine import CliStack, DynamicResource, find_cli
 from otc_elb_listener import spec
 from otc_elb_listener.listener import TYPE_TOKEN, ListenerProvider
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fake_elb import mock_elb
-from fake_elb.engine.harness import ProviderHost, serialize_provider, to_struct
+from fake_elb.engine import ProviderHost, serialize_provider, to_struct
 from otc_elb_listener import spec
 from otc_elb_listener.listener import ListenerProvider, listener_outputs
 

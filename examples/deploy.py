@@ -10,7 +10,7 @@ then, with a local file backend in a temporary directory (no account needed):
   program through that real CLI as an Automation API inline program, printing the CLI's own
   output for preview, up, the change, and destroy;
 - with no CLI at all: the same program through the real provider host, offline
-  (:mod:`fake_elb.engine.harness`), printing each plan and the stack outputs.
+  (:class:`fake_elb.engine.OfflineStack`), printing each plan and the stack outputs.
 
 Either way it prints the API calls the fake saw, and stops everything it started.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fake_elb import DEFAULT_TOKEN, ServerControl, serve_in_subprocess
-from fake_elb.engine.harness import OfflineStack
+from fake_elb.engine import OfflineStack
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -43,7 +43,7 @@ def show_calls(fake: ServerControl, since: int) -> int:
 
 def with_harness(fake: ServerControl, lb: dict[str, Any]) -> None:
     print("pulumi CLI not found: running the program through the real provider host, offline "
-          "(fake_elb.engine.harness)\n")
+          "(fake_elb.engine.OfflineStack)\n")
     config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT_ID}
     with OfflineStack(config=config, secrets={"elb:token": DEFAULT_TOKEN},
                       project="elb-listener-example", cwd=ROOT) as stack:
@@ -97,7 +97,7 @@ def with_cli(pulumi: str, fake: ServerControl, lb: dict[str, Any]) -> None:
 
 def with_built_cli(pulumi: Path, fake: ServerControl, lb: dict[str, Any]) -> None:
     """The real CLI without a language host: the program runs inline, the CLI does the rest."""
-    from fake_elb.engine.cli_engine import CliStack
+    from fake_elb.engine import CliStack
 
     print(f"using the pulumi CLI built from its Go modules ({pulumi}); the program runs as "
           "an Automation API inline program (this CLI has no Python language host)\n")
@@ -124,7 +124,7 @@ def language_host_beside(pulumi: str) -> bool:
 
 
 def main() -> None:
-    from fake_elb.engine.cli_engine import find_cli
+    from fake_elb.engine import find_cli
 
     with serve_in_subprocess() as fake:
         print(f"fake ELB serving at {fake.url}")

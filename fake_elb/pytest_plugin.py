@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .engine.harness import OfflineStack
+    from .engine.inprocess import OfflineStack
     from .transport.client import ServerControl
     from .transport.inprocess import MockElb
 
@@ -102,7 +102,7 @@ def offline_stack(fake_elb_server: ServerControl,
 
     ``.fake`` is the server (``.fake.requests``: the API calls). The project name and stack
     config come from ``Pulumi.yaml`` / ``Pulumi.<stack>.yaml`` in pytest's root directory."""
-    harness = _fake_module("engine.harness")
+    harness = _fake_module("engine.inprocess")
     store = _fake_module("service.store")
     root = request.config.rootpath
     stack = harness.OfflineStack(

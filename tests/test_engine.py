@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from fake_elb import DEFAULT_TOKEN, ServerControl
-from fake_elb.engine.harness import (
+from fake_elb.engine import (
     CheckFailed,
     DynamicResource,
     HarnessError,

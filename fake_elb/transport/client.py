@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from .._process import stop_process
 from ..service.store import DEFAULT_TOKEN
 
 
@@ -143,17 +144,3 @@ def serve_in_subprocess(tokens: Iterable[str] = (DEFAULT_TOKEN,),
             control.close()
     finally:
         stop_process(process)
-
-
-def stop_process(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """Stop a child for good: SIGTERM, then SIGKILL after ``grace`` seconds; close its pipes."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    for stream in (process.stdin, process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()

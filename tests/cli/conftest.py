@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from fake_elb import DEFAULT_TOKEN, ServerControl
-from fake_elb.engine.cli_engine import CliStack, require_cli
-from fake_elb.engine.harness import DynamicResource
+from fake_elb.engine import CliStack, DynamicResource, require_cli
 from otc_elb_listener.listener import TYPE_TOKEN, ListenerProvider
 from tests.conftest import PROJECT
 

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from fake_elb import DEFAULT_TOKEN
-from fake_elb.engine.cli_engine import CliFailed, CliStack
-from fake_elb.engine.harness import UNKNOWN_OUTPUT, DynamicResource
+from fake_elb.engine import UNKNOWN_OUTPUT, CliFailed, CliStack, DynamicResource
 from tests.cli.conftest import Elb
 from tests.conftest import PROJECT, Api
 
@@ -158,7 +157,7 @@ def test_g_certificates_from_another_resource_preview_fine(cli_stack: CliStack,
     cert = elb.control.add_certificate(PROJECT)["id"]
     import pulumi
 
-    from fake_elb.engine.cli_engine import declare
+    from fake_elb.engine import declare
     from tests.cli.support import Echo
 
     def program() -> None:

@@ -1,6 +1,7 @@
-"""The in-process engine (``fake_elb.engine.harness``) must agree with the real CLI: every scenario
-runs through both, against the same fake, and must give the same plan (operation, changed
-properties, replacement keys and order per resource) and the same API calls."""
+"""The in-process engine (``fake_elb.engine.OfflineStack``) must agree with the real CLI:
+every scenario runs through both, against the same fake, and must give the same plan
+(operation, changed properties, replacement keys and order per resource) and the same API
+calls."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ from typing import Any
 import pytest
 
 from fake_elb import ServerControl
-from fake_elb.engine.cli_engine import CliStack
-from fake_elb.engine.harness import HarnessError, OfflineStack, Plan
+from fake_elb.engine import CliStack, HarnessError, OfflineStack, Plan
 from tests.cli.conftest import REPO, Elb
 from tests.conftest import PROJECT, Api
 

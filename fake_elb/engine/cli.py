@@ -11,7 +11,7 @@ and none of the caller's cloud credentials or proxies.
                   secrets={"elb:token": token}) as stack:
         plan = stack.up([DynamicResource("web", ListenerProvider(), inputs, TYPE_TOKEN)])
 
-A :class:`~fake_elb.harness.Plan` comes back, the same type the in-process engine returns, built
+A :class:`~fake_elb.engine.Plan` comes back, the type the in-process engine returns, built
 from the CLI's engine events; :attr:`CliStack.output` holds everything the CLI printed.
 """
 
@@ -27,17 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .harness import (
-    _PROXY_VARIABLES,
-    _SCRUBBED_PREFIXES,
-    LOOPBACK_NO_PROXY,
-    UNKNOWN_OUTPUT,
-    DynamicResource,
-    HarnessError,
-    Plan,
-    Step,
-    _changed_keys,
-)
+from .host import LOOPBACK_NO_PROXY, PROXY_VARIABLES, SCRUBBED_PREFIXES
+from .model import UNKNOWN_OUTPUT, DynamicResource, HarnessError, Plan, Step, changed_keys
 
 #: The engine's step operations folded into one :class:`Step` per resource.
 _REPLACE_OPS = {"replace", "create-replacement", "delete-replaced"}
@@ -84,7 +75,7 @@ def offline_environment(home: Path, backend: Path, cli: Path) -> dict[str, str]:
     """Variables for the CLI: local state, no network, and the caller's credentials,
     endpoints and proxies blanked (the Automation API starts from ``os.environ``)."""
     env = {name: "" for name in os.environ
-           if name.startswith((*_SCRUBBED_PREFIXES, "PULUMI_")) or name in _PROXY_VARIABLES}
+           if name.startswith((*SCRUBBED_PREFIXES, "PULUMI_")) or name in PROXY_VARIABLES}
     plugin_dirs = [str(cli.parent), str(Path(sys.executable).parent)]
     env.update({
         "PULUMI_HOME": str(home),
@@ -372,7 +363,7 @@ def _changed_inputs(meta: Any) -> list[str]:
     provider's Diff carries no list of changed keys)."""
     if meta.diffs:
         return list(meta.diffs)
-    return _changed_keys((meta.old.inputs if meta.old else None) or {},
+    return changed_keys((meta.old.inputs if meta.old else None) or {},
                          (meta.new.inputs if meta.new else None) or {})
 
 

@@ -1,0 +1,305 @@
+"""Run dynamic providers in the real Pulumi provider host, offline, the way the engine does.
+
+Pulumi's own test tools (``set_mocks``) run no provider code, and the CLI is not always at
+hand. This module starts the real host (``python -u -m pulumi.dynamic``) as a subprocess,
+talks gRPC to it and keeps the engine's state (id, inputs, outputs per resource) between
+deployments, so a test sees what ``pulumi preview``/``up``/``refresh``/``destroy`` would do:
+
+    with OfflineStack(config={"elb:endpoint": url, "elb:projectId": pid},
+                      secrets={"elb:token": token}) as stack:
+        plan = stack.up([DynamicResource("web", ListenerProvider(), inputs, TYPE_TOKEN)])
+        print(plan)              # + create web
+        plan = stack.run_program("__main__.py")   # a whole Pulumi program, offline
+
+Only the engine's calls are reproduced (Check, Diff, Create, Update, Read, Delete, Configure
+and its start-up calls), in its order: preview never calls Create or Update; a replacement
+creates before it deletes unless the provider or the resource asks for delete-before-replace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime.proto import provider_pb2
+
+from .config import refuse_remote, stack_file_config
+from .host import ProviderHost
+from .model import (
+    PROVIDER_KEY,
+    CheckFailed,
+    DynamicResource,
+    HarnessError,
+    OtherResources,
+    Plan,
+    ResourceState,
+    Step,
+    changed_keys,
+)
+from .wire import from_struct, serialize_provider, to_struct
+
+
+class OfflineStack:
+    """One stack's state plus the engine's steps, each operation in fresh provider hosts.
+
+    As the CLI does: ``up`` is a preview pass and then an update pass, each in a provider host
+    process of its own (so is every other operation); a create-first replacement deletes the
+    old listener after all creates and updates, and a failed delete stays pending for the next
+    run; ``ignore_changes`` is applied before Check; a ``same`` step stores the new inputs;
+    refresh calls Diff to show an update or the same.
+
+    Offline means offline: the hosts get none of the caller's ``OS_*``/``ELB_*``/proxy
+    variables, and an ``elb:endpoint`` that is not loopback is refused unless
+    ``allow_remote=True``. ``other_resources`` answers for resources of other providers in
+    whole programs: ``(type, name, inputs) -> (id, outputs)``.
+    """
+
+    def __init__(self, config: Mapping[str, Any] | None = None,
+                 secrets: Mapping[str, Any] | None = None, *, project: str = "project",
+                 stack: str = "dev", cwd: str | Path | None = None,
+                 pythonpath: Iterable[str | Path] = (), env: Mapping[str, str] | None = None,
+                 startup_timeout: float = 60.0, allow_remote: bool = False,
+                 other_resources: OtherResources | None = None) -> None:
+        self.project = project
+        self.stack = stack
+        self.cwd = Path(cwd or Path.cwd())
+        stack_file = self.cwd / f"Pulumi.{stack}.yaml"
+        self.config = {**stack_file_config(stack_file, project), **(config or {})}
+        self.secrets = dict(secrets or {})
+        refuse_remote({**self.config, **self.secrets}, project, allow_remote)
+        self._host_args: dict[str, Any] = dict(project=project, cwd=self.cwd,
+                                               pythonpath=pythonpath, env=env,
+                                               startup_timeout=startup_timeout)
+        self.other_resources = other_resources
+        self.state: dict[str, ResourceState] = {}
+        #: Old resources a create-first replacement left to delete (retried every run).
+        self.pending_deletes: list[tuple[str, ResourceState]] = []
+        self._blobs: dict[int, tuple[Any, str]] = {}
+        self.host: ProviderHost | None = None
+
+    def __enter__(self) -> OfflineStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._close_host()
+
+    def urn(self, type_: str, name: str) -> str:
+        return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
+
+    def _blob(self, provider: Any) -> str:
+        """The serialized provider, made once per provider object (the object is kept, so its
+        ``id()`` cannot be reused by another while cached)."""
+        if isinstance(provider, str):
+            return provider
+        cached = self._blobs.get(id(provider))
+        if cached is None or cached[0] is not provider:
+            cached = (provider, serialize_provider(provider))
+            self._blobs[id(provider)] = cached
+        return cached[1]
+
+    # -- provider hosts: one per operation pass, as the CLI runs them ------------------------
+    def _open_host(self) -> ProviderHost:
+        self._close_host()
+        self.host = ProviderHost(self.config, self.secrets, **self._host_args).start()
+        return self.host
+
+    def _close_host(self) -> None:
+        if self.host is not None:
+            self.host.close()
+            self.host = None
+
+    def _call(self, method: str, request: Any, what: str) -> Any:
+        assert self.host is not None
+        return self.host.call(method, request, what)
+
+    def _pass(self, body: Callable[[], Plan]) -> Plan:
+        self._open_host()
+        try:
+            return body()
+        finally:
+            self._close_host()
+
+    # -- operations ----------------------------------------------------------------------
+    def preview(self, resources: Sequence[DynamicResource]) -> Plan:
+        """Check and Diff only: what ``pulumi preview`` shows; nothing is created or changed."""
+        return self._pass(lambda: self._deploy(resources, preview=True))
+
+    def up(self, resources: Sequence[DynamicResource]) -> Plan:
+        """A preview pass, then the update pass that creates, updates, replaces and deletes
+        so that the stack matches ``resources``."""
+        self.preview(resources)
+        return self._pass(lambda: self._deploy(resources, preview=False))
+
+    def _deploy(self, resources: Sequence[DynamicResource], preview: bool) -> Plan:
+        plan = Plan("preview" if preview else "up")
+        replaced: list[tuple[str, ResourceState]] = []
+        for resource in resources:
+            step, _ = self.step(resource, preview, replaced)
+            plan.steps.append(step)
+        wanted = {r.name for r in resources}
+        plan.steps += self.delete_all([n for n in self.state if n not in wanted], preview)
+        if not preview:
+            self.delete_replaced(replaced)
+        return plan
+
+    def step(self, resource: DynamicResource, preview: bool,
+             replaced: list[tuple[str, ResourceState]]) -> tuple[Step, dict[str, Any]]:
+        """Register one resource as the engine does; returns the step and its outputs. A
+        create-first replacement appends the old state to ``replaced`` (deleted at the end)."""
+        name = resource.name
+        blob = self._blob(resource.provider)
+        news = {**resource.inputs, PROVIDER_KEY: blob}
+        old = self.state.get(name)
+        if old is not None:  # ignore_changes: the engine keeps the old values, before Check
+            for key in resource.ignore_changes:
+                if key in old.inputs:
+                    news[key] = old.inputs[key]
+                else:
+                    news.pop(key, None)
+        urn = old.urn if old else self.urn(resource.type, name)
+        checked = self._check(name, urn, old.inputs if old else {}, news)
+        if old is None:
+            if preview:
+                return Step("create", name), dict(checked)
+            new_state = self._create(resource, urn, checked)
+            return Step("create", name), new_state.outputs
+        diff = self._call("Diff", provider_pb2.DiffRequest(
+            id=old.id, urn=urn, olds=to_struct(old.outputs), news=to_struct(checked),
+            old_inputs=to_struct(old.inputs), name=name, type=resource.type), f"diff {name}")
+        changed = changed_keys(old.inputs, checked)
+        if diff.changes == provider_pb2.DiffResponse.DIFF_NONE or (
+                diff.changes == provider_pb2.DiffResponse.DIFF_UNKNOWN and not changed
+                and checked.get(PROVIDER_KEY) == old.inputs.get(PROVIDER_KEY)):
+            old.retain_on_delete = resource.retain_on_delete
+            if not preview:  # a same step stores the new inputs with the old outputs
+                old.inputs = dict(checked)
+            return Step("same", name), old.outputs
+        replaces = sorted(diff.replaces)  # the engine lists them sorted
+        if replaces:
+            # The resource option, when set, overrides the provider in both directions.
+            first_delete = bool(diff.deleteBeforeReplace) \
+                if resource.delete_before_replace is None else resource.delete_before_replace
+            step = Step("replace", name, changed, replaces, first_delete)
+            if preview:
+                return step, dict(checked)
+            # Before the replacement's Create the engine checks the inputs again, without olds.
+            checked = self._check(name, urn, {}, news)
+            if first_delete:
+                self._delete(name, old)
+                new_state = self._create(resource, urn, checked)
+            else:
+                new_state = self._create(resource, urn, checked)
+                replaced.append((name, old))
+            return step, new_state.outputs
+        if preview:  # computed outputs of an update are unknown until it runs
+            return Step("update", name, changed), dict(checked)
+        response = self._call("Update", provider_pb2.UpdateRequest(
+            id=old.id, urn=urn, olds=to_struct(old.outputs), news=to_struct(checked),
+            old_inputs=to_struct(old.inputs), name=name, type=resource.type),
+            f"update {name}")
+        self.state[name] = ResourceState(urn, resource.type, old.id, dict(checked),
+                                         from_struct(response.properties),
+                                         resource.retain_on_delete)
+        return Step("update", name, changed), self.state[name].outputs
+
+    def _check(self, name: str, urn: str, olds: Mapping[str, Any],
+               news: Mapping[str, Any]) -> dict[str, Any]:
+        response = self._call("Check", provider_pb2.CheckRequest(
+            urn=urn, olds=to_struct(olds), news=to_struct(news), name=name), f"check {name}")
+        if response.failures:
+            raise CheckFailed(name, [(f.property, f.reason) for f in response.failures])
+        return from_struct(response.inputs)
+
+    def _create(self, resource: DynamicResource, urn: str,
+                checked: Mapping[str, Any]) -> ResourceState:
+        response = self._call("Create", provider_pb2.CreateRequest(
+            urn=urn, properties=to_struct(checked), name=resource.name, type=resource.type),
+            f"create {resource.name}")
+        state = ResourceState(urn, resource.type, response.id, dict(checked),
+                              from_struct(response.properties), resource.retain_on_delete)
+        self.state[resource.name] = state
+        return state
+
+    def _delete(self, name: str, old: ResourceState, forget: bool = True) -> None:
+        if not old.retain_on_delete:
+            self._call("Delete", provider_pb2.DeleteRequest(
+                id=old.id, urn=old.urn, properties=to_struct(old.outputs),
+                old_inputs=to_struct(old.inputs), name=name, type=old.type),
+                f"delete {name}")
+        if forget and self.state.get(name) is old:
+            del self.state[name]
+
+    def delete_replaced(self, replaced: list[tuple[str, ResourceState]]) -> None:
+        """Delete what create-first replacements left, after every create and update, and
+        what earlier runs could not delete; a failure stays pending for the next run."""
+        todo, self.pending_deletes = [*self.pending_deletes, *replaced], []
+        failure: HarnessError | None = None
+        for name, old in todo:
+            try:
+                self._delete(name, old, forget=False)
+            except HarnessError as error:
+                self.pending_deletes.append((name, old))
+                failure = failure or error
+        if failure is not None:
+            raise failure
+
+    def delete_all(self, names: Iterable[str], preview: bool) -> list[Step]:
+        steps = []
+        for name in reversed(list(names)):
+            steps.append(Step("delete", name))
+            if not preview:
+                self._delete(name, self.state[name])
+        return steps
+
+    def refresh(self) -> Plan:
+        """Read every resource, then Diff it against its stored inputs, as the engine does: a
+        gone one leaves the state; drift shows as an update (or the same)."""
+        return self._pass(self._refresh)
+
+    def _refresh(self) -> Plan:
+        plan = Plan("refresh")
+        for name, old in list(self.state.items()):
+            response = self._call("Read", provider_pb2.ReadRequest(
+                id=old.id, urn=old.urn, properties=to_struct(old.outputs),
+                inputs=to_struct(old.inputs), name=name, type=old.type), f"read {name}")
+            if not response.id:
+                del self.state[name]
+                plan.steps.append(Step("delete", name))
+                continue
+            outputs = from_struct(response.properties)
+            inputs = from_struct(response.inputs) if response.HasField("inputs") else old.inputs
+            inputs.setdefault(PROVIDER_KEY, old.inputs.get(PROVIDER_KEY))
+            diff = self._call("Diff", provider_pb2.DiffRequest(
+                id=response.id, urn=old.urn, olds=to_struct(outputs), news=to_struct(inputs),
+                old_inputs=to_struct(inputs), name=name, type=old.type), f"diff {name}")
+            changed = changed_keys(old.inputs, inputs)
+            outputs_changed = changed_keys(old.outputs, outputs)
+            shows_update = diff.changes == provider_pb2.DiffResponse.DIFF_SOME or (
+                diff.changes == provider_pb2.DiffResponse.DIFF_UNKNOWN and outputs_changed)
+            old.id, old.outputs, old.inputs = response.id, outputs, inputs
+            plan.steps.append(Step("update", name, changed) if shows_update or changed
+                              else Step("same", name))
+        return plan
+
+    def destroy(self) -> Plan:
+        """Delete every resource, newest first (``retain_on_delete`` ones only leave state)."""
+        return self._pass(lambda: Plan("destroy", self.delete_all(list(self.state),
+                                                                   preview=False)))
+
+    # -- whole programs ------------------------------------------------------------------
+    def run_program(self, program: str | Path | Callable[[], Any], *,
+                    config: Mapping[str, Any] | None = None, preview: bool = False) -> Plan:
+        """Run a Pulumi program under ``set_mocks``; its dynamic resources go to the host.
+
+        ``config`` is the program's stack config (keys without a namespace get the project's;
+        ``Pulumi.<stack>.yaml`` in ``cwd`` is read first). An ``up`` runs the program twice,
+        a preview pass and an update pass, as the CLI does. Resources of other providers are
+        answered by ``other_resources`` (default: their inputs echoed back, id
+        ``<name>-id``). Stack outputs come back resolved in :attr:`Plan.outputs`.
+        """
+        from .program import run_in_host
+
+        if not preview:
+            self._pass(lambda: run_in_host(self, program, config, preview=True))
+        return self._pass(lambda: run_in_host(self, program, config, preview=preview))

@@ -1,0 +1,123 @@
+"""What the offline engines hand back: resources, steps, plans and errors, engine-neutral.
+
+Both engines (the real CLI and the in-process one) speak in these types, so a test written
+against one runs against the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+PROVIDER_KEY = "__provider"
+DEFAULT_TYPE = "pulumi-python:dynamic:Resource"
+
+
+class _UnknownOutput:
+    """A stack output a preview cannot know yet (``pulumi preview`` shows ``output<T>``)."""
+
+    def __repr__(self) -> str:
+        return "(known after up)"
+
+
+UNKNOWN_OUTPUT = _UnknownOutput()
+
+
+class HarnessError(RuntimeError):
+    """The provider host failed: it did not start, could not load the provider, or a call
+    failed. The message names the resource and the call, and carries the host's own text."""
+
+
+class CheckFailed(HarnessError):
+    """``check`` refused the inputs of a resource; ``failures`` holds (property, reason)."""
+
+    def __init__(self, name: str, failures: list[tuple[str, str]]) -> None:
+        self.name = name
+        self.failures = failures
+        lines = "\n".join(f"  {prop}: {reason}" for prop, reason in failures)
+        super().__init__(f"check failed for {name}:\n{lines}")
+
+
+@dataclass
+class DynamicResource:
+    """One resource of a deployment: a provider object (or its serialized form) and inputs."""
+
+    name: str
+    provider: Any  # a pulumi.dynamic.ResourceProvider, or the base64 string Pulumi stores
+    inputs: Mapping[str, Any]
+    type: str = DEFAULT_TYPE
+    #: Tri-state, as the resource option: ``None`` leaves it to the provider's diff; ``True``
+    #: or ``False`` overrides the provider in either direction.
+    delete_before_replace: bool | None = None
+    retain_on_delete: bool = False
+    #: Input names whose changes the engine ignores (applied before Check, as the engine does).
+    ignore_changes: Sequence[str] = ()
+
+
+@dataclass
+class ResourceState:
+    """What the engine keeps for a resource between deployments."""
+
+    urn: str
+    type: str
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    retain_on_delete: bool = False
+
+
+@dataclass
+class Step:
+    """One line of a plan: what happened (or would happen) to one resource."""
+
+    op: str  # create, same, update, replace, delete, refresh, read
+    name: str
+    changed: list[str] = field(default_factory=list)
+    replaces: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+
+    def __str__(self) -> str:
+        symbol = {"create": "+", "same": " ", "update": "~", "replace": "+-",
+                  "delete": "-", "refresh": "~", "read": " "}.get(self.op, "?")
+        text = f"{symbol} {self.op:<8} {self.name}"
+        if self.changed:
+            text += f"  changed: {', '.join(self.changed)}"
+        if self.replaces:
+            order = "delete first" if self.delete_before_replace else "create first"
+            text += f"  (replaces on {', '.join(self.replaces)}; {order})"
+        return text
+
+
+@dataclass
+class Plan:
+    """The steps of one operation, and for a program run its stack outputs."""
+
+    operation: str
+    steps: list[Step] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def ops(self) -> dict[str, str]:
+        return {step.name: step.op for step in self.steps}
+
+    def __str__(self) -> str:
+        lines = [f"{self.operation}:"] + [f"  {step}" for step in self.steps]
+        counts: dict[str, int] = {}
+        for step in self.steps:
+            counts[step.op] = counts.get(step.op, 0) + 1
+        lines.append("  " + (", ".join(f"{n} {op}" for op, n in counts.items()) or "no resources"))
+        if self.outputs:
+            lines.append("  outputs:")
+            lines += [f"    {k}: {v!r}" for k, v in self.outputs.items()]
+        return "\n".join(lines)
+
+
+#: Answers for resources of other providers in whole programs: (type, name, inputs) ->
+#: (id, outputs).
+OtherResources = Callable[[str, str, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The keys whose values differ, as the CLI lists them (``__provider`` aside)."""
+    return sorted(k for k in set(old) | set(new)
+                  if k != PROVIDER_KEY and old.get(k) != new.get(k))

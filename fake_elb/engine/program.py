@@ -1,0 +1,160 @@
+"""A whole Pulumi program run by the in-process engine: the SDK under ``set_mocks``, with
+every dynamic resource sent to the real provider host through :class:`OfflineStack`."""
+
+from __future__ import annotations
+
+import asyncio
+import runpy
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+
+from ._pulumi import forget_previous_run, sdk_event_loop, sync_await
+from .model import PROVIDER_KEY, UNKNOWN_OUTPUT, DynamicResource, Plan, ResourceState
+from .wire import config_text, unwrap_secrets
+
+if TYPE_CHECKING:
+    from .inprocess import OfflineStack
+
+#: Per resource, the options mocks do not pass on: delete_before_replace (tri-state),
+#: retain_on_delete, ignore_changes.
+_Options = tuple[bool | None, bool, list[str]]
+
+
+class _Monitor(pulumi_mocks.MockMonitor):
+    """Keeps the resource options that mocks do not pass on."""
+
+    def __init__(self, mocks: Any) -> None:
+        super().__init__(mocks)
+        self.options: dict[str, _Options] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        delete_first = bool(request.deleteBeforeReplace) \
+            if request.deleteBeforeReplaceDefined else None
+        self.options[request.name] = (delete_first, bool(request.retainOnDelete),
+                                      list(request.ignoreChanges))
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+
+class _Registrar(pulumi.runtime.Mocks):
+    """Answers the program's registrations: dynamic resources become engine steps."""
+
+    def __init__(self, stack: OfflineStack, preview: bool) -> None:
+        self.stack = stack
+        self.preview = preview
+        self.plan = Plan("preview" if preview else "up")
+        self.seen: list[str] = []
+        self.replaced: list[tuple[str, ResourceState]] = []
+        self.failures: list[BaseException] = []
+        self.monitor = _Monitor(self)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs
+                     ) -> tuple[str | None, dict[str, Any]]:
+        stack = self.stack
+        if not args.typ.startswith("pulumi-python:dynamic"):
+            if stack.other_resources is not None:
+                return stack.other_resources(args.typ, args.name, dict(args.inputs))
+            return f"{args.name}-id", dict(args.inputs)
+        inputs = {k: unwrap_secrets(v) for k, v in args.inputs.items()}
+        provider = inputs.pop(PROVIDER_KEY)
+        delete_first, retain, ignore = self.monitor.options.get(args.name, (None, False, []))
+        resource = DynamicResource(args.name, provider, inputs, args.typ, delete_first, retain,
+                                   ignore)
+        try:
+            step, outputs = stack.step(resource, self.preview, self.replaced)
+        except BaseException as error:
+            self.failures.append(error)
+            raise
+        self.plan.steps.append(step)
+        self.seen.append(args.name)
+        resource_id = stack.state[args.name].id if args.name in stack.state else None
+        return resource_id, {k: v for k, v in outputs.items() if k != PROVIDER_KEY}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        return {}, []
+
+
+def run_in_host(stack: OfflineStack, program: str | Path | Callable[[], Any],
+                config: Mapping[str, Any] | None, preview: bool) -> Plan:
+    """One pass of ``program`` (see :meth:`OfflineStack.run_program`)."""
+    registrar = _Registrar(stack, preview)
+    program_config = {(k if ":" in k else f"{stack.project}:{k}"): config_text(v)
+                      for k, v in {**stack.config, **(config or {})}.items()}
+    pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+    _ensure_open_event_loop()
+    pulumi.runtime.set_mocks(registrar, project=stack.project, stack=stack.stack,
+                             preview=preview, monitor=registrar.monitor)
+    pulumi.runtime.set_all_config(program_config)
+    forget_previous_run(_retrieve)
+    failures = registrar.failures
+    try:
+        sync_await(run_pulumi_func(_body(program)))
+    except BaseException as error:
+        _silence_reported(failures or [error])
+        raise (failures[0] if failures else error) from None
+    if failures:  # a resource failed after the program body returned
+        raise failures[0]
+    plan = registrar.plan
+    plan.outputs.update(_stack_outputs())
+    plan.steps += stack.delete_all([n for n in stack.state if n not in registrar.seen],
+                                   preview)
+    if not preview:
+        stack.delete_replaced(registrar.replaced)
+    return plan
+
+
+def _body(program: str | Path | Callable[[], Any]) -> Callable[[], Any]:
+    if callable(program):
+        return program
+    path = Path(program)
+    return lambda: runpy.run_path(str(path), run_name="__main__")
+
+
+def _stack_outputs() -> dict[str, Any]:
+    """The program's exported stack outputs, resolved (unknown ones marked as such)."""
+    root = pulumi_settings.get_root_resource()
+    exported = getattr(root, "outputs", {}) or {}
+    outputs: dict[str, Any] = {}
+    for name, value in exported.items():
+        output = pulumi.Output.from_input(value)
+        known = sync_await(output.is_known())
+        outputs[name] = sync_await(output.future()) if known else UNKNOWN_OUTPUT
+    return outputs
+
+
+def _ensure_open_event_loop() -> None:
+    """The SDK makes its first futures on the thread's current event loop before it runs
+    anything. After an ``asyncio.run()`` in the same thread (a user's async test, a
+    pytest-asyncio test, the fake server's own test) there is none, or a closed one, and the
+    program failed with "There is no current event loop in thread 'MainThread'"."""
+    if sdk_event_loop().is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+def _silence_reported(errors: list[BaseException]) -> None:
+    """The SDK copies a failed registration's error into every output future of the
+    resource; nobody awaits them, so asyncio would print each one ("Future exception was
+    never retrieved") when they are collected. The caller already has the error: drop those."""
+    loop = sdk_event_loop()
+    previous = loop.get_exception_handler()
+    reported = {id(error) for error in errors}
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if id(context.get("exception")) in reported:
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
+def _retrieve(task: Any) -> None:
+    if not task.cancelled():
+        task.exception()
