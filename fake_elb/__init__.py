@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .service.api import ElbApi, HttpResponse
-    from .service.store import DEFAULT_TOKEN, ApiError, FakeElbState
+    from .service.errors import ApiError
+    from .service.store import DEFAULT_TOKEN, FakeElbState
     from .transport.client import ServerControl, serve_in_subprocess
     from .transport.inprocess import DEFAULT_ENDPOINT, MockElb, mock_elb
     from .transport.server import FakeElbServer
@@ -35,7 +36,7 @@ __all__ = [
     "serve_in_subprocess",
 ]
 _HOME = {"ElbApi": "service.api", "HttpResponse": "service.api",
-         "DEFAULT_TOKEN": "service.store", "ApiError": "service.store",
+         "DEFAULT_TOKEN": "service.store", "ApiError": "service.errors",
          "FakeElbState": "service.store", "ServerControl": "transport.client",
          "serve_in_subprocess": "transport.client", "DEFAULT_ENDPOINT": "transport.inprocess",
          "MockElb": "transport.inprocess", "mock_elb": "transport.inprocess",

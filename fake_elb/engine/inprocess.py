@@ -37,6 +37,7 @@ from .model import (
     Step,
     changed_keys,
 )
+from .program import run_in_host
 from .wire import from_struct, serialize_provider, to_struct
 
 
@@ -298,8 +299,6 @@ class OfflineStack:
         answered by ``other_resources`` (default: their inputs echoed back, id
         ``<name>-id``). Stack outputs come back resolved in :attr:`Plan.outputs`.
         """
-        from .program import run_in_host
-
         if not preview:
             self._pass(lambda: run_in_host(self, program, config, preview=True))
         return self._pass(lambda: run_in_host(self, program, config, preview=preview))

@@ -7,7 +7,7 @@ import asyncio
 import runpy
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -15,11 +15,33 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 
 from ._pulumi import forget_previous_run, sdk_event_loop, sync_await
-from .model import PROVIDER_KEY, UNKNOWN_OUTPUT, DynamicResource, Plan, ResourceState
+from .model import (
+    PROVIDER_KEY,
+    UNKNOWN_OUTPUT,
+    DynamicResource,
+    OtherResources,
+    Plan,
+    ResourceState,
+    Step,
+)
 from .wire import config_text, unwrap_secrets
 
-if TYPE_CHECKING:
-    from .inprocess import OfflineStack
+
+class OfflineStack(Protocol):
+    """What a program run needs of the in-process engine (:class:`.inprocess.OfflineStack`)."""
+
+    project: str
+    stack: str
+    config: dict[str, Any]
+    state: dict[str, ResourceState]
+    other_resources: OtherResources | None
+
+    def step(self, resource: DynamicResource, preview: bool,
+             replaced: list[tuple[str, ResourceState]]) -> tuple[Step, dict[str, Any]]: ...
+
+    def delete_all(self, names: list[str], preview: bool) -> list[Step]: ...
+
+    def delete_replaced(self, replaced: list[tuple[str, ResourceState]]) -> None: ...
 
 #: Per resource, the options mocks do not pass on: delete_before_replace (tri-state),
 #: retain_on_delete, ignore_changes.

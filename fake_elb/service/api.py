@@ -18,8 +18,9 @@ from requests.structures import CaseInsensitiveDict
 
 from otc_elb_listener import spec
 
+from .errors import ApiError
 from .faults import FaultRule, Faults
-from .store import ApiError, FakeElbState
+from .store import FakeElbState
 
 #: Bodies above this are refused before they are parsed (the server does not even read them).
 MAX_BODY_BYTES = 1 << 20

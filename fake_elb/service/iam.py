@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .store import ApiError
+from .errors import ApiError
 
 
 @dataclass(frozen=True)

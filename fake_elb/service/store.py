@@ -18,27 +18,14 @@ from typing import Any
 
 from otc_elb_listener import spec
 
+from .errors import ApiError
+
 DEFAULT_TOKEN = "fake-elb-token"
 JOURNAL_SIZE = 10_000
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 JournalEntry = tuple[str, str, str, "int | None", Any, "str | None"]
-
-
-class ApiError(Exception):
-    """An ELB error answer: HTTP status plus the ``{"error": {"code", "message"}}`` body."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-
-    @classmethod
-    def from_violations(cls, violations: list[spec.Violation]) -> ApiError:
-        first = violations[0]
-        return cls(first.status, first.code, "; ".join(v.message for v in violations))
 
 
 @dataclass

@@ -47,8 +47,9 @@ from ..service.api import (
     json_response,
     parse_json_body,
 )
+from ..service.errors import ApiError
 from ..service.faults import FaultRule
-from ..service.store import DEFAULT_TOKEN, ApiError, FakeElbState
+from ..service.store import DEFAULT_TOKEN, FakeElbState
 
 _CONTROL_PREFIX = "/_fake/"
 _REASONS = {status.value: status.phrase for status in HTTPStatus}

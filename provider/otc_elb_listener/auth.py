@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ElbApiError
-from .settings import secret_forms
+from .errors import ElbApiError, secret_forms
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutEr
 from urllib3.util.retry import Retry
 
 from . import spec
-from .errors import ElbApiError
-from .settings import IDEMPOTENT_METHODS, RetrySettings, secret_forms
+from .errors import ElbApiError, secret_forms
+from .settings import IDEMPOTENT_METHODS, RetrySettings
 
 __all__ = ["ElbApiError", "ElbClient", "RetrySettings"]
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .settings import ConfigError
+from .errors import ConfigError
 
 #: ``clouds.yaml`` names -> the provider's config keys.
 _AUTH_KEYS = {"auth_url": "authUrl", "username": "userName", "password": "password",

@@ -1,4 +1,5 @@
-"""Errors the provider raises; importing this module costs nothing (no HTTP stack)."""
+"""Errors the provider raises, and the redaction of secrets from their text; importing this
+module costs nothing (no HTTP stack)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,23 @@ class ElbListenerError(Exception):
 
 
 ElbListenerError.__module__ = "builtins"  # printed as plain ``ElbListenerError: ...``
+
+
+class ConfigError(ValueError):
+    """A setting the provider needs is missing; the message names the config key and env var."""
+
+
+def secret_forms(secret: str) -> list[str]:
+    """The ways a secret can show up in error text: raw, as ``repr`` writes it, URL-encoded."""
+    from urllib.parse import quote, quote_plus
+
+    forms = {secret, repr(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)}
+    return sorted((form for form in forms if form), key=len, reverse=True)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret in every form :func:`secret_forms` knows replaced by ``***``."""
+    for secret in secrets:
+        for form in secret_forms(secret) if secret else ():
+            text = text.replace(form, "***")
+    return text

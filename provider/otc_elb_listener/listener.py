@@ -25,11 +25,10 @@ import pulumi.dynamic as dyn
 from pulumi.output import Unknown
 
 from . import spec
-from .errors import ElbApiError, ElbListenerError
+from .errors import ConfigError, ElbApiError, ElbListenerError
 from .settings import (
     RATE_LIMITED,
     UNCERTAIN_STATUSES,
-    ConfigError,
     RetrySettings,
     Settings,
     resolve_settings,

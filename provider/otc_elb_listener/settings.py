@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from .errors import ConfigError as ConfigError  # its home before errors.py had it
+
 if TYPE_CHECKING:
     from urllib3.util.retry import Retry
 
@@ -23,10 +25,6 @@ UNCERTAIN_STATUSES = frozenset({500, 502, 503, 504})
 #: Answers worth another try: rate limited (``Retry-After`` honoured) and server trouble.
 RETRY_STATUSES = UNCERTAIN_STATUSES | {RATE_LIMITED}
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE"})
-
-
-class ConfigError(ValueError):
-    """A setting the provider needs is missing; the message names the config key and env var."""
 
 
 #: Open Telekom Cloud's regions and the domain of their hosts (eu-ch2 is the Swiss cloud).
@@ -59,14 +57,6 @@ def _header_safe(secret: str, setting: str) -> str:
                               f"{ord(char):04X} at position {position + 1}); set it again "
                               "without it")
     return secret
-
-
-def secret_forms(secret: str) -> list[str]:
-    """The ways a secret can show up in error text: raw, as ``repr`` writes it, URL-encoded."""
-    from urllib.parse import quote, quote_plus
-
-    forms = {secret, repr(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)}
-    return sorted((form for form in forms if form), key=len, reverse=True)
 
 
 @dataclass(frozen=True)
