@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .service.errors import ApiError
     from .service.store import DEFAULT_TOKEN, FakeElbState
     from .transport.client import ServerControl, serve_in_subprocess
+    from .transport.control import ControlError, FakeControl
     from .transport.inprocess import DEFAULT_ENDPOINT, MockElb, mock_elb
     from .transport.server import FakeElbServer
 
@@ -26,7 +27,9 @@ __all__ = [
     "DEFAULT_ENDPOINT",
     "DEFAULT_TOKEN",
     "ApiError",
+    "ControlError",
     "ElbApi",
+    "FakeControl",
     "FakeElbServer",
     "FakeElbState",
     "HttpResponse",
@@ -38,7 +41,9 @@ __all__ = [
 _HOME = {"ElbApi": "service.api", "HttpResponse": "service.api",
          "DEFAULT_TOKEN": "service.store", "ApiError": "service.errors",
          "FakeElbState": "service.store", "ServerControl": "transport.client",
-         "serve_in_subprocess": "transport.client", "DEFAULT_ENDPOINT": "transport.inprocess",
+         "serve_in_subprocess": "transport.client",
+         "FakeControl": "transport.control", "ControlError": "transport.control",
+         "DEFAULT_ENDPOINT": "transport.inprocess",
          "MockElb": "transport.inprocess", "mock_elb": "transport.inprocess",
          "FakeElbServer": "transport.server"}
 #: The modules the [fake] extra brings beyond the provider's own dependencies.

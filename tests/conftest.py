@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
+from fake_elb import DEFAULT_TOKEN, FakeControl, ServerControl, mock_elb
 
 PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
@@ -40,7 +40,7 @@ class Api:
 class Fake:
     """One fake ELB (either transport) plus an API client and a seeded load balancer."""
 
-    def __init__(self, control: MockElb | ServerControl, endpoint: str) -> None:
+    def __init__(self, control: FakeControl, endpoint: str) -> None:
         self.control = control
         self.endpoint = endpoint
         self.api = Api(endpoint)

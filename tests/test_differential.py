@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
+from fake_elb import DEFAULT_TOKEN, FakeControl, ServerControl, mock_elb
 from otc_elb_listener import spec
 from otc_elb_listener.listener import ListenerProvider
 from tests.conftest import Api
@@ -186,7 +186,7 @@ class Target:
 
     _projects = itertools.count()
 
-    def __init__(self, control: MockElb | ServerControl, endpoint: str) -> None:
+    def __init__(self, control: FakeControl, endpoint: str) -> None:
         self.control, self.endpoint = control, endpoint
         self.strict = False
 

@@ -9,7 +9,7 @@ import sys
 
 import requests
 
-from fake_elb import FakeElbState, ServerControl, mock_elb
+from fake_elb import ControlError, FakeControl, FakeElbState, ServerControl, mock_elb
 from fake_elb.service.api import MAX_BODY_BYTES
 from tests.conftest import PROJECT, Api
 
@@ -142,3 +142,64 @@ def test_server_handles_concurrent_clients(fake_elb_server: ServerControl) -> No
     assert len(Api(fake_elb_server.url).list().json()) == 5
     journal = fake_elb_server.requests
     assert sorted(e["status"] for e in journal if e["method"] == "POST") == sorted(statuses)
+
+
+# -- one control plane: the same requests, the same answers, in both transports -------------
+CONTROL_CASES = [
+    ("POST", "loadbalancers", {"project_id": PROJECT, "id": "b" * 32}, 201),
+    ("POST", "loadbalancers", {"project_id": 5}, 400),
+    ("POST", "loadbalancers", [1], 400),
+    ("POST", "certificates", {"project_id": PROJECT, "id": "c" * 32}, 201),
+    ("POST", "users", {"domain": "d", "name": "n", "password": "p", "project_id": PROJECT,
+                       "project_name": "eu-de_p"}, 201),
+    ("POST", "users", {"domain": "d", "name": ["n"]}, 400),
+    ("POST", "credentials", {"access": "AK", "secret": "SK", "project_id": PROJECT}, 201),
+    ("POST", "strict", {"strict": "yes"}, 400),
+    ("POST", "tokens", {"tokens": [1]}, 400),
+    ("POST", "faults", {"action": "nonsense"}, 400),
+    ("PUT", "faults", {}, 405),
+    ("POST", "nothing", {}, 404),
+    ("GET", "requests", None, 200),
+]
+
+
+def _answers(base: str) -> list[tuple[int, object]]:
+    answers = []
+    for method, action, payload, _ in CONTROL_CASES:
+        response = requests.request(method, f"{base}/_fake/{action}", json=payload, timeout=10)
+        body = response.json() if response.content else None
+        answers.append((response.status_code, body.get("error", {}).get("code")
+                        if isinstance(body, dict) and "error" in body else None))
+    return answers
+
+
+def test_the_in_process_fake_answers_the_control_plane_as_the_server_does(
+        fake_elb_server: ServerControl) -> None:
+    """One implementation: ``requests`` to ``<endpoint>/_fake/*`` get the server's answers."""
+    with mock_elb() as elb:
+        in_process = _answers(elb.endpoint)
+        assert elb.add_loadbalancer(PROJECT)["project_id"] == PROJECT
+    over_http = _answers(fake_elb_server.url)
+    assert in_process == over_http
+    assert [status for status, _ in in_process] == [case[3] for case in CONTROL_CASES]
+
+
+def _refusals(control: FakeControl) -> list[object]:
+    """What the typed client does with a refused call and with fault rules."""
+    seen: list[object] = []
+    try:
+        control.add_loadbalancer("", id="x")
+    except ControlError as error:
+        seen += [error.status, "project_id" in str(error)]
+    rule = control.faults.add(operation="list", status=500, times=1)
+    seen += [rule["status"], control.faults.rules[-1]["fired"]]
+    control.faults.clear()
+    seen.append(control.faults.rules)
+    return seen
+
+
+def test_a_control_call_refused_raises_the_same_error_in_both_transports(
+        fake_elb_server: ServerControl) -> None:
+    with mock_elb() as elb:
+        in_process = _refusals(elb)
+    assert in_process == _refusals(fake_elb_server) == [400, True, 500, 0, []]

@@ -59,13 +59,13 @@ GRAPH = {module: _imports(module, path) for module, path in MODULES.items()}
 
 
 def _package_of(module: str) -> str:
-    return module.rpartition(".")[0] if not MODULES[module].name == "__init__.py" else module
+    return module.rpartition(".")[0] if MODULES[module].name != "__init__.py" else module
 
 
 def test_no_import_circles_between_modules() -> None:
     """A package's ``__init__`` that names its modules lazily is not an arrow back."""
     def edges(module: str) -> set[str]:
-        return {t for t in GRAPH[module] if not MODULES[t].name == "__init__.py"}
+        return {t for t in GRAPH[module] if MODULES[t].name != "__init__.py"}
 
     circles = []
     for start in GRAPH:

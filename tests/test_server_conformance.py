@@ -260,7 +260,7 @@ def test_a_bug_in_the_fake_is_a_500_that_says_so(server: FakeElbServer,
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(server.router, "route", broken)
+    monkeypatch.setattr(server.api, "handle", broken)
     response = Api(server.url).list()
     assert response.status_code == 500
     assert "a bug" in response.json()["error"]["message"]

@@ -7,146 +7,35 @@ routing, auth, body parsing, error bodies and the journal are the same in both.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qs
-
-import orjson
-from requests.structures import CaseInsensitiveDict
 
 from otc_elb_listener import spec
 
+from .control import CONTROL_PREFIX, ControlPlane
 from .errors import ApiError
-from .faults import FaultRule, Faults
+from .faults import Faults
+from .http import (
+    MAX_BODY_BYTES,
+    HttpResponse,
+    body_too_large,
+    error_response,
+    header,
+    json_response,
+    parse_json_body,
+)
+from .signing import check_signature
 from .store import FakeElbState
 
-#: Bodies above this are refused before they are parsed (the server does not even read them).
-MAX_BODY_BYTES = 1 << 20
-#: Listener bodies nest two deep; anything past this is refused unparsed.
-MAX_NESTING = 32
-_JSON_HEADERS: dict[str, str] = {"Content-Type": "application/json"}
+__all__ = ["MAX_BODY_BYTES", "ElbApi", "HttpResponse", "body_too_large", "error_response",
+           "json_response", "parse_json_body"]
 _LISTENERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/elbaas/listeners(?:/(?P<listener>[^?#]*))?")
 _PROJECT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: The common case in one match: a well-formed project and (optional) listener ID.
 _WELL_FORMED = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/listeners"
                           r"(?:/(?P<listener>[0-9a-f]{32}))?")
-
-
-class HttpResponse(NamedTuple):
-    """One answer: status, body bytes and headers (a tuple: cheap to build per request)."""
-
-    status: int
-    body: bytes = b""
-    headers: Mapping[str, str] = _JSON_HEADERS
-    #: A fault the transport must act out (drop, timeout, latency), if any.
-    fault: FaultRule | None = None
-
-
-def body_too_large() -> ApiError:
-    """413 for a body over :data:`MAX_BODY_BYTES`, wherever it is found to be."""
-    return ApiError(413, spec.INVALID, f"the request body is over {MAX_BODY_BYTES} bytes")
-
-
-def json_response(status: int, payload: Any) -> HttpResponse:
-    try:
-        return HttpResponse(status, orjson.dumps(payload))
-    except (orjson.JSONEncodeError, TypeError):  # ints over 64 bits, lone surrogates
-        return HttpResponse(status, _ENCODER.encode(payload).encode())
-
-
-def error_response(error: ApiError) -> HttpResponse:
-    return json_response(error.status, {"error": {"code": error.code, "message": error.message}})
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-# Built once: json.dumps/loads with any non-default argument build a new coder on every call.
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-
-
-def _nesting(text: str) -> int:
-    """Deepest ``[``/``{`` nesting outside strings (only run on bodies with many brackets)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
-def parse_json_body(raw: bytes | str | None) -> Any:
-    """Strict JSON: UTF-8 only, no NaN/Infinity, no absurd nesting; 400 otherwise.
-
-    orjson parses the common case; whenever it refuses a body, or could have read a huge
-    integer as a float (it does), the standard library decides, so the answer is the same.
-    """
-    if raw is None or not raw.strip():
-        raise ApiError(400, "ELB.0002", "the request body is empty: a JSON object is needed")
-    if len(raw) > MAX_BODY_BYTES:
-        raise body_too_large()
-    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
-    if data.count(b"[") + data.count(b"{") <= MAX_NESTING:
-        try:
-            parsed = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            if not isinstance(parsed, dict) or float not in map(type, parsed.values()):
-                return _not_null(parsed)
-    return _not_null(_parse_carefully(raw))
-
-
-def _not_null(parsed: Any) -> Any:
-    """The JSON literal ``null`` is an empty body (Decision "Error codes", fine points)."""
-    if parsed is None:
-        raise ApiError(400, "ELB.0002", "the request body is null: a JSON object is needed")
-    return parsed
-
-
-def _parse_carefully(raw: bytes | str) -> Any:
-    """The standard library's strict parse, with a precise reason for every refusal."""
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError as exc:
-        raise ApiError(400, spec.INVALID, f"the request body is not UTF-8 ({exc.reason} at byte "
-                       f"{exc.start})") from None
-    if text.count("[") + text.count("{") > MAX_NESTING and _nesting(text) > MAX_NESTING:
-        # Refused before parsing: a RecursionError deep in json leaves CPython 3.11 unstable.
-        raise ApiError(400, spec.INVALID, f"the request body is nested deeper than {MAX_NESTING}")
-    try:
-        return _DECODER.decode(text)
-    except ValueError as exc:
-        raise ApiError(400, spec.INVALID, f"the request body is not valid JSON ({exc})") from None
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header whatever its case. ``requests`` (the in-process transport) hands over a
-    case-insensitive mapping already, where a miss is final: scanning it was a quarter of
-    the fake's work per call."""
-    value = headers.get(name)
-    if value is None and not isinstance(headers, CaseInsensitiveDict):
-        lowered = name.lower()
-        for key, candidate in headers.items():
-            if key.lower() == lowered:
-                return candidate
-    return value
 
 
 def _check_listener_id(listener_id: str) -> None:
@@ -172,6 +61,8 @@ class ElbApi:
     def __init__(self, state: FakeElbState, base_url: str = "") -> None:
         self.state = state
         self.faults = Faults()
+        #: ``/_fake/*``: seeding, faults, strict mode, the journal (no auth, not journaled).
+        self.control = ControlPlane(state, self.faults)
         #: Where this fake answers: the ELB endpoint in the IAM token's catalog.
         self.base_url = base_url
 
@@ -180,6 +71,12 @@ class ElbApi:
         """Answer one request; every call, rejected and faulted ones included, goes into the
         journal. A fault that is not ``status`` comes back in ``response.fault`` for the
         transport to act out (drop the connection, time out, answer late)."""
+        if path.startswith(CONTROL_PREFIX):
+            return self.control.handle(method, path[len(CONTROL_PREFIX):], body)
+        if path == "/openapi.json" and method == "GET":
+            from .openapi import document  # built on first request only
+
+            return json_response(200, document())
         parsed: list[Any] = [None]  # the body once parsed, for the journal
         fault = None
         if self.faults.active:
@@ -207,24 +104,6 @@ class ElbApi:
                           parsed[0], fault.action)
         return response
 
-    def _check_signature(self, method: str, path: str, query: str,
-                         headers: Mapping[str, str], raw_body: bytes | str | None,
-                         project: str) -> None:
-        """An AK/SK-signed request, checked as the service checks it (401 otherwise)."""
-        import time
-
-        from otc_elb_listener.auth import verify
-
-        body = raw_body.encode() if isinstance(raw_body, str) else (raw_body or b"")
-        url = f"http://fake{path}" + (f"?{query}" if query else "")
-        owner, reason = verify(self.state.iam.credentials, method, url, headers, body,
-                               time.time())
-        if owner is None:
-            raise ApiError(401, "ELB.1103", f"AK/SK signature refused: {reason}")
-        if owner != project or _header(headers, "X-Project-Id") != project:
-            raise ApiError(401, "ELB.1103", "AK/SK signature refused: the key and "
-                           "X-Project-Id must belong to the project in the path")
-
     def _dispatch(self, method: str, path: str, query: str, headers: Mapping[str, str],
                   raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
         if path == IAM_TOKENS and method == "POST":  # the body holds a password: not parsed
@@ -234,10 +113,11 @@ class ElbApi:
         match = _WELL_FORMED.fullmatch(path) or _LISTENERS.fullmatch(path)
         if match is None:
             raise ApiError(404, "ELB.8904", f"no such resource: {path[:200]}")
-        token = _header(headers, "X-Auth-Token")
-        signed = (_header(headers, "Authorization") or "").startswith("SDK-HMAC-SHA256")
+        token = header(headers, "X-Auth-Token")
+        signed = (header(headers, "Authorization") or "").startswith("SDK-HMAC-SHA256")
         if signed:
-            self._check_signature(method, path, query, headers, raw_body, match["project"])
+            check_signature(self.state.iam.credentials, method, path, query, headers,
+                            raw_body, match["project"])
         elif not token:
             raise ApiError(403, "ELB.1102", "the X-Auth-Token header is missing")
         elif token not in self.state.tokens:

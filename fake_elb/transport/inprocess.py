@@ -8,19 +8,22 @@ own journal (:attr:`MockElb.requests`) is the record to assert on.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 import responses
 from requests import PreparedRequest
 
 from ..service.api import ElbApi
-from ..service.faults import FaultRule, Faults
+from ..service.faults import FaultRule
 from ..service.store import DEFAULT_TOKEN, FakeElbState
+from .control import ControlError, FakeControl
 
 #: Where the in-process fake answers by default: a name under ``.invalid`` (RFC 6761), which
 #: can never be a real host, so a test that escapes the fake fails instead of reaching a cloud.
@@ -70,12 +73,14 @@ class _AnyMethod(responses.CallbackResponse):
         return True, ""
 
 
-class MockElb:
-    """The fake ELB behind ``responses``: state helpers plus the request journal."""
+class MockElb(FakeControl):
+    """The fake ELB behind ``responses``: its control plane (:class:`FakeControl`), its
+    ``state`` and ``api`` for direct use."""
 
     def __init__(self, endpoint: str = DEFAULT_ENDPOINT,
                  tokens: Iterable[str] = (DEFAULT_TOKEN,), *, strict: bool = False,
                  token_ttl: float = 24 * 3600.0) -> None:
+        super().__init__()
         self.endpoint = endpoint.rstrip("/")
         self.state = FakeElbState(tokens, strict=strict, token_ttl=token_ttl)
         self.api = ElbApi(self.state, self.endpoint)
@@ -107,45 +112,13 @@ class MockElb:
         return response.status, headers if isinstance(headers, dict) else dict(headers), \
             response.body
 
-    # -- helpers the tests use -----------------------------------------------------------
-    def add_loadbalancer(self, project_id: str, type: str = "External",
-                         id: str | None = None) -> dict[str, Any]:
-        return self.state.add_loadbalancer(project_id, type=type, id=id)
-
-    def add_certificate(self, project_id: str, id: str | None = None) -> dict[str, Any]:
-        return self.state.add_certificate(project_id, id=id)
-
-    @property
-    def faults(self) -> Faults:
-        """Fault rules: ``elb.faults.add(action="status", status=503, probability=0.3)``."""
-        return self.api.faults
-
-    def add_user(self, domain: str, name: str, password: str, project_id: str,
-                 project_name: str) -> dict[str, Any]:
-        """An IAM user who can get a token for one project (``POST /v3/auth/tokens``)."""
-        return self.state.iam.add_user(domain, name, password, project_id, project_name)
-
-    def add_credential(self, access: str, secret: str, project_id: str) -> dict[str, Any]:
-        """An access key pair whose signed requests the fake accepts for one project."""
-        return self.state.iam.add_credential(access, secret, project_id)
-
-    def set_strict(self, strict: bool) -> None:
-        """Strict mode refuses fields that do not apply (the real service ignores them)."""
-        self.state.strict = strict
-
-    def set_tokens(self, tokens: Iterable[str]) -> None:
-        """Accept exactly these tokens from now on (a revoked or rotated token gets 401)."""
-        self.state.set_tokens(tokens)
-
-    def reset(self) -> None:
-        """Empty state, journal and fault rules; the interception stays on."""
-        self.state.reset()
-        self.api.faults.clear()
-
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        """Every API call so far, oldest first: method, path, query, status, parsed body."""
-        return self.state.journal()
+    # -- the control plane, straight to the service (no interception needed) -------------
+    def _send(self, method: str, action: str, payload: Any = None) -> Any:
+        body = None if payload is None else orjson.dumps(payload)
+        response = self.api.control.handle(method, action, body)
+        if response.status >= 400:
+            raise ControlError(action, response.status, response.body.decode())
+        return json.loads(response.body) if response.body else None  # ints of any size
 
     def start(self) -> None:
         self._mock.start()

@@ -211,36 +211,3 @@ def signer(keys: AkSk, project_id: str) -> Any:
             return request
 
     return _AkSkAuth()
-
-
-def verify(credentials: Mapping[str, tuple[str, str]], method: str, url: str,
-           headers: Mapping[str, str], body: bytes, now: float) -> tuple[str | None, str]:
-    """A signed request checked the way the service checks it: ``(project, "")`` when the
-    signature holds, ``(None, reason)`` otherwise. ``credentials``: access key -> (secret
-    key, project ID)."""
-    import calendar
-    import hmac
-    import re
-    import time as _time
-
-    lowered = {name.lower(): value for name, value in headers.items()}
-    found = re.fullmatch(rf"{SIGNING_ALGORITHM} Access=([^,]+), SignedHeaders=([^,]+), "
-                         r"Signature=([0-9a-f]+)", lowered.get("authorization", ""))
-    if found is None:
-        return None, "the Authorization header is not an SDK-HMAC-SHA256 signature"
-    access, signed, given = found[1], found[2].split(";"), found[3]
-    if access not in credentials:
-        return None, "unknown access key"
-    if not {"host", "x-sdk-date"} <= set(signed) or not all(n in lowered for n in signed):
-        return None, "the signature must cover host and x-sdk-date, and headers present"
-    try:
-        sent = calendar.timegm(_time.strptime(lowered["x-sdk-date"], "%Y%m%dT%H%M%SZ"))
-    except ValueError:
-        return None, "X-Sdk-Date is not YYYYMMDDTHHMMSSZ"
-    if abs(now - sent) > 15 * 60:
-        return None, "X-Sdk-Date is more than 15 minutes off"
-    secret, project = credentials[access]
-    canonical = canonical_request(method, url, lowered, body, signed)
-    if not hmac.compare_digest(signature(secret, lowered["x-sdk-date"], canonical), given):
-        return None, "the signature does not match the request"
-    return project, ""

@@ -1,0 +1,137 @@
+"""The fake's control plane, ``/_fake/*``: one implementation of each call, transport-free.
+
+Both transports route ``/_fake/*`` here through :meth:`ElbApi.handle`, so the in-process fake
+answers the control plane exactly as the server does, and the typed clients
+(:class:`fake_elb.FakeControl`) send the same requests to either. No auth, not journaled, no
+faults: the control plane is the test's, not the service's.
+
+``POST reset`` · ``POST loadbalancers`` {project_id, type?, id?} · ``POST certificates``
+{project_id, id?} · ``POST users`` {domain, name, password, project_id, project_name} ·
+``POST credentials`` {access, secret, project_id} · ``POST strict`` {strict} · ``POST tokens``
+{tokens} · ``GET requests`` · ``GET|POST|DELETE faults``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import ApiError
+from .faults import FaultRule, Faults
+from .http import HttpResponse, error_response, json_response, parse_json_body
+from .store import FakeElbState
+
+CONTROL_PREFIX = "/_fake/"
+_NO_CONTENT = HttpResponse(204, b"", {})
+_Handler = Callable[[Any], HttpResponse]
+
+
+def _object(args: Any) -> dict[str, Any]:
+    if not isinstance(args, dict):
+        raise ApiError(400, "ELB.1001", "a JSON object is mandatory")
+    return args
+
+
+def _strings(args: Any, *names: str, optional: tuple[str, ...] = ()) -> list[Any]:
+    """The named members of a JSON object, each a non-empty string (``optional`` ones may be
+    missing or null); 400 naming the first that is not."""
+    args = _object(args)
+    values: list[Any] = []
+    for name in (*names, *optional):
+        value = args.get(name)
+        if value is None and name in optional:
+            values.append(None)
+            continue
+        if not isinstance(value, str) or not value:
+            raise ApiError(400, "ELB.1001", f"{name}: a non-empty string is mandatory")
+        values.append(value)
+    return values
+
+
+class ControlPlane:
+    """Seeds and steers one fake: its state and its fault rules."""
+
+    def __init__(self, state: FakeElbState, faults: Faults) -> None:
+        self.state = state
+        self.faults = faults
+        self._routes: Mapping[tuple[str, str], _Handler] = {
+            ("POST", "reset"): self._reset,
+            ("POST", "loadbalancers"): self._loadbalancer,
+            ("POST", "certificates"): self._certificate,
+            ("POST", "users"): self._user,
+            ("POST", "credentials"): self._credential,
+            ("POST", "strict"): self._strict,
+            ("POST", "tokens"): self._tokens,
+            ("GET", "requests"): lambda _: json_response(200, self.state.journal()),
+            ("GET", "faults"): lambda _: json_response(200, [
+                rule.model_dump() | {"fired": rule.fired} for rule in self.faults.rules]),
+            ("POST", "faults"): self._add_fault,
+            ("DELETE", "faults"): self._clear_faults,
+        }
+
+    def handle(self, method: str, action: str, body: bytes | str | None) -> HttpResponse:
+        """Answer ``method /_fake/<action>``; a bad argument is a 400 with an ELB body."""
+        handler = self._routes.get((method, action))
+        try:
+            if handler is None:
+                if any(known == action for _, known in self._routes):
+                    allowed = sorted(m for m, known in self._routes if known == action)
+                    raise ApiError(405, "ELB.1001", f"use {' or '.join(allowed)} on "
+                                   f"/_fake/{action}")
+                raise ApiError(404, "ELB.8904", f"no control action {method} "
+                               f"/_fake/{action[:100]}")
+            needs_body = method == "POST" and action not in ("reset",)
+            return handler(parse_json_body(body) if needs_body else None)
+        except ApiError as error:
+            return error_response(error)
+
+    def _reset(self, _: Any) -> HttpResponse:
+        self.state.reset()
+        self.faults.clear()
+        return _NO_CONTENT
+
+    def _loadbalancer(self, args: Any) -> HttpResponse:
+        project_id, kind, id_ = _strings(args, "project_id", optional=("type", "id"))
+        return json_response(201, self.state.add_loadbalancer(
+            project_id, type=kind or "External", id=id_))
+
+    def _certificate(self, args: Any) -> HttpResponse:
+        project_id, id_ = _strings(args, "project_id", optional=("id",))
+        return json_response(201, self.state.add_certificate(project_id, id=id_))
+
+    def _user(self, args: Any) -> HttpResponse:
+        values = _strings(args, "domain", "name", "password", "project_id", "project_name")
+        return json_response(201, self.state.iam.add_user(*values))
+
+    def _credential(self, args: Any) -> HttpResponse:
+        values = _strings(args, "access", "secret", "project_id")
+        return json_response(201, self.state.iam.add_credential(*values))
+
+    def _strict(self, args: Any) -> HttpResponse:
+        strict = _object(args).get("strict")
+        if not isinstance(strict, bool):
+            raise ApiError(400, "ELB.1001", "strict: true or false is mandatory")
+        self.state.strict = strict
+        return _NO_CONTENT
+
+    def _tokens(self, args: Any) -> HttpResponse:
+        tokens = _object(args).get("tokens")
+        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+            raise ApiError(400, "ELB.1001", "tokens: a list of strings is mandatory")
+        self.state.set_tokens(tokens)
+        return _NO_CONTENT
+
+    def _add_fault(self, args: Any) -> HttpResponse:
+        try:
+            rule = self.faults.add(FaultRule.model_validate(args))
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "body"
+            raise ApiError(400, "ELB.1001", f"{where}: {first['msg']}") from None
+        return json_response(201, rule.model_dump())
+
+    def _clear_faults(self, _: Any) -> HttpResponse:
+        self.faults.clear()
+        return _NO_CONTENT

@@ -1,0 +1,101 @@
+"""One typed client of the control plane, for both transports.
+
+:class:`FakeControl` implements every control call once, as a request to ``/_fake/*``; the
+in-process fake (:class:`~fake_elb.MockElb`) hands the request straight to the service and
+:class:`~fake_elb.ServerControl` sends it over HTTP, so a test or an engine written against
+``FakeControl`` runs against either, with the same answers and the same errors.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Any
+
+
+class ControlError(RuntimeError):
+    """The control plane refused a call (a bad argument): the status and the ELB body."""
+
+    def __init__(self, action: str, status: int, body: str) -> None:
+        self.action = action
+        self.status = status
+        super().__init__(f"fake ELB control {action} failed: {status} {body}")
+
+
+class FaultControl:
+    """``/_fake/faults``: add a rule (its fields as keyword arguments), list, clear."""
+
+    def __init__(self, control: FakeControl) -> None:
+        self._control = control
+
+    def add(self, **fields: Any) -> dict[str, Any]:
+        """Add a fault rule; the rule as stored (see :class:`fake_elb.service.faults.FaultRule`)."""
+        result: dict[str, Any] = self._control._send("POST", "faults", fields)
+        return result
+
+    def clear(self) -> None:
+        self._control._send("DELETE", "faults")
+
+    @property
+    def rules(self) -> list[dict[str, Any]]:
+        """The rules, oldest first, each with ``fired``: how often it has acted."""
+        result: list[dict[str, Any]] = self._control._send("GET", "faults")
+        return result
+
+
+class FakeControl(ABC):
+    """Seed and steer a fake ELB, whichever transport serves it."""
+
+    endpoint: str
+
+    def __init__(self) -> None:
+        self.faults = FaultControl(self)
+
+    @abstractmethod
+    def _send(self, method: str, action: str, payload: Any = None) -> Any:
+        """One control request; its JSON answer (``None`` for 204), or :class:`ControlError`."""
+
+    def add_loadbalancer(self, project_id: str, type: str = "External",
+                         id: str | None = None) -> dict[str, Any]:
+        """A classic load balancer of ``project_id`` (``External`` or ``Internal``)."""
+        result: dict[str, Any] = self._send("POST", "loadbalancers", {
+            "project_id": project_id, "type": type, "id": id})
+        return result
+
+    def add_certificate(self, project_id: str, id: str | None = None) -> dict[str, Any]:
+        """A certificate of ``project_id`` that HTTPS and SSL listeners may name."""
+        result: dict[str, Any] = self._send("POST", "certificates", {
+            "project_id": project_id, "id": id})
+        return result
+
+    def add_user(self, domain: str, name: str, password: str, project_id: str,
+                 project_name: str) -> dict[str, Any]:
+        """An IAM user who can get a token for one project (``POST /v3/auth/tokens``)."""
+        result: dict[str, Any] = self._send("POST", "users", {
+            "domain": domain, "name": name, "password": password, "project_id": project_id,
+            "project_name": project_name})
+        return result
+
+    def add_credential(self, access: str, secret: str, project_id: str) -> dict[str, Any]:
+        """An access key pair whose signed requests the fake accepts for one project."""
+        result: dict[str, Any] = self._send("POST", "credentials", {
+            "access": access, "secret": secret, "project_id": project_id})
+        return result
+
+    def set_strict(self, strict: bool) -> None:
+        """Strict mode refuses fields that do not apply (the real service ignores them)."""
+        self._send("POST", "strict", {"strict": strict})
+
+    def set_tokens(self, tokens: Iterable[str]) -> None:
+        """Accept exactly these tokens from now on (a revoked or rotated token gets 401)."""
+        self._send("POST", "tokens", {"tokens": list(tokens)})
+
+    def reset(self) -> None:
+        """Empty state, journal and fault rules."""
+        self._send("POST", "reset")
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """Every API call so far, oldest first: method, path, query, status, parsed body."""
+        result: list[dict[str, Any]] = self._send("GET", "requests")
+        return result
