@@ -130,7 +130,8 @@ def mutated(draw: st.DrawFn, body: dict[str, Any], fields: list[str]) -> dict[st
 
 
 def _applicable(protocol: str) -> list[str]:
-    return [n for n, f in spec.FIELDS.items() if protocol in f.applies.protocols]
+    return [n for n, f in spec.FIELDS.items()
+            if f.applies.protocols is None or protocol in f.applies.protocols]
 
 
 def create_bodies() -> st.SearchStrategy[dict[str, Any]]:
