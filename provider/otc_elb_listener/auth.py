@@ -1,19 +1,22 @@
-"""Sign-in with an IAM user name and password: Keystone v3 tokens that renew themselves.
+"""Sign-in methods as plugins behind one interface, :class:`SignIn` (as keystoneauth1's auth
+plugins): what each request carries, what a refusal (401) means, which secrets to keep out of
+every message. A new method is one new class here.
 
-Read in the provider host at run time, never pickled: ``elb:authUrl`` / ``OS_AUTH_URL``,
-``elb:userName`` / ``OS_USERNAME``, ``elb:password`` (secret) / ``OS_PASSWORD``,
-``elb:domainName`` / ``OS_USER_DOMAIN_NAME`` or ``OS_DOMAIN_NAME``, and the project by ID
-(``elb:projectId``) or by name (``elb:projectName`` / ``OS_PROJECT_NAME``). A token is fetched
-once per provider host process and shared by every listener of that host; a 401 from the ELB
-API renews it once. The project ID and the ELB endpoint come from the token when not given.
+- :class:`TokenSignIn`: a ready IAM token (``elb:token`` / ``OS_AUTH_TOKEN``).
+- :class:`PasswordSignIn`: an IAM user and password; Keystone v3 tokens fetched once per
+  provider host process, shared by every listener of that host, renewed once after a 401.
+  The project ID and the ELB endpoint come from the token when not given.
+- :class:`AkSkSignIn`: an access key pair, every request signed with ``SDK-HMAC-SHA256``.
 
-Written on ``requests`` rather than keystoneauth1: one POST and its answer are all the provider
-needs, and the provider host imports this module on every ``pulumi up`` that calls the API.
+Where the settings come from is :mod:`.settings`' business, not this module's. Written on
+``requests`` rather than keystoneauth1: one POST and its answer are all the provider needs,
+and the provider host imports this module on every ``pulumi up`` that calls the API.
 """
 
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -185,29 +188,131 @@ class AkSk:
 
 
 def signer(keys: AkSk, project_id: str) -> Any:
-    """A ``requests`` auth that signs every request with ``keys`` (the project goes into
-    ``X-Project-Id``; a temporary key's token into ``X-Security-Token``)."""
-    import time as _time
-    from urllib.parse import urlsplit
-
+    """A ``requests`` auth that signs every request with ``keys`` (see :class:`AkSkSignIn`)."""
     import requests
 
-    class _AkSkAuth(requests.auth.AuthBase):
+    plugin = AkSkSignIn(keys, project_id)
+
+    class _Signed(requests.auth.AuthBase):
         def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-            url = request.url or ""
-            request.headers.pop("X-Auth-Token", None)
-            request.headers["Host"] = urlsplit(url).netloc
-            request.headers["X-Sdk-Date"] = _time.strftime("%Y%m%dT%H%M%SZ", _time.gmtime())
-            request.headers["X-Project-Id"] = project_id
-            if keys.security_token:
-                request.headers["X-Security-Token"] = keys.security_token
-            signed = {name: request.headers[name] for name in (
-                "Host", "X-Sdk-Date", "X-Project-Id", "X-Security-Token", "Content-Type")
-                if name in request.headers}
-            body = request.body or b""
-            request.headers["Authorization"] = authorization(
-                keys.access_key, keys.secret_key, request.method or "GET", url, signed,
-                body.encode() if isinstance(body, str) else bytes(body))
+            plugin.sign(request)
             return request
 
-    return _AkSkAuth()
+    return _Signed()
+
+
+# -- the plugins --------------------------------------------------------------------------------
+#: What to do when the service refuses what a sign-in sent (401, or 403 ELB.1102).
+REFUSED_HINT = ("The token was refused: IAM tokens expire after 24 hours. Sign in with "
+                "credentials that renew themselves (elb:userName and secret elb:password, or "
+                "elb:accessKey and secret elb:secretKey, or elb:cloud), or set a fresh token "
+                "with `pulumi config set --secret elb:token ...` and run `pulumi up`: refresh "
+                "and destroy use the config stored by the last `pulumi up`, so they do not see "
+                "a token set since then")
+
+
+def set_header(request: Any, name: str, value: str) -> None:
+    """A header set on a prepared request, checked as ``requests`` checks the ones it
+    prepares itself (an auth's headers come after that check): a value that cannot be sent
+    raises ``InvalidHeader`` before anything is sent."""
+    from requests.utils import check_header_validity
+
+    check_header_validity((name, value))
+    request.headers[name] = value
+
+
+class SignIn(ABC):
+    """One way to sign in to the ELB API; one object per client, safe across threads."""
+
+    #: Advice appended to an error when the service refuses what this sign-in sent.
+    refused_hint: str = REFUSED_HINT
+
+    @abstractmethod
+    def sign(self, request: Any) -> None:
+        """Put the credentials on a prepared ``requests`` request (headers only)."""
+
+    def renew(self) -> bool:
+        """The service refused the credentials (401): get fresh ones if this method can.
+        ``True`` when the call is worth one more try."""
+        return False
+
+    def secrets(self) -> list[str]:
+        """Every secret this sign-in has held, to be removed from any message."""
+        return []
+
+    def target(self) -> tuple[str | None, str | None]:
+        """The ELB endpoint and project this sign-in learned (a token's catalog), if any."""
+        return None, None
+
+
+class TokenSignIn(SignIn):
+    """A ready IAM token, sent as ``X-Auth-Token``; it cannot renew itself."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def sign(self, request: Any) -> None:
+        set_header(request, "X-Auth-Token", self._token)
+
+    def secrets(self) -> list[str]:
+        return [self._token]
+
+
+class PasswordSignIn(SignIn):
+    """An IAM user: a token fetched on first use (shared in the process), renewed after a
+    401. The first token is fetched here, so the endpoint and project are known at once."""
+
+    def __init__(self, auth: PasswordAuth, *, timeout: float | tuple[float, float],
+                 verify_tls: bool | str = True) -> None:
+        self._tokens = PasswordTokens(auth, timeout=timeout, verify_tls=verify_tls)
+        self._lock = threading.Lock()
+        self._token = self._tokens.current()
+        self._seen = [auth.password, self._token.value]
+
+    def sign(self, request: Any) -> None:
+        set_header(request, "X-Auth-Token", self._token.value)
+
+    def renew(self) -> bool:
+        token = self._tokens.renew()
+        with self._lock:
+            self._token = token
+            self._seen.append(token.value)
+        return True
+
+    def secrets(self) -> list[str]:
+        with self._lock:
+            return list(self._seen)
+
+    def target(self) -> tuple[str | None, str | None]:
+        return self._token.elb_endpoint, self._token.project_id or None
+
+
+class AkSkSignIn(SignIn):
+    """An access key pair: every request signed (``X-Sdk-Date``, the project in
+    ``X-Project-Id``, a temporary key's token in ``X-Security-Token``)."""
+
+    def __init__(self, keys: AkSk, project_id: str) -> None:
+        self._keys = keys
+        self._project_id = project_id
+
+    def sign(self, request: Any) -> None:
+        import time as _time
+        from urllib.parse import urlsplit
+
+        url = request.url or ""
+        request.headers.pop("X-Auth-Token", None)
+        request.headers["Host"] = urlsplit(url).netloc
+        request.headers["X-Sdk-Date"] = _time.strftime("%Y%m%dT%H%M%SZ", _time.gmtime())
+        request.headers["X-Project-Id"] = self._project_id
+        if self._keys.security_token:
+            set_header(request, "X-Security-Token", self._keys.security_token)
+        signed = {name: request.headers[name] for name in (
+            "Host", "X-Sdk-Date", "X-Project-Id", "X-Security-Token", "Content-Type")
+            if name in request.headers}
+        body = request.body or b""
+        request.headers["Authorization"] = authorization(
+            self._keys.access_key, self._keys.secret_key, request.method or "GET", url, signed,
+            body.encode() if isinstance(body, str) else bytes(body))
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self._keys.secret_key, self._keys.security_token) if s]

@@ -1,15 +1,16 @@
-"""ElbClient: the listener API over one ``requests.Session``, with timeouts and bounded retries.
+"""ElbClient: the listener API over one ``requests.Session``, with timeouts and one retry
+policy for every verb.
 
 Retries follow one urllib3 :class:`~urllib3.util.retry.Retry` policy (budget, exponential
-backoff with jitter, ``Retry-After``): 500 and 503 answers and connection failures are retried,
-a 4xx never is. The policy is applied here rather than inside the adapter because one 503 is a
-final answer, not a transient one: ``DELETE`` of a listener that does not exist answers 503
-``ELB.6002``, and urllib3 cannot tell the two apart without reading the body. A request whose
-response may have been lost after it was sent (a read error) is retried only for idempotent
-methods (GET, PUT, DELETE), never for POST.
+backoff with jitter, ``Retry-After``, a deadline): 429, 5xx answers and connection failures
+are retried, a 4xx never is. The policy is applied here rather than inside the adapter because
+one 503 is a final answer, not a transient one: ``DELETE`` of a listener that does not exist
+answers 503 ``ELB.6002``, and urllib3 cannot tell the two apart without reading the body.
+A request whose response may have been lost after it was sent (a read error) is retried only
+for idempotent methods (GET, PUT, DELETE), never for POST.
 
-The token lives only in this object, which is created lazily in the provider host and never
-pickled; it is removed from every error message.
+Credentials live only in the sign-in plugin (:mod:`.auth`), created lazily in the provider
+host and never pickled; every secret it held is removed from every error message.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import builtins
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -25,8 +26,9 @@ from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutEr
 from urllib3.util.retry import Retry
 
 from . import spec
-from .errors import ElbApiError, secret_forms
-from .settings import IDEMPOTENT_METHODS, RetrySettings
+from .auth import AkSkSignIn, PasswordSignIn, SignIn, TokenSignIn
+from .errors import ConfigError, ElbApiError, redact
+from .settings import IDEMPOTENT_METHODS, RetrySettings, Settings
 
 __all__ = ["ElbApiError", "ElbClient", "RetrySettings"]
 
@@ -37,13 +39,15 @@ LOCAL_ERRORS = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidUR
                 requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                 UnicodeError)
 GONE_ON_DELETE = "ELB.6002"
-#: What to do when the service refuses the token (401) or misses it (403 ELB.1102).
-TOKEN_HINT = ("The token was refused: IAM tokens expire after 24 hours. Sign in with "
-              "credentials that renew themselves (elb:userName and secret elb:password, or "
-              "elb:accessKey and secret elb:secretKey, or elb:cloud), or set a fresh token with "
-              "`pulumi config set --secret elb:token ...` and run `pulumi up`: refresh and "
-              "destroy use the config stored by the last `pulumi up`, so they do not see a "
-              "token set since then")
+class _Signed(requests.auth.AuthBase):
+    """The sign-in plugin as ``requests`` calls an auth: once per prepared request."""
+
+    def __init__(self, sign_in: SignIn) -> None:
+        self.sign_in = sign_in
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        self.sign_in.sign(request)
+        return request
 
 
 def _as_urllib3_error(error: requests.RequestException) -> Exception:
@@ -86,23 +90,41 @@ def _error_body(response: requests.Response) -> tuple[str | None, str]:
 class ElbClient:
     """Synchronous client for ``/v1.0/{project_id}/elbaas/listeners``; safe across threads."""
 
-    def __init__(self, endpoint: str, project_id: str, token: str, *,
+    def __init__(self, endpoint: str, project_id: str, sign_in: SignIn | str, *,
                  timeout: float | tuple[float, float] = (10.0, 60.0),
-                 retry: RetrySettings | None = None, verify_tls: bool | str = True,
-                 renew_token: Callable[[], str] | None = None, auth: Any = None) -> None:
-        """``renew_token``: where a fresh token comes from (password sign-in); a 401 then
-        renews it once and repeats the call once."""
+                 retry: RetrySettings | None = None, verify_tls: bool | str = True) -> None:
+        """``sign_in``: a :class:`~.auth.SignIn` plugin, or a ready token."""
         self.base = f"{endpoint.rstrip('/')}/v1.0/{project_id}/elbaas/listeners"
-        self._token = token
-        self._tokens_seen = [token]  # all redacted, old ones included
-        self._renew_token = renew_token
-        #: A ``requests`` auth that signs each request (AK/SK) instead of a token header.
-        self._auth = auth
+        self.sign_in = TokenSignIn(sign_in) if isinstance(sign_in, str) else sign_in
         self.timeout = timeout
         self.retry = retry or RetrySettings()
         self.verify_tls = verify_tls
         self._session: requests.Session | None = None
         self._session_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, timeout: float | tuple[float, float],
+                      retry: RetrySettings) -> ElbClient:
+        """The client for resolved settings, with the sign-in plugin they call for."""
+        sign_in: SignIn
+        if settings.aksk is not None:
+            assert settings.project_id is not None
+            sign_in = AkSkSignIn(settings.aksk, settings.project_id)
+        elif settings.password is not None:
+            sign_in = PasswordSignIn(settings.password, timeout=timeout,
+                                     verify_tls=settings.verify_tls)
+        else:
+            assert settings.token is not None
+            sign_in = TokenSignIn(settings.token)
+        learned_endpoint, learned_project = sign_in.target()
+        endpoint = settings.endpoint or learned_endpoint
+        if endpoint is None:
+            raise ConfigError("ELB listener provider: the IAM token's catalog lists no ELB "
+                              "endpoint; set config elb:endpoint (or elb:region)")
+        project_id = settings.project_id or learned_project
+        assert project_id is not None
+        return cls(endpoint, project_id, sign_in, timeout=timeout, retry=retry,
+                   verify_tls=settings.verify_tls)
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("ElbClient holds a token and must not be pickled")
@@ -116,20 +138,14 @@ class ElbClient:
                     session = requests.Session()
                     session.headers.update({"User-Agent": USER_AGENT,
                                             "Accept": "application/json"})
-                    if self._auth is None:
-                        session.headers["X-Auth-Token"] = self._token
-                    session.auth = self._auth
+                    session.auth = _Signed(self.sign_in)
                     session.verify = self.verify_tls
                     self._session = session
         return self._session
 
     def _redact(self, text: str) -> str:
-        """The text without the token in any form it may take in an error: raw, as
-        ``repr`` shows it, or URL-encoded."""
-        for token in self._tokens_seen:
-            for form in secret_forms(token) if token else ():
-                text = text.replace(form, "***")
-        return text
+        """The text without any secret of the sign-in, in any form :func:`redact` knows."""
+        return redact(text, self.sign_in.secrets())
 
     def _call(self, operation: str, method: str, listener_id: str | None,
               body: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
@@ -170,9 +186,8 @@ class ElbClient:
                                       self._redact(text), unanswered=sent) from None
                 self._wait(policy, None, deadline, operation, listener_id)
                 continue
-            if response.status_code == 401 and self._renew_token is not None and not renewed:
-                self._use_token(self._renew_token())  # expired or revoked: once, then again
-                renewed = True
+            if response.status_code == 401 and not renewed and self.sign_in.renew():
+                renewed = True  # expired or revoked: renewed once, then once again
                 continue
             if gone_ok and response.status_code == 503 and \
                     _error_body(response)[0] == GONE_ON_DELETE:
@@ -186,11 +201,6 @@ class ElbClient:
                 return response
             self._wait(policy, response, deadline, operation, listener_id)
 
-    def _use_token(self, token: str) -> None:
-        self._token = token
-        self._tokens_seen.append(token)
-        self.session.headers["X-Auth-Token"] = token
-
     def _wait(self, policy: Retry, response: requests.Response | None, deadline: float,
               operation: str, listener_id: str | None) -> None:
         pause = policy.get_backoff_time()
@@ -203,14 +213,18 @@ class ElbClient:
         if pause > 0:
             time.sleep(pause)
 
+    def _error(self, operation: str, response: requests.Response,
+               listener_id: str | None) -> ElbApiError:
+        code, message = _error_body(response)
+        refused = response.status_code == 401 or code == "ELB.1102"
+        return ElbApiError(operation, listener_id, response.status_code, code,
+                           self._redact(message), self.sign_in.refused_hint if refused else None,
+                           retry_after=_retry_after(response))
+
     def _json(self, operation: str, response: requests.Response,
               listener_id: str | None) -> Any:
         if response.status_code >= 300:
-            code, message = _error_body(response)
-            refused = response.status_code == 401 or code == "ELB.1102"
-            raise ElbApiError(operation, listener_id, response.status_code, code,
-                              self._redact(message), TOKEN_HINT if refused else None,
-                              retry_after=_retry_after(response))
+            raise self._error(operation, response, listener_id)
         return response.json()
 
     # -- the API -------------------------------------------------------------------------

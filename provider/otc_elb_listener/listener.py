@@ -172,39 +172,12 @@ class ListenerProvider(dyn.ResourceProvider):
         if self._client is None:
             with self._lock:
                 if self._client is None:
+                    from .client import ElbClient
 
-                    self._client = self._new_client(resolve_settings(
-                        self._config, os.environ, explicit=self.target))
+                    settings = resolve_settings(self._config, os.environ, explicit=self.target)
+                    self._client = ElbClient.from_settings(settings, timeout=self.timeout,
+                                                           retry=self.retry)
         return self._client
-
-    def _new_client(self, settings: Settings) -> ElbClient:
-        from .client import ElbClient
-
-        if settings.aksk is not None:
-            from .auth import signer
-
-            assert settings.endpoint and settings.project_id
-            return ElbClient(settings.endpoint, settings.project_id, "", timeout=self.timeout,
-                             retry=self.retry, verify_tls=settings.verify_tls,
-                             auth=signer(settings.aksk, settings.project_id))
-        if settings.password is None:
-            assert settings.endpoint and settings.project_id and settings.token
-            return ElbClient(settings.endpoint, settings.project_id, settings.token,
-                             timeout=self.timeout, retry=self.retry,
-                             verify_tls=settings.verify_tls)
-        from .auth import PasswordTokens
-
-        tokens = PasswordTokens(settings.password, timeout=self.timeout,
-                                verify_tls=settings.verify_tls)
-        token = tokens.current()
-        endpoint = settings.endpoint or token.elb_endpoint
-        if endpoint is None:
-            raise ConfigError("ELB listener provider: the IAM token's catalog lists no ELB "
-                              "endpoint; set config elb:endpoint (or elb:region)")
-        return ElbClient(endpoint, settings.project_id or token.project_id, token.value,
-                         timeout=self.timeout, retry=self.retry,
-                         verify_tls=settings.verify_tls,
-                         renew_token=lambda: tokens.renew().value)
 
     # -- check -----------------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
