@@ -186,3 +186,51 @@ def test_other_4xx_are_never_retried(scripted: responses.RequestsMock,
     with pytest.raises(ElbApiError, match="HTTP 409"):
         client().update(LID, {"port": 80})
     assert len(scripted.calls) == 1 and sleeps == []
+
+
+# -- POST: the common schedule, with the look-first rule on top ---------------------------------
+def test_a_post_is_resent_on_the_common_schedule_with_jitter_after_looking_first(
+        scripted: responses.RequestsMock, sleeps: list[float]) -> None:
+    """The same backoff as every other verb (jitter included), and a look before each
+    resend: a POST with an uncertain outcome is never resent blindly."""
+    answer(scripted, "POST", *[(503, error("ELB.5030"))] * 3, (200, LISTENER))
+    looked: list[int | None] = []
+
+    def look_first(uncertain: ElbApiError) -> dict[str, Any] | None:
+        looked.append(uncertain.status)
+        return None  # not applied: may be sent again
+
+    assert client(backoff_factor=1.0, backoff_jitter=0.5).create(
+        {"name": "x"}, look_first=look_first) == LISTENER
+    assert looked == [503, 503, 503]
+    assert len(sleeps) == 2
+    assert all(base <= waited <= base + 0.5 for base, waited in zip((2, 4), sleeps,
+                                                                    strict=True))
+
+
+def test_a_post_found_applied_is_not_resent(scripted: responses.RequestsMock,
+                                            sleeps: list[float]) -> None:
+    answer(scripted, "POST", (503, error("ELB.5030")), (200, {"id": "other"}))
+    assert client().create({"name": "x"}, look_first=lambda _: LISTENER) == LISTENER
+    assert len(scripted.calls) == 1 and sleeps == []
+
+
+def test_a_post_without_look_first_is_never_resent(scripted: responses.RequestsMock,
+                                                   sleeps: list[float]) -> None:
+    answer(scripted, "POST", (503, error("ELB.5030")), (200, LISTENER))
+    with pytest.raises(ElbApiError, match="HTTP 503"):
+        client().create({"name": "x"})
+    assert len(scripted.calls) == 1
+
+
+def test_a_rate_limited_post_is_resent_without_looking(scripted: responses.RequestsMock,
+                                                       sleeps: list[float]) -> None:
+    """429: refused before it was applied, so no lookup, only the wait it asks for."""
+    answer(scripted, "POST", (429, error("ELB.1001")), headers={"Retry-After": "2"})
+    answer(scripted, "POST", (200, LISTENER))
+
+    def look_first(_: ElbApiError) -> dict[str, Any] | None:
+        raise AssertionError("a 429 was looked up")
+
+    assert client(backoff_jitter=0).create({"name": "x"}, look_first=look_first) == LISTENER
+    assert sleeps == [2.0]

@@ -6,8 +6,11 @@ backoff with jitter, ``Retry-After``, a deadline): 429, 5xx answers and connecti
 are retried, a 4xx never is. The policy is applied here rather than inside the adapter because
 one 503 is a final answer, not a transient one: ``DELETE`` of a listener that does not exist
 answers 503 ``ELB.6002``, and urllib3 cannot tell the two apart without reading the body.
-A request whose response may have been lost after it was sent (a read error) is retried only
-for idempotent methods (GET, PUT, DELETE), never for POST.
+
+The POST rule sits on top of the same policy: a POST whose outcome is uncertain (its answer
+lost, or a 5xx) is never resent blindly. The caller's ``look_first`` finds out whether it was
+applied; only when it was not is the POST sent again, on the common schedule. A 429 was never
+applied and is simply sent again after ``Retry-After``.
 
 Credentials live only in the sign-in plugin (:mod:`.auth`), created lazily in the provider
 host and never pickled; every secret it held is removed from every error message.
@@ -18,7 +21,7 @@ from __future__ import annotations
 import builtins
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -28,7 +31,7 @@ from urllib3.util.retry import Retry
 from . import spec
 from .auth import AkSkSignIn, PasswordSignIn, SignIn, TokenSignIn
 from .errors import ConfigError, ElbApiError, redact
-from .settings import IDEMPOTENT_METHODS, RetrySettings, Settings
+from .settings import IDEMPOTENT_METHODS, RATE_LIMITED, RetrySettings, Settings
 
 __all__ = ["ElbApiError", "ElbClient", "RetrySettings"]
 
@@ -39,6 +42,18 @@ LOCAL_ERRORS = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidUR
                 requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                 UnicodeError)
 GONE_ON_DELETE = "ELB.6002"
+#: Finds out whether a POST with an uncertain outcome was applied: the object it made, or
+#: ``None`` (not applied: send it again); raises when the answer is neither.
+LookFirst = Callable[[ElbApiError], "dict[str, Any] | None"]
+
+
+class _Applied(Exception):
+    """A POST with an uncertain outcome turned out to be applied: here is what it made."""
+
+    def __init__(self, found: dict[str, Any]) -> None:
+        self.found = found
+
+
 class _Signed(requests.auth.AuthBase):
     """The sign-in plugin as ``requests`` calls an auth: once per prepared request."""
 
@@ -149,8 +164,11 @@ class ElbClient:
 
     def _call(self, operation: str, method: str, listener_id: str | None,
               body: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
-              gone_ok: bool = False) -> requests.Response:
-        """Send one logical request, retried per policy; returns the final response."""
+              gone_ok: bool = False,
+              look_first: LookFirst | None = None) -> requests.Response:
+        """Send one logical request, retried per policy; returns the final response. A POST
+        whose outcome is uncertain is resent only after ``look_first`` found it was not
+        applied (see the module's docstring); without ``look_first`` it is never resent."""
         if listener_id is not None and not spec.ID_RE.fullmatch(listener_id):
             raise ElbApiError(operation, listener_id[:64], None, None,
                               "a listener ID is 32 lowercase hex characters")
@@ -169,21 +187,8 @@ class ElbClient:
                     f"the request could not be built ({type(error).__name__}: {error}); "
                     "check the provider settings")) from None
             except requests.RequestException as error:
-                failure = _as_urllib3_error(error)
-                sent = not isinstance(failure, ConnectTimeoutError)
-                if sent and method not in IDEMPOTENT_METHODS:
-                    # The request may have been applied: resending a POST could duplicate it.
-                    raise ElbApiError(operation, listener_id, None, None, self._redact(
-                        f"no answer ({type(error).__name__}: {error}); not resent, as the "
-                        "request may have been applied"), unanswered=True) from None
-                try:
-                    policy = policy.increment(method, url, error=failure)
-                except Exception:
-                    text = (f"no answer from {self.base.split('/v1.0/')[0]} "
-                            f"({type(error).__name__} after {self.retry.retries} retries: "
-                            f"{error})")
-                    raise ElbApiError(operation, listener_id, None, None,
-                                      self._redact(text), unanswered=sent) from None
+                policy = self._after_no_answer(policy, error, operation, method, url,
+                                               listener_id, look_first)
                 self._wait(policy, None, deadline, operation, listener_id)
                 continue
             if response.status_code == 401 and not renewed and self.sign_in.renew():
@@ -195,11 +200,49 @@ class ElbClient:
             if not policy.is_retry(method, response.status_code,
                                    "Retry-After" in response.headers):
                 return response
+            uncertain = method not in IDEMPOTENT_METHODS and \
+                response.status_code != RATE_LIMITED
+            if uncertain and look_first is None:
+                return response  # may have been applied: the caller gets the error
             try:
                 policy = policy.increment(method, url, response=response.raw)
             except Exception:
                 return response
+            if uncertain:
+                assert look_first is not None
+                self._look_first(look_first, self._error(operation, response, listener_id))
             self._wait(policy, response, deadline, operation, listener_id)
+
+    def _after_no_answer(self, policy: Retry, error: requests.RequestException,
+                         operation: str, method: str, url: str, listener_id: str | None,
+                         look_first: LookFirst | None) -> Retry:
+        """The policy after a request that got no answer, or the error that ends the call."""
+        failure = _as_urllib3_error(error)
+        sent = not isinstance(failure, ConnectTimeoutError)
+        lost = None
+        if sent and method not in IDEMPOTENT_METHODS:
+            lost = ElbApiError(operation, listener_id, None, None, self._redact(
+                f"no answer ({type(error).__name__}: {error}); not resent, as the request may "
+                "have been applied"), unanswered=True)
+            if look_first is None:
+                raise lost from None
+        try:
+            policy = policy.increment(method, url, error=failure)
+        except Exception:
+            text = (f"no answer from {self.base.split('/v1.0/')[0]} ({type(error).__name__} "
+                    f"after {self.retry.retries} retries: {error})")
+            raise lost or ElbApiError(operation, listener_id, None, None, self._redact(text),
+                                      unanswered=sent) from None
+        if lost is not None and look_first is not None:
+            self._look_first(look_first, lost)
+        return policy
+
+    @staticmethod
+    def _look_first(look_first: LookFirst, uncertain: ElbApiError) -> None:
+        """Before a POST is resent: stop with what it made if it was applied after all."""
+        found = look_first(uncertain)
+        if found is not None:
+            raise _Applied(found)
 
     def _wait(self, policy: Retry, response: requests.Response | None, deadline: float,
               operation: str, listener_id: str | None) -> None:
@@ -228,8 +271,15 @@ class ElbClient:
         return response.json()
 
     # -- the API -------------------------------------------------------------------------
-    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        response = self._call("create", "POST", None, body=body)
+    def create(self, body: Mapping[str, Any],
+               look_first: LookFirst | None = None) -> dict[str, Any]:
+        """POST a listener. With ``look_first``, a POST whose outcome is uncertain is resent
+        (on the common schedule) only when ``look_first`` finds it was not applied, and what
+        it finds applied is the answer; without it, such a POST raises."""
+        try:
+            response = self._call("create", "POST", None, body=body, look_first=look_first)
+        except _Applied as applied:
+            return applied.found
         result: dict[str, Any] = self._json("create", response, None)
         return result
 

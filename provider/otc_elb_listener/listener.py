@@ -27,8 +27,6 @@ from pulumi.output import Unknown
 from . import spec
 from .errors import ConfigError, ElbApiError, ElbListenerError
 from .settings import (
-    RATE_LIMITED,
-    UNCERTAIN_STATUSES,
     RetrySettings,
     Settings,
     resolve_settings,
@@ -272,33 +270,19 @@ class ListenerProvider(dyn.ResourceProvider):
 
     def _create_once(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST, and never resend it blindly. If its answer is lost, or is a 5xx after which
-        it may have been applied, find out first: a port holds one listener per load
-        balancer, so one GET by load balancer and port tells. A listener there is taken only
-        if it is provably ours: every field as sent, and created after the first POST began
-        by the service's clock (another stack's identical listener is never adopted). None
-        there: the POST was not applied, and is sent again, within the retry budget."""
-        api = self._api()
+        it may have been applied, find out first (:meth:`_find_applied`); the client resends
+        it on its common retry schedule only when it was not applied."""
         began = time.time()
-        for attempt in range(self.retry.retries):
-            try:
-                return api.create(body)
-            except ElbApiError as error:
-                if not (error.unanswered or error.status in UNCERTAIN_STATUSES or
-                        error.status == RATE_LIMITED):
-                    raise
-                lost = error
-            # 429: refused before it was applied, so it is simply sent again after the wait
-            if lost.status != RATE_LIMITED:
-                ours = self._find_applied(body, began, lost)
-                if ours is not None:
-                    return ours
-            time.sleep(min(max(self.retry.backoff_factor * 2 ** attempt, lost.retry_after or 0),
-                           self.retry.backoff_max))
-        return api.create(body)  # the last attempt: whatever it gets is the answer
+        return self._api().create(body, look_first=lambda lost: self._find_applied(
+            body, began, lost))
 
     def _find_applied(self, body: dict[str, Any], began: float,
                       lost: ElbApiError) -> dict[str, Any] | None:
-        """The listener a POST that got no clear answer created, if it did (see above)."""
+        """The listener a POST that got no clear answer created, if it did. A port holds
+        one listener per load balancer, so one GET by load balancer and port tells. A
+        listener there is taken only if it is provably ours: every field as sent, and created
+        after the first POST began by the service's clock (another stack's identical listener
+        is never adopted). None there: the POST was not applied."""
         found, service_now = self._api().list_with_clock(
             "create", loadbalancer_id=body["loadbalancer_id"], port=body["port"])
         if not found:

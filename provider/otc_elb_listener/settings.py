@@ -205,9 +205,9 @@ class RetrySettings:
 
         return Retry(total=self.retries, connect=self.retries, read=self.retries,
                      status=self.retries, other=0, redirect=0,
-                     # a POST answered 5xx may have been applied: the provider finds out
-                     # before it sends it again, so the policy never resends one
-                     allowed_methods=IDEMPOTENT_METHODS,
+                     # every verb; a POST that may have been applied is resent only after
+                     # the client found out it was not (ElbClient's look_first)
+                     allowed_methods=None,
                      status_forcelist=RETRY_STATUSES, backoff_factor=self.backoff_factor,
                      backoff_max=self.backoff_max, backoff_jitter=self.backoff_jitter,
                      respect_retry_after_header=True, raise_on_status=False)
