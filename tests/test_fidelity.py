@@ -1,6 +1,6 @@
 """The fake against evidence nobody here wrote: request bodies real clients send (replayed as
 data, each with its source), strict mode wired everywhere the fake is made, and error codes
-only from the documented table (``shared/spec/elb-classic-api.md``)."""
+only from the documented table (``docs/api-rules.md``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Create bodies real clients send (LB, CERT: the fixture's IDs). Every one is accepted by the
 #: service; the default fake must accept it too. Bodies marked "read" were read in the public
-#: source named; the others follow the evidence summarised in shared/spec/elb-classic-api.md
+#: source named; the others follow the evidence summarised in docs/api-rules.md
 #: ("Evidence beyond the two pages"), field for field where it names them.
 REAL_CLIENT_BODIES: list[tuple[str, dict[str, Any]]] = [
     # read: huaweicloud/golangsdk openstack/elb/v1.0/listeners/doc.go, the CreateOpts sample

@@ -163,7 +163,7 @@ ACCESS, SECRET = "QTWAOYTTINDUT2QVKYUC", "MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVm
 
 
 def test_the_signer_matches_the_signing_guides_worked_example() -> None:
-    """The cloud's API signing guide's example (shared/spec/otc-signin.md): data, not code."""
+    """The cloud's API signing guide's example (docs/sign-in.md): data, not code."""
     import hashlib
 
     from otc_elb_listener.auth import authorization, canonical_request

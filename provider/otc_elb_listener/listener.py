@@ -1,6 +1,6 @@
 """The ``Listener`` dynamic resource and its provider.
 
-What the engine hands each method (shared/spec/pulumi-dynamic-providers.md): ``check`` gets
+What the engine hands each method (docs/engines.md): ``check`` gets
 old and new *inputs* (unknowns during preview), ``diff``/``update`` get old *outputs* and new
 checked inputs, ``read``/``delete`` get old outputs. Numbers arrive as floats. Everything the
 provider object holds when the program constructs a ``Listener`` is pickled into state, so it

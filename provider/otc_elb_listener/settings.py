@@ -120,6 +120,11 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str],
     user, password = pick("userName", "OS_USERNAME"), raw("password", "OS_PASSWORD")
     if user is not None or password is not None:
         return _password_settings(pick, endpoint, project_id, user, password, verify_tls)
+    return _token_settings(pick, endpoint, project_id, verify_tls)
+
+
+def _token_settings(pick: Any, endpoint: str | None, project_id: str | None,
+                    verify_tls: bool | str) -> Settings:
     token = pick("token", "OS_AUTH_TOKEN")
     if token is not None:
         token = _header_safe(token, "elb:token (or OS_AUTH_TOKEN)")
