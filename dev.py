@@ -4,7 +4,7 @@
     python3 dev.py demo     # set up, start the fake ELB, run the example against it
     python3 dev.py test     # set up, then ruff, mypy and the whole test suite
     python3 dev.py bench    # set up (with the bench extra), then the benchmark suite
-    python3 dev.py docs     # rewrite the README's rules table from the rule table in code
+    python3 dev.py docs     # rewrite the rules table in docs/api-rules.md from the code
     python3 dev.py setup    # only set up: .venv with the project, and the pulumi CLI
 
 Set-up creates ``.venv`` and installs the project (editable) with the extras a command needs,

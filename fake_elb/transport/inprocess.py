@@ -2,7 +2,7 @@
 
 One regex registration per method covers every URL under the endpoint (a registry is scanned
 linearly, and a regex is cheaper than exact URLs). ``responses`` normally keeps every request
-and response it saw (~9.5 KB a call, unbounded); here its call lists are bounded, and the fake's
+and response it saw (unbounded); here its call lists are bounded, and the fake's
 own journal (:attr:`MockElb.requests`) is the record to assert on.
 """
 
