@@ -10,8 +10,8 @@
 Set-up creates ``.venv`` and installs the project (editable) with the extras a command needs,
 once per extras set: it is skipped when ``pyproject.toml`` has not changed since an install
 that covered those extras (pip's output goes to ``.venv/install.log``). ``test`` and ``demo``
-also make sure the real ``pulumi`` CLI is there (``tools/pulumi_cli.py``: the one on PATH, or
-one built from its Go modules into ``.venv/bin`` the first time).
+also make sure the real ``pulumi`` CLI and its Python language host are there
+(``tools/pulumi_cli.py``: the ones on PATH, or built into ``.venv/bin`` the first time).
 """
 
 from __future__ import annotations
@@ -64,19 +64,29 @@ def setup(extras: str) -> None:
 
 
 def ensure_cli() -> bool:
-    """The real pulumi CLI for the CLI tier and the demo; with ``CI=true`` it must be there."""
+    """The real pulumi CLI and its Python language host, for the CLI tier and the demo; with
+    ``CI=true`` both must be there (the host where its source beside the clone can build it)."""
     sys.path.insert(0, str(ROOT / "tools"))
     import pulumi_cli
 
     bin_dir = PYTHON.parent
+    ci = os.environ.get("CI", "").lower() == "true"
     try:
         cli = pulumi_cli.ensure(bin_dir)
+        host = None
+        if cli is not None:
+            host = pulumi_cli.language_host(cli) or pulumi_cli.ensure_language_host(bin_dir)
     except (OSError, subprocess.CalledProcessError) as error:
-        print(f"dev.py: building the pulumi CLI failed: {error}", file=sys.stderr)
-        cli = None
-    if cli is None and os.environ.get("CI", "").lower() == "true":
+        print(f"dev.py: building the pulumi CLI or its language host failed: {error}",
+              file=sys.stderr)
+        cli = host = None
+    if cli is None and ci:
         print("dev.py: CI=true and no pulumi CLI: the CLI tier cannot be skipped in CI",
               file=sys.stderr)
+        return False
+    if cli is not None and host is None and ci and pulumi_cli.LANGUAGE_HOST_SOURCE.is_dir():
+        print("dev.py: CI=true and no Python language host although its source is there: "
+              "program folders must run through the CLI in CI", file=sys.stderr)
         return False
     return True
 

@@ -3,12 +3,12 @@
 Run with ``python3 dev.py demo``. It starts ``fake-elb serve``, registers a load balancer, and
 then, with a local file backend in a temporary directory (no account needed):
 
-- with the official ``pulumi`` CLI (it has the Python language host): the commands a user
-  types, ``pulumi stack init``, ``config set``, ``preview``, ``up``, ``up`` again with
-  ``port`` changed, ``destroy``;
-- with the CLI ``dev.py`` built from its Go modules (no language host here): the same
-  program through that real CLI as an Automation API inline program, printing the CLI's own
-  output for preview, up, the change, and destroy;
+- with a ``pulumi`` CLI and its Python language host (the official CLI, or the one
+  ``dev.py`` builds with the host beside it): the commands a user types in this folder,
+  ``pulumi stack init``, ``config set``, ``preview``, ``up``, ``up`` again with ``port``
+  changed, ``refresh``, ``destroy``;
+- with a CLI but no language host: the same program through that real CLI as an Automation
+  API inline program, said in one line;
 - with no CLI at all: the same program through the real provider host, offline
   (:class:`fake_elb.engine.OfflineStack`), printing each plan and the stack outputs.
 
@@ -68,6 +68,7 @@ def with_cli(pulumi: str, fake: ServerControl, lb: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory(prefix="elb-demo-") as state:
         env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{state}",
                "PULUMI_CONFIG_PASSPHRASE": "", "PULUMI_SKIP_UPDATE_CHECK": "true",
+               "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
                "PULUMI_HOME": str(Path(state) / "home")}
         config_file = str(Path(state) / "Pulumi.demo.yaml")
 
@@ -89,6 +90,8 @@ def with_cli(pulumi: str, fake: ServerControl, lb: dict[str, Any]) -> None:
             run("config", "set", "--config-file", config_file, "port", "8081")
             run("up", "--yes", "--diff", "--config-file", config_file)
             seen = show_calls(fake, seen)
+            run("refresh", "--yes", "--config-file", config_file)
+            seen = show_calls(fake, seen)
         finally:
             run("destroy", "--yes", "--config-file", config_file)
             show_calls(fake, seen)
@@ -99,8 +102,8 @@ def with_built_cli(pulumi: Path, fake: ServerControl, lb: dict[str, Any]) -> Non
     """The real CLI without a language host: the program runs inline, the CLI does the rest."""
     from fake_elb.engine import CliStack
 
-    print(f"using the pulumi CLI built from its Go modules ({pulumi}); the program runs as "
-          "an Automation API inline program (this CLI has no Python language host)\n")
+    print(f"the pulumi CLI ({pulumi}) has no Python language host beside it: the program "
+          "runs as an Automation API inline program\n")
     config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT_ID, "loadbalancerId": lb["id"]}
     with CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN}, cli=pulumi,
                   project="elb-listener-example", stack="demo", echo=print) as stack:

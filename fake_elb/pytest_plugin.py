@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .engine.inprocess import OfflineStack
     from .transport.client import ServerControl
     from .transport.inprocess import MockElb
 
@@ -24,9 +23,11 @@ OFFLINE_PROJECT_ID = "0123456789abcdef0123456789abcdef"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "fake_elb(strict=True, token_ttl=SECONDS): the fake_elb / fake_elb_server "
-        "/ offline_stack fixtures of this test refuse fields that do not apply to a listener "
-        "(the real service ignores them); token_ttl (fake_elb) sets the IAM token lifetime")
+        "markers", "fake_elb(strict=True, token_ttl=SECONDS, engine='inprocess'): the fake_elb "
+        "/ fake_elb_server / offline_stack fixtures of this test refuse fields that do not "
+        "apply to a listener (the real service ignores them); token_ttl (fake_elb) sets the "
+        "IAM token lifetime; engine='inprocess' runs offline_stack with the fast in-process "
+        "engine instead of the real CLI")
 
 
 def _strict(request: pytest.FixtureRequest) -> bool:
@@ -88,31 +89,59 @@ def fake_elb_server(_fake_elb_server_process: ServerControl,
 
 @pytest.fixture
 def offline_stack(fake_elb_server: ServerControl,
-                  request: pytest.FixtureRequest) -> Iterator[OfflineStack]:
-    """A Pulumi stack wired to a fresh ``fake_elb_server``, run by the offline engine over the
-    real provider host (the program runs in-process; dynamic providers run in the host, as
-    under ``pulumi up``). The fake has one External load balancer, ``.loadbalancer_id``; the
-    provider is configured with the fake's endpoint, ``.project_id`` and its token. Three
-    lines make a test::
+                  request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Your Pulumi program folder (pytest's root directory, with its ``Pulumi.yaml``) against
+    a fresh ``fake_elb_server``, run by the real ``pulumi`` CLI where there is one (the
+    official CLI on PATH first): a temporary copy of the folder, an isolated stack and
+    backend, only the config the test passes, the provider host on the Python that runs the
+    tests. Without a CLI (or with ``@pytest.mark.fake_elb(engine="inprocess")``, the fast
+    mode) the in-process engine runs it over the real provider host, and a CLI missing is
+    said in one line. The fake has one External load balancer, ``.loadbalancer_id``; the
+    provider is configured with the fake's endpoint, ``.project_id`` and its token::
 
         def test_my_program(offline_stack):
             plan = offline_stack.run_program("__main__.py", config={
                 "loadbalancerId": offline_stack.loadbalancer_id})
             assert plan.ops() == {"web": "create"}
 
-    ``.fake`` is the server (``.fake.requests``: the API calls). The project name and stack
-    config come from ``Pulumi.yaml`` / ``Pulumi.<stack>.yaml`` in pytest's root directory."""
-    harness = _fake_module("engine.inprocess")
-    store = _fake_module("service.store")
+    ``.fake`` is the server (``.fake.requests``: the API calls). ``.engine`` says which
+    engine runs: ``"cli"`` or ``"inprocess"``."""
     root = request.config.rootpath
-    stack = harness.OfflineStack(
-        config={"elb:endpoint": fake_elb_server.url, "elb:projectId": OFFLINE_PROJECT_ID},
-        secrets={"elb:token": store.DEFAULT_TOKEN}, project=_project_name(root), cwd=root)
+    config = {"elb:endpoint": fake_elb_server.url, "elb:projectId": OFFLINE_PROJECT_ID}
+    secrets = {"elb:token": _fake_module("service.store").DEFAULT_TOKEN}
+    stack = _cli_stack(request, root, config, secrets) or _fake_module(
+        "engine.inprocess").OfflineStack(config=config, secrets=secrets,
+                                         project=_project_name(root), cwd=root,
+                                         use_stack_file=False)
+    stack.engine = "inprocess" if stack.__class__.__name__ == "OfflineStack" else "cli"
     stack.fake = fake_elb_server
     stack.project_id = OFFLINE_PROJECT_ID
     stack.loadbalancer_id = fake_elb_server.add_loadbalancer(OFFLINE_PROJECT_ID)["id"]
     with stack:
         yield stack
+
+
+def _cli_stack(request: pytest.FixtureRequest, root: Path, config: dict[str, Any],
+               secrets: dict[str, Any]) -> Any:
+    """The CLI engine for ``offline_stack``, or ``None`` (said in one line) without a CLI."""
+    marker = request.node.get_closest_marker("fake_elb")
+    if marker is not None and marker.kwargs.get("engine") == "inprocess":
+        return None
+    cli = _fake_module("engine.cli")
+    found = cli.find_cli()
+    if found is None or cli.find_language_host(found) is None:
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        missing = "no pulumi CLI" if found is None else \
+            f"no Python language host beside {found}"
+        line = (f"offline_stack: {missing}: running the program with the in-process engine "
+                f"({cli.CLI_HINT})")
+        if reporter is not None:
+            reporter.write_line(line)
+        return None
+    if not (root / "Pulumi.yaml").is_file():
+        return None  # no program folder: programs run inline through the in-process engine
+    return cli.CliStack(config=config, secrets=secrets, cli=found, program_dir=root,
+                        stack="offline")
 
 
 def _project_name(root: Path) -> str:

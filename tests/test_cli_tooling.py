@@ -75,3 +75,42 @@ def test_the_pinned_version_is_one_release_for_cli_and_sdk() -> None:
     go_mod = (pulumi_cli.MODULE_DIR / "go.mod").read_text()
     assert f"github.com/pulumi/pulumi/sdk/v3 {version}" in go_mod
     assert (pulumi_cli.MODULE_DIR / "go.sum").exists()
+
+
+# -- the Python language host ---------------------------------------------------------------
+def test_without_the_host_source_the_host_is_one_line_and_no_build(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert pulumi_cli.ensure_language_host(tmp_path / "bin", source=tmp_path / "nowhere") \
+        is None
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no Python language host" in err
+    assert not (tmp_path / "bin").exists()
+
+
+def test_a_built_host_is_reused_while_its_source_is_unchanged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host is stamped with its source: no Go needed while the stamp holds, a rebuild
+    (which needs Go) once the source changes."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "main.go").write_text("package main\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / pulumi_cli.LANGUAGE_HOST).write_text("built")
+    (bin_dir / pulumi_cli.LANGUAGE_HOST_STAMP).write_text(
+        pulumi_cli._source_fingerprint(source))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Go
+    assert pulumi_cli.ensure_language_host(bin_dir, source=source) == \
+        bin_dir / pulumi_cli.LANGUAGE_HOST
+    (source / "main.go").write_text("package main // changed\n")
+    assert pulumi_cli.ensure_language_host(bin_dir, source=source) is None  # needs Go now
+
+
+def test_the_cli_here_has_its_language_host() -> None:
+    """Where the host's source is beside the clone, ``dev.py setup`` built the host next to
+    the CLI (with CI=true a missing host already failed the run before pytest)."""
+    cli = cli_engine.require_cli()
+    if not pulumi_cli.LANGUAGE_HOST_SOURCE.is_dir() and \
+            os.environ.get("CI", "").lower() != "true":
+        pytest.skip("no language host source beside this clone")
+    assert cli_engine.find_language_host(cli) is not None

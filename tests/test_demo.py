@@ -35,7 +35,7 @@ def test_cli_branch_runs_preview_up_update_destroy_with_a_local_backend(
                for c in commands)
     assert any("--secret elb:token" in c for c in commands)
     verbs = [c.split(" --")[0] for c in commands if not c.startswith("config")]
-    assert verbs == ["stack init demo", "preview", "up", "up", "destroy", "stack rm"]
+    assert verbs == ["stack init demo", "preview", "up", "up", "refresh", "destroy", "stack rm"]
     assert commands.index(next(c for c in commands if "port 8081" in c)) > \
         commands.index(next(c for c in commands if c.startswith("up")))
     assert not (Path(deploy.ROOT) / "Pulumi.demo.yaml").exists()  # state stays in the tmp dir

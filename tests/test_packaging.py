@@ -99,7 +99,7 @@ def test_a_user_project_with_its_own_provider_folder_runs_its_tests(tmp_path: Pa
 
 def test_a_users_first_test_is_three_lines_with_offline_stack(tmp_path: Path) -> None:
     """A user's Pulumi project (its own Pulumi.yaml and program) tested with the installed
-    fixture, nothing else."""
+    fixture, nothing else; run by the real CLI here, on a copy of the folder."""
     root = Path(__file__).resolve().parent.parent
     for name in ("Pulumi.yaml", "__main__.py"):
         (tmp_path / name).write_text((root / name).read_text())
@@ -109,10 +109,48 @@ def test_a_users_first_test_is_three_lines_with_offline_stack(tmp_path: Path) ->
                 "loadbalancerId": offline_stack.loadbalancer_id})
             assert plan.ops() == {"web": "create"}
             assert [e["method"] for e in offline_stack.fake.requests] == ["POST"]
+            print("ENGINE", offline_stack.engine)
     """))
-    result = run_pytest(tmp_path, "test_program.py", timeout=300)
+    result = run_pytest(tmp_path, "test_program.py", "-s", timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+    assert "ENGINE cli" in result.stdout  # the real CLI is the default engine
+
+
+def test_offline_stack_never_reads_the_users_dev_stack(tmp_path: Path) -> None:
+    """After the README's sign-in recipe (a secret elb:password in Pulumi.dev.yaml) and with
+    plain values there (a port), an offline test still runs, with only its own config, and
+    nothing is written into the user's folder."""
+    root = Path(__file__).resolve().parent.parent
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((root / name).read_text())
+    (tmp_path / "Pulumi.dev.yaml").write_text(textwrap.dedent("""
+        encryptionsalt: v1:c2FsdA==:v1:aXY=:dGFn
+        config:
+          elb:password:
+            secure: v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBBBBBB
+          elb-listener-example:port: "9999"
+          elb:endpoint: https://elb.eu-de.otc.t-systems.com
+    """))
+    (tmp_path / "test_program.py").write_text(textwrap.dedent("""
+        import pytest
+
+        @pytest.mark.parametrize("engine", [
+            "cli", pytest.param("inprocess", marks=pytest.mark.fake_elb(engine="inprocess"))])
+        def test_my_program(engine, offline_stack):
+            assert offline_stack.engine == engine
+            plan = offline_stack.run_program("__main__.py", config={
+                "loadbalancerId": offline_stack.loadbalancer_id})
+            assert plan.ops() == {"web": "create"}
+            posted = [e for e in offline_stack.fake.requests if e["method"] == "POST"]
+            assert posted[0]["body"]["port"] == 80  # not the dev stack's 9999
+    """))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_pytest(tmp_path, "test_program.py", timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name not in (
+        ".pytest_cache", "__pycache__")) == before
 
 
 def test_every_installed_fixture_has_a_docstring(tmp_path: Path) -> None:

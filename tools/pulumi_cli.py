@@ -9,9 +9,13 @@ Stdlib only: ``dev.py`` runs it before the virtualenv has anything in it.
   (``pulumi-resource-pulumi-python``, the dynamic-provider plugin, and
   ``pulumi-language-python-exec``). A stamp next to them makes later runs a no-op.
 - The Python language host (``pulumi-language-python``) lives in a Go module of its own that
-  the module proxy does not serve here, so it is not built: programs run through the real CLI
-  as Automation API *inline* programs, where the Python process serves the language runtime
-  itself and the CLI drives everything else (engine, plan, state, provider plugin).
+  the module proxy does not serve here. Its upstream source sits beside the clone
+  (``../shared/vendor/pulumi-language-python``, read-only in CI): it is copied to a build
+  folder and built next to the CLI, stamped like it, so ``pulumi preview``/``up`` run a
+  ``Pulumi.yaml`` program folder exactly as on a user's machine. Without that source (a
+  user's clone) the host is not built, and this says so in one line.
+
+This module is the only code of the project that reads ``../shared``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ SDK_MODULE = "github.com/pulumi/pulumi/sdk/v3"
 SCRIPTS = {"pulumi-resource-pulumi-python": "python/dist/pulumi-resource-pulumi-python",
            "pulumi-language-python-exec": "python/cmd/pulumi-language-python-exec"}
 STAMP = ".pulumi-cli.stamp"
+LANGUAGE_HOST = "pulumi-language-python"
+LANGUAGE_HOST_STAMP = ".pulumi-language-python.stamp"
+#: The language host's upstream source, beside the clone (not the project's code).
+LANGUAGE_HOST_SOURCE = ROOT.parent / "shared" / "vendor" / "pulumi-language-python"
 HOW_TO_GET = ("install the official CLI (https://www.pulumi.com/docs/install/) or Go 1.26+ "
               "and run `python3 dev.py test` to build it")
 
@@ -98,6 +106,60 @@ def ensure(bin_dir: Path, *, quiet: bool = False) -> Path | None:
         target.chmod(0o755)
     (bin_dir / STAMP).write_text(_fingerprint())
     return bin_dir / "pulumi"
+
+
+def _source_fingerprint(source: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(source).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def language_host(cli: Path) -> Path | None:
+    """The Python language host the CLI ``cli`` finds (on PATH or next to it), if any."""
+    beside = cli.parent / LANGUAGE_HOST
+    if beside.exists():
+        return beside
+    found = shutil.which(LANGUAGE_HOST)
+    return Path(found) if found else None
+
+
+def ensure_language_host(bin_dir: Path, *, source: Path = LANGUAGE_HOST_SOURCE,
+                         quiet: bool = False) -> Path | None:
+    """The language host next to the CLI in ``bin_dir``: already there and up to date, or
+    built now from ``source``. ``None`` (one line on stderr) when neither is possible."""
+    target = bin_dir / LANGUAGE_HOST
+    stamp = bin_dir / LANGUAGE_HOST_STAMP
+    if not source.is_dir():
+        if target.exists():
+            return target
+        print(f"pulumi_cli: no Python language host and no source to build one ({source} is "
+              "missing): program folders cannot run through the CLI built here; install the "
+              "official CLI (https://www.pulumi.com/docs/install/)", file=sys.stderr)
+        return None
+    fingerprint = _source_fingerprint(source)
+    if target.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        return target
+    go = shutil.which("go")
+    if go is None:
+        print(f"pulumi_cli: no Go to build the Python language host: {HOW_TO_GET}",
+              file=sys.stderr)
+        return None
+    if not quiet:
+        print(f"pulumi_cli: building the Python language host from {source} into {bin_dir} "
+              "(once; about a minute with a warm Go cache)", flush=True)
+    build = bin_dir.parent / "build" / LANGUAGE_HOST
+    shutil.rmtree(build, ignore_errors=True)
+    shutil.copytree(source, build)  # the source folder is read-only where CI runs
+    for path in (build, *build.rglob("*")):
+        path.chmod(path.stat().st_mode | 0o200)
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod -buildvcs=false"}
+    subprocess.run([go, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(target), "."],
+                   cwd=build, env=env, check=True)
+    stamp.write_text(fingerprint)
+    return target
 
 
 if __name__ == "__main__":

@@ -57,6 +57,15 @@ def find_cli() -> Path | None:
     return Path(found) if found else None
 
 
+def find_language_host(cli: Path) -> Path | None:
+    """The Python language host ``cli`` runs program folders with: beside it or on PATH."""
+    beside = cli.parent / "pulumi-language-python"
+    if beside.exists():
+        return beside
+    found = shutil.which("pulumi-language-python")
+    return Path(found) if found else None
+
+
 def require_cli() -> Path:
     """The CLI for a test that needs it: skip the test with one line saying how to get one
     when there is none, or fail it when ``CI=true`` (CI must never skip the CLI tier)."""
@@ -140,7 +149,13 @@ class CliStack:
                  stack: str = "dev", cwd: str | Path | None = None,
                  cli: str | Path | None = None, parallel: int | None = None,
                  pythonpath: Sequence[str | Path] = (),
-                 echo: Callable[[str], None] | None = None) -> None:
+                 echo: Callable[[str], None] | None = None,
+                 program_dir: str | Path | None = None,
+                 stack_file: str | Path | None = None) -> None:
+        """``program_dir``: a ``Pulumi.yaml`` program folder, run by the CLI as ``pulumi up``
+        runs it there (on a temporary copy: nothing is written into the folder), with only
+        the config given here, plus ``stack_file`` as ``Pulumi.<stack>.yaml`` when named.
+        Without it, programs run inline (functions, or files run in this process)."""
         found = Path(cli) if cli else find_cli()
         if found is None:
             raise HarnessError(f"no pulumi CLI found: {CLI_HINT}")
@@ -159,6 +174,10 @@ class CliStack:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._program: Callable[[], Any] = lambda: None
         self._stack: Any = None
+        self.program_dir = Path(program_dir).resolve() if program_dir else None
+        self.stack_file = Path(stack_file) if stack_file else None
+        if self.program_dir is not None:
+            self.project = project_name(self.program_dir)
 
     # -- life cycle ------------------------------------------------------------------------
     def __enter__(self) -> CliStack:
@@ -172,16 +191,22 @@ class CliStack:
         self.env = offline_environment(root / "home", root / "state", self.cli)
         if self.pythonpath:
             self.env["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
-        settings = auto.ProjectSettings(name=self.project, runtime=auto.ProjectRuntimeInfo(
-            name="python", options={"virtualenv": sys.prefix}))
-        options = auto.LocalWorkspaceOptions(
-            work_dir=str(work), pulumi_home=str(root / "home"), env_vars=self.env,
-            project_settings=settings,
-            pulumi_command=auto.PulumiCommand(root=str(self.cli.parent.parent),
-                                              skip_version_check=True)
-            if self.cli.parent.name == "bin" else None)
-        self._stack = auto.create_stack(self.stack_name, project_name=self.project,
-                                        program=self._run_program, opts=options)
+        command = auto.PulumiCommand(root=str(self.cli.parent.parent), skip_version_check=True) \
+            if self.cli.parent.name == "bin" else None
+        if self.program_dir is not None:
+            work = self._work = copy_program(self.program_dir, root / "program",
+                                             self.stack_name, self.stack_file)
+            options = auto.LocalWorkspaceOptions(work_dir=str(work), pulumi_home=str(
+                root / "home"), env_vars=self.env, pulumi_command=command)
+            self._stack = auto.create_stack(self.stack_name, work_dir=str(work), opts=options)
+        else:
+            settings = auto.ProjectSettings(name=self.project, runtime=auto.ProjectRuntimeInfo(
+                name="python", options={"virtualenv": sys.prefix}))
+            options = auto.LocalWorkspaceOptions(
+                work_dir=str(work), pulumi_home=str(root / "home"), env_vars=self.env,
+                project_settings=settings, pulumi_command=command)
+            self._stack = auto.create_stack(self.stack_name, project_name=self.project,
+                                            program=self._run_program, opts=options)
         self.set_config(self.config, self.secrets)
         return self
 
@@ -217,8 +242,18 @@ class CliStack:
 
     def run_program(self, program: str | Path | Callable[[], Any], *,
                     config: Mapping[str, Any] | None = None, preview: bool = False) -> Plan:
-        """A whole program (a file such as ``__main__.py``, or a function) through the CLI."""
+        """A whole program (a file such as ``__main__.py``, or a function) through the CLI.
+        With a program folder, ``program`` is that folder or its ``__main__.py``."""
         self.set_config(config)
+        if self.program_dir is not None:
+            named = None if callable(program) else Path(program)
+            if named is None or (named if named.is_absolute() else self.program_dir / named
+                                 ).resolve() not in (self.program_dir,
+                                                     self.program_dir / "__main__.py"):
+                raise HarnessError(f"this stack runs the program folder {self.program_dir}; "
+                                   f"{program!r} is not it (use a CliStack without "
+                                   "program_dir for other programs)")
+            return self._deploy(self._program, preview)
         if callable(program):
             return self._deploy(program, preview)
         path = Path(program)
@@ -371,3 +406,45 @@ def _is_unknown_text(value: Any) -> bool:
     from pulumi.runtime.rpc import UNKNOWN
 
     return bool(value == UNKNOWN)
+
+
+#: What a copy of a program folder leaves out: environments, caches, VCS, stack files.
+_NOT_COPIED = (".venv", "venv", ".git", "__pycache__", ".pytest_cache", ".mypy_cache",
+               ".ruff_cache", ".hypothesis", "*.egg-info", "node_modules", ".pulumi",
+               ".pulumi-state", "Pulumi.*.yaml")
+
+
+def project_name(folder: Path) -> str:
+    """The ``name:`` of a program folder's ``Pulumi.yaml``."""
+    import yaml
+
+    project_file = folder / "Pulumi.yaml"
+    if not project_file.is_file():
+        raise HarnessError(f"{folder} has no Pulumi.yaml: not a Pulumi program folder")
+    loaded = yaml.safe_load(project_file.read_text()) or {}
+    return str(loaded.get("name") or "project")
+
+
+def copy_program(folder: Path, target: Path, stack: str, stack_file: Path | None) -> Path:
+    """A copy of a program folder that runs with the Python of this process (its
+    ``virtualenv`` option points at it), with no stack config file but ``stack_file``."""
+    import yaml
+
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(*_NOT_COPIED))
+    project_file = target / "Pulumi.yaml"
+    project = yaml.safe_load(project_file.read_text()) or {}
+    runtime = project.get("runtime") or "python"
+    if isinstance(runtime, str):
+        runtime = {"name": runtime}
+    options = dict(runtime.get("options") or {})
+    if sys.prefix != sys.base_prefix:  # the provider host runs the tests' Python
+        options["virtualenv"] = sys.prefix
+    else:  # not in a virtualenv: the plugin's python3 on PATH is this one's (see above)
+        options.pop("virtualenv", None)
+    options.pop("toolchain", None)
+    runtime["options"] = options
+    project["runtime"] = runtime
+    project_file.write_text(yaml.safe_dump(project, sort_keys=False))
+    if stack_file is not None:
+        shutil.copyfile(stack_file, target / f"Pulumi.{stack}.yaml")
+    return target

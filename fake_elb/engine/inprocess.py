@@ -53,7 +53,9 @@ class OfflineStack:
     Offline means offline: the hosts get none of the caller's ``OS_*``/``ELB_*``/proxy
     variables, and an ``elb:endpoint`` that is not loopback is refused unless
     ``allow_remote=True``. ``other_resources`` answers for resources of other providers in
-    whole programs: ``(type, name, inputs) -> (id, outputs)``.
+    whole programs: ``(type, name, inputs) -> (id, outputs)``. ``Pulumi.<stack>.yaml`` in
+    ``cwd`` is read unless ``use_stack_file=False`` (the ``offline_stack`` fixture passes
+    only the test's own config).
     """
 
     def __init__(self, config: Mapping[str, Any] | None = None,
@@ -61,12 +63,14 @@ class OfflineStack:
                  stack: str = "dev", cwd: str | Path | None = None,
                  pythonpath: Iterable[str | Path] = (), env: Mapping[str, str] | None = None,
                  startup_timeout: float = 60.0, allow_remote: bool = False,
-                 other_resources: OtherResources | None = None) -> None:
+                 other_resources: OtherResources | None = None,
+                 use_stack_file: bool = True) -> None:
         self.project = project
         self.stack = stack
         self.cwd = Path(cwd or Path.cwd())
         stack_file = self.cwd / f"Pulumi.{stack}.yaml"
-        self.config = {**stack_file_config(stack_file, project), **(config or {})}
+        from_file = stack_file_config(stack_file, project) if use_stack_file else {}
+        self.config = {**from_file, **(config or {})}
         self.secrets = dict(secrets or {})
         refuse_remote({**self.config, **self.secrets}, project, allow_remote)
         self._host_args: dict[str, Any] = dict(project=project, cwd=self.cwd,

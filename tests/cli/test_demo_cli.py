@@ -1,4 +1,5 @@
-"""The README's main command on this machine: the demo through the real CLI."""
+"""The README's main command on this machine: the demo runs the README's commands on the
+program folder through the real CLI and its Python language host."""
 
 from __future__ import annotations
 
@@ -10,14 +11,21 @@ from examples import deploy
 from fake_elb import ServerControl
 
 
-def test_the_demo_shows_real_cli_output_and_the_api_calls(
+def test_the_demo_runs_the_readme_commands_on_the_program_folder(
         pulumi_cli: Path, fake_elb_server: ServerControl,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capfd: pytest.CaptureFixture[str]) -> None:
+    assert deploy.language_host_beside(str(pulumi_cli)), "the CLI tier needs the language host"
     lb = fake_elb_server.add_loadbalancer(deploy.PROJECT_ID)
-    deploy.with_built_cli(pulumi_cli, fake_elb_server, lb)
-    out = capsys.readouterr().out
+    deploy.with_cli(str(pulumi_cli), fake_elb_server, lb)
+    out = capfd.readouterr().out
+    for command in ("$ pulumi stack init demo", "$ pulumi preview", "$ pulumi up --yes",
+                    "$ pulumi refresh --yes", "$ pulumi destroy --yes"):
+        assert command in out, command
     assert "+ 2 to create" in out  # the CLI's own preview summary
-    assert "[diff: ~port]" in out and "~ port: 80 => 8081" in out
+    assert "~ port: 80 => 8081" in out
     assert "-> 200 {'port': 8081}" in out
     assert "- 2 deleted" in out
-    assert [e["method"] for e in fake_elb_server.requests] == ["POST", "PUT", "DELETE"]
+    # refresh reads in its preview pass and again in its update pass: one GET each
+    assert [e["method"] for e in fake_elb_server.requests] == [
+        "POST", "PUT", "GET", "GET", "DELETE"]
+    assert not (deploy.ROOT / "Pulumi.demo.yaml").exists()
