@@ -159,3 +159,91 @@ def test_every_installed_fixture_has_a_docstring(tmp_path: Path) -> None:
     for fixture in ("fake_elb", "fake_elb_server", "offline_stack"):
         block = section.split(f"\n{fixture} ")[1].split("\n\n")[0]
         assert "no docstring" not in block and len(block.splitlines()) >= 2, block
+
+
+def test_a_failing_user_test_leaves_no_asyncio_noise(tmp_path: Path) -> None:
+    """A user's failing program tests (a rule broken at preview, an API error at up), a unit
+    test under Pulumi's own mocks, an async test, and passing ones, in one process, in both
+    engines: pytest's report, and not one line of "Task was destroyed" or "Future exception
+    was never retrieved"."""
+    root = Path(__file__).resolve().parent.parent
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((root / name).read_text())
+    (tmp_path / "test_program.py").write_text(textwrap.dedent("""
+        import pytest
+
+        ENGINES = ["cli", pytest.param("inprocess", marks=pytest.mark.fake_elb(
+            engine="inprocess"))]
+
+        import pulumi
+
+        class Mocks(pulumi.runtime.Mocks):
+            def new_resource(self, args):
+                return f"{args.name}-id", dict(args.inputs)
+
+            def call(self, args):
+                return {}, []
+
+        @pulumi.runtime.test
+        def test_a_unit_test_under_pulumis_own_mocks():
+            from otc_elb_listener import Listener
+
+            pulumi.runtime.set_mocks(Mocks(), preview=False)
+            listener = Listener("unit", loadbalancer_id="a" * 32, protocol="HTTP",
+                                backend_protocol="HTTP", port=80, backend_port=8080,
+                                lb_algorithm="roundrobin", name="unit")
+            return listener.port.apply(lambda port: None)
+
+        def test_an_async_test_in_between():
+            import asyncio
+
+            async def nothing():
+                return 1
+
+            assert asyncio.run(nothing()) == 1
+
+        @pytest.mark.parametrize("engine", ENGINES)
+        def test_passes(engine, offline_stack):
+            offline_stack.run_program("__main__.py", config={
+                "loadbalancerId": offline_stack.loadbalancer_id})
+
+        @pytest.mark.parametrize("engine", ENGINES)
+        def test_fails(engine, offline_stack):
+            offline_stack.run_program("__main__.py", config={
+                "loadbalancerId": offline_stack.loadbalancer_id, "port": 70000})
+
+        @pytest.mark.parametrize("engine", ENGINES)
+        def test_fails_at_up(engine, offline_stack):
+            offline_stack.fake.faults.add(operation="create", status=409, code="ELB.1001")
+            offline_stack.run_program("__main__.py", config={
+                "loadbalancerId": offline_stack.loadbalancer_id})
+
+        @pytest.mark.parametrize("engine", ENGINES)
+        def test_passes_after(engine, offline_stack):
+            offline_stack.run_program("__main__.py", config={
+                "loadbalancerId": offline_stack.loadbalancer_id}, preview=True)
+    """))
+    result = run_pytest(tmp_path, "test_program.py", timeout=300)
+    output = result.stdout + result.stderr
+    assert "4 failed, 6 passed" in result.stdout, output
+    assert "port" in result.stdout
+    noise = [line for line in output.splitlines() if any(text in line for text in (
+        "Task was destroyed", "Future exception was never retrieved", "was never awaited"))]
+    assert noise == [], noise[:5]
+
+
+def test_our_own_suite_mix_leaves_no_asyncio_noise() -> None:
+    """The mix that printed tens of thousands of "Task was destroyed but it is pending!"
+    lines in ``python3 dev.py test``: unit tests under Pulumi's mocks, then an
+    ``asyncio.run()`` in the same thread, then a program through the in-process engine."""
+    root = Path(__file__).resolve().parent.parent
+    result = run_pytest(root, "tests/test_resource.py",
+                        "tests/test_server_conformance.py::"
+                        "test_the_server_starts_inside_a_running_event_loop",
+                        "tests/test_engine.py::test_the_example_program_creates_then_updates",
+                        timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    noise = [line for line in output.splitlines() if any(text in line for text in (
+        "Task was destroyed", "Future exception was never retrieved", "was never awaited"))]
+    assert noise == [], f"{len(noise)} lines, first: {noise[:3]}"

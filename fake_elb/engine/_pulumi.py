@@ -33,10 +33,10 @@ def sdk_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def forget_previous_run(retrieve: Callable[[Any], None]) -> None:
-    """Drop what a failed program run leaves process-wide: its RPC error and its unfinished
-    output tasks (left to finish with ``retrieve`` as their done callback). Missing public
-    API: the SDK resets this state only when its process ends (``_get_rpc_manager``,
-    ``SETTINGS.outputs``); an engine that runs several programs in one process needs it."""
+    """Drop what an earlier program run left process-wide: its RPC error and its unfinished
+    output tasks, which are ended (see :func:`_end`). Missing public API: the SDK resets this
+    state only when its process ends (``_get_rpc_manager``, ``SETTINGS.outputs``); an engine
+    that runs several programs in one process needs it."""
     from pulumi.runtime import settings
 
     settings._get_rpc_manager().clear()
@@ -45,7 +45,51 @@ def forget_previous_run(retrieve: Callable[[Any], None]) -> None:
         leftovers = list(sdk.outputs)
         sdk.outputs.clear()
     for task in leftovers:
+        _end(task, retrieve)
+
+
+def _end(task: Any, retrieve: Callable[[Any], None]) -> None:
+    """A leftover task ended quietly. On the SDK's current loop it may still finish (its error
+    is then dropped); on another loop it is cancelled and run to its end when that loop can
+    still run; when it cannot (closed, or replaced by an ``asyncio.run()`` in the
+    same thread since), its coroutine is closed and asyncio is told not to report it as
+    destroyed while pending (``_log_destroy_pending``: asyncio's own switch for tasks whose
+    loop is gone, with no public setter)."""
+    if task.done():
+        retrieve(task)
+        return
+    loop = task.get_loop()
+    if loop is sdk_event_loop():  # it may still finish in this run: its error is dropped
         task.add_done_callback(retrieve)
+        return
+    if not loop.is_closed() and not loop.is_running():
+        task.cancel()
+        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+        return
+    task._log_destroy_pending = False
+    task.get_coro().close()
+
+
+def drain_sdk_tasks() -> None:
+    """Finish what a program run leaves on the SDK's event loop: its pending tasks (output
+    values nobody will await, RPCs of a failed run) are cancelled and run to their end, so
+    none is destroyed pending later ("Task was destroyed but it is pending!") and none keeps
+    an exception nobody retrieves. Missing public API: the SDK only ever drains its loop when
+    its process ends (``SETTINGS.outputs`` holds the tasks)."""
+    from pulumi.runtime import settings
+
+    loop = sdk_event_loop()
+    if loop.is_closed() or loop.is_running():
+        return
+    with settings.SETTINGS.lock:
+        settings.SETTINGS.outputs.clear()
+    for _ in range(10):  # a cancelled task may start others: until none is left
+        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        if not pending:
+            return
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def secret_wire_value(value: Any) -> dict[str, Any]:

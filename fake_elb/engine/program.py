@@ -14,7 +14,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 
-from ._pulumi import forget_previous_run, sdk_event_loop, sync_await
+from ._pulumi import drain_sdk_tasks, forget_previous_run, sdk_event_loop, sync_await
 from .model import (
     PROVIDER_KEY,
     UNKNOWN_OUTPUT,
@@ -115,14 +115,18 @@ def run_in_host(stack: OfflineStack, program: str | Path | Callable[[], Any],
     forget_previous_run(_retrieve)
     failures = registrar.failures
     try:
-        sync_await(run_pulumi_func(_body(program)))
-    except BaseException as error:
-        _silence_reported(failures or [error])
-        raise (failures[0] if failures else error) from None
-    if failures:  # a resource failed after the program body returned
-        raise failures[0]
+        try:
+            sync_await(run_pulumi_func(_body(program)))
+        except BaseException as error:
+            _silence_reported(failures or [error])
+            raise (failures[0] if failures else error) from None
+        if failures:  # a resource failed after the program body returned
+            raise failures[0]
+        outputs = _stack_outputs()
+    finally:
+        drain_sdk_tasks()
     plan = registrar.plan
-    plan.outputs.update(_stack_outputs())
+    plan.outputs.update(outputs)
     plan.steps += stack.delete_all([n for n in stack.state if n not in registrar.seen],
                                    preview)
     if not preview:
