@@ -97,3 +97,38 @@ def test_many_listeners_in_one_process_do_not_exhaust_the_pickler() -> None:
     for i in range(1200):
         Listener(f"l{i}", ListenerArgs(port=80))
     assert pickle._Pickler._batch_setitems is before  # type: ignore[attr-defined]
+
+
+@pulumi.runtime.test
+def test_a_provider_through_opts_works_like_the_keyword() -> Any:
+    """``opts=ResourceOptions(provider=ListenerProvider(...))``, Pulumi's usual way, is the
+    keyword ``provider=``: the provider's target reaches the registered ``__provider``."""
+    from otc_elb_listener import ListenerProvider
+
+    nl = ListenerProvider(region="eu-nl")
+    listener = Listener("nl", ListenerArgs(loadbalancer_id="b" * 32, protocol="HTTP",
+                                           backend_protocol="HTTP", port=80,
+                                           backend_port=8080, lb_algorithm="roundrobin",
+                                           name="nl"),
+                        opts=pulumi.ResourceOptions(provider=nl, protect=False))
+
+    def check(_: Any) -> None:
+        import base64
+
+        import dill  # type: ignore[import-untyped]
+
+        registered = next(r for r in MOCKS.resources if r.name == "nl")
+        blob = registered.inputs["__provider"]
+        blob = blob.get("value", blob) if isinstance(blob, dict) else blob  # a secret
+        provider = dill.loads(base64.b64decode(blob))
+        assert provider.target == {"region": "eu-nl"}
+
+    return listener.port.apply(check)
+
+
+def test_two_different_providers_are_refused() -> None:
+    from otc_elb_listener import ListenerProvider
+
+    with pytest.raises(TypeError, match="two providers"):
+        Listener("x", provider=ListenerProvider(), opts=pulumi.ResourceOptions(
+            provider=ListenerProvider()))

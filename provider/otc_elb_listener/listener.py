@@ -437,5 +437,24 @@ class Listener(dyn.Resource, module="elb", name="Listener"):
         values.update(kwargs)
         props: dict[str, Any] = {name: values.get(name) for name in _ARG_NAMES}
         props.update({name: None for name in OUTPUT_ONLY})
+        provider, opts = _provider_from_opts(provider, opts)
         with pickler_left_intact():
             super().__init__(provider or ListenerProvider(), resource_name, props, opts)
+
+
+def _provider_from_opts(provider: ListenerProvider | None, opts: pulumi.ResourceOptions | None
+                        ) -> tuple[ListenerProvider | None, pulumi.ResourceOptions | None]:
+    """``opts=ResourceOptions(provider=ListenerProvider(...))`` works like any provider's: a
+    dynamic provider is not a ``ProviderResource``, so the SDK would fail on it; it is taken
+    out of the options and used as the keyword ``provider=`` is."""
+    given = getattr(opts, "provider", None) if opts is not None else None
+    if not isinstance(given, ListenerProvider):
+        return provider, opts
+    if provider is not None and provider is not given:
+        raise TypeError("Listener got two providers, provider= and opts.provider: give one")
+    import copy
+
+    opts = copy.copy(opts)
+    assert opts is not None
+    opts.provider = None
+    return given, opts
