@@ -28,8 +28,18 @@ MOCKS = RecordingMocks()
 
 @pytest.fixture(autouse=True)
 def _mocks() -> None:
-    """Our mocks for each test (other tests install their own)."""
+    """Our mocks for each test (other tests install their own), on an open event loop (an
+    ``asyncio.run()`` in an earlier test leaves the thread without one)."""
+    import asyncio
+
     from pulumi.runtime import settings
+
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
     settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(MOCKS, preview=False)

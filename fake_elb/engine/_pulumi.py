@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 from pulumi.runtime import rpc
 
 _T = TypeVar("_T")
+#: How long a cancelled leftover task may take to end (it normally takes one loop turn).
+_DRAIN_TIMEOUT = 5.0
 
 
 def sync_await(awaitable: Awaitable[_T]) -> _T:
@@ -39,35 +41,44 @@ def forget_previous_run(retrieve: Callable[[Any], None]) -> None:
     that runs several programs in one process needs it."""
     from pulumi.runtime import settings
 
-    settings._get_rpc_manager().clear()
+    rpcs = settings._get_rpc_manager()
+    stranded = {task.get_loop() for task in list(rpcs.rpcs) if isinstance(task, asyncio.Task)}
+    rpcs.clear()
     sdk = settings.SETTINGS
     with sdk.lock:
         leftovers = list(sdk.outputs)
         sdk.outputs.clear()
     for task in leftovers:
         _end(task, retrieve)
+        stranded.add(task.get_loop())
+    stranded.discard(sdk_event_loop())
+    for loop in stranded:  # nothing will run these loops again: their tasks stay quiet
+        for task in asyncio.all_tasks(loop):
+            _quiet(task)
 
 
 def _end(task: Any, retrieve: Callable[[Any], None]) -> None:
-    """A leftover task ended quietly. On the SDK's current loop it may still finish (its error
-    is then dropped); on another loop it is cancelled and run to its end when that loop can
-    still run; when it cannot (closed, or replaced by an ``asyncio.run()`` in the
-    same thread since), its coroutine is closed and asyncio is told not to report it as
-    destroyed while pending (``_log_destroy_pending``: asyncio's own switch for tasks whose
-    loop is gone, with no public setter)."""
+    """A leftover task left quiet: its error, if it ever ends, is dropped; if its loop is no
+    longer the SDK's (closed, or replaced by an ``asyncio.run()`` in the same thread since),
+    nothing will run it again, and asyncio is told not to report it as destroyed while
+    pending (``_log_destroy_pending``: asyncio's own switch, with no public setter). It is
+    not cancelled: the SDK may hold it (or what it awaits) in process-wide caches."""
     if task.done():
         retrieve(task)
         return
-    loop = task.get_loop()
-    if loop is sdk_event_loop():  # it may still finish in this run: its error is dropped
-        task.add_done_callback(retrieve)
-        return
-    if not loop.is_closed() and not loop.is_running():
-        task.cancel()
-        loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
-        return
+    task.add_done_callback(retrieve)
+
+
+def _quiet(task: Any) -> None:
+    """A task whose loop will never run again: not reported as destroyed while pending, and
+    its coroutine, if it never started, closed (else reported as never awaited)."""
+    import inspect
+
     task._log_destroy_pending = False
-    task.get_coro().close()
+    coroutine = task.get_coro()
+    if inspect.iscoroutine(coroutine) and \
+            inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+        coroutine.close()
 
 
 def drain_sdk_tasks() -> None:
@@ -83,13 +94,20 @@ def drain_sdk_tasks() -> None:
         return
     with settings.SETTINGS.lock:
         settings.SETTINGS.outputs.clear()
+    pending: list[asyncio.Task[Any]] = []
     for _ in range(10):  # a cancelled task may start others: until none is left
         pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
         if not pending:
             return
         for task in pending:
             task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        done, _ = loop.run_until_complete(asyncio.wait(pending, timeout=_DRAIN_TIMEOUT))
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved: never reported
+    for task in pending:  # still waiting on something that never comes: never reported
+        if not task.done():
+            task._log_destroy_pending = False  # type: ignore[attr-defined]
 
 
 def secret_wire_value(value: Any) -> dict[str, Any]:

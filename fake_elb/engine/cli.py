@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from .host import LOOPBACK_NO_PROXY, PROXY_VARIABLES, SCRUBBED_PREFIXES
-from .model import UNKNOWN_OUTPUT, DynamicResource, HarnessError, Plan, Step, changed_keys
+from .model import (
+    UNKNOWN_OUTPUT,
+    DynamicResource,
+    HarnessError,
+    Plan,
+    Step,
+    changed_keys,
+    check_flags,
+)
 
 #: The engine's step operations folded into one :class:`Step` per resource.
 _REPLACE_OPS = {"replace", "create-replacement", "delete-replaced"}
@@ -234,16 +242,19 @@ class CliStack:
         return key if ":" in key else f"{self.project}:{key}"
 
     # -- operations ------------------------------------------------------------------------
-    def preview(self, resources: Sequence[DynamicResource]) -> Plan:
-        return self._deploy(lambda: [declare(r) for r in resources], preview=True)
+    def preview(self, resources: Sequence[DynamicResource], **flags: Any) -> Plan:
+        return self._deploy(lambda: [declare(r) for r in resources], True, **flags)
 
-    def up(self, resources: Sequence[DynamicResource]) -> Plan:
-        return self._deploy(lambda: [declare(r) for r in resources], preview=False)
+    def up(self, resources: Sequence[DynamicResource], **flags: Any) -> Plan:
+        return self._deploy(lambda: [declare(r) for r in resources], False, **flags)
 
     def run_program(self, program: str | Path | Callable[[], Any], *,
-                    config: Mapping[str, Any] | None = None, preview: bool = False) -> Plan:
+                    config: Mapping[str, Any] | None = None, preview: bool = False,
+                    **flags: Any) -> Plan:
         """A whole program (a file such as ``__main__.py``, or a function) through the CLI.
-        With a program folder, ``program`` is that folder or its ``__main__.py``."""
+        With a program folder, ``program`` is that folder or its ``__main__.py``. ``flags``
+        are the CLI's (:data:`~fake_elb.engine.model.FLAGS`): ``target``/``replace``
+        (resource names or URNs), ``refresh``, ``expect_no_changes``."""
         self.set_config(config)
         if self.program_dir is not None:
             named = None if callable(program) else Path(program)
@@ -253,15 +264,15 @@ class CliStack:
                 raise HarnessError(f"this stack runs the program folder {self.program_dir}; "
                                    f"{program!r} is not it (use a CliStack without "
                                    "program_dir for other programs)")
-            return self._deploy(self._program, preview)
+            return self._deploy(self._program, preview, **flags)
         if callable(program):
-            return self._deploy(program, preview)
+            return self._deploy(program, preview, **flags)
         path = Path(program)
 
         def body() -> Any:
             return runpy.run_path(str(path), run_name="__main__")
 
-        return self._deploy(body, preview)
+        return self._deploy(body, preview, **flags)
 
     def refresh(self) -> Plan:
         events: list[Any] = []
@@ -269,12 +280,25 @@ class CliStack:
             on_output=self._collect, on_event=events.append, color="never"))
         return self._plan("refresh", events)
 
-    def destroy(self) -> Plan:
+    def destroy(self, *, target: Sequence[str] = ()) -> Plan:
+        """``pulumi destroy`` (``--target`` names resources or URNs)."""
         events: list[Any] = []
+        urns = self._urns(target)
         self._invoke("destroy", lambda: self._stack.destroy(
             on_output=self._collect, on_event=events.append, color="never",
-            parallel=self.parallel))
+            parallel=self.parallel, target=urns or None))
         return self._plan("destroy", events)
+
+    def _urns(self, names: Sequence[str]) -> list[str]:
+        """URNs for resource names (or URNs as they are), from the stack's state."""
+        if not names or all(name.startswith("urn:") for name in names):
+            return list(names)
+        known = {r["urn"].rsplit("::", 1)[1]: r["urn"] for r in
+                 self.export().get("resources", [])}
+        missing = [n for n in names if not n.startswith("urn:") and n not in known]
+        if missing:
+            raise HarnessError(f"no resource named {', '.join(missing)} in the stack")
+        return [n if n.startswith("urn:") else known[n] for n in names]
 
     def export(self) -> dict[str, Any]:
         """``pulumi stack export`` as a user runs it (secrets stay encrypted; the Automation
@@ -298,19 +322,21 @@ class CliStack:
                          for path in sorted((Path(self._tmp.name) / "state").rglob("*"))
                          if path.is_file())
 
-    def _deploy(self, program: Callable[[], Any], preview: bool) -> Plan:
+    def _deploy(self, program: Callable[[], Any], preview: bool, **flags: Any) -> Plan:
+        check_flags(flags)
         self._program = program
         events: list[Any] = []
         operation = "preview" if preview else "up"
+        options = dict(on_output=self._collect, on_event=events.append, color="never",
+                       parallel=self.parallel, target=self._urns(flags.get("target", ()))
+                       or None, replace=self._urns(flags.get("replace", ())) or None,
+                       refresh=flags.get("refresh") or None,
+                       expect_no_changes=flags.get("expect_no_changes") or None)
         if preview:
-            result = self._invoke(operation, lambda: self._stack.preview(
-                on_output=self._collect, on_event=events.append, color="never",
-                parallel=self.parallel))
+            result = self._invoke(operation, lambda: self._stack.preview(**options))
             outputs: dict[str, Any] = {}
         else:
-            result = self._invoke(operation, lambda: self._stack.up(
-                on_output=self._collect, on_event=events.append, color="never",
-                parallel=self.parallel))
+            result = self._invoke(operation, lambda: self._stack.up(**options))
             outputs = {k: v.value for k, v in result.outputs.items()}
         plan = self._plan(operation, events)
         if preview:

@@ -36,6 +36,7 @@ from .model import (
     ResourceState,
     Step,
     changed_keys,
+    refuse_flags,
 )
 from .program import run_in_host
 from .wire import from_struct, serialize_provider, to_struct
@@ -126,13 +127,16 @@ class OfflineStack:
             self._close_host()
 
     # -- operations ----------------------------------------------------------------------
-    def preview(self, resources: Sequence[DynamicResource]) -> Plan:
-        """Check and Diff only: what ``pulumi preview`` shows; nothing is created or changed."""
+    def preview(self, resources: Sequence[DynamicResource], **flags: Any) -> Plan:
+        """Check and Diff only: what ``pulumi preview`` shows; nothing is created or changed.
+        The CLI's flags are refused in one line (see :func:`.model.refuse_flags`)."""
+        refuse_flags(flags)
         return self._pass(lambda: self._deploy(resources, preview=True))
 
-    def up(self, resources: Sequence[DynamicResource]) -> Plan:
+    def up(self, resources: Sequence[DynamicResource], **flags: Any) -> Plan:
         """A preview pass, then the update pass that creates, updates, replaces and deletes
         so that the stack matches ``resources``."""
+        refuse_flags(flags)
         self.preview(resources)
         return self._pass(lambda: self._deploy(resources, preview=False))
 
@@ -154,7 +158,8 @@ class OfflineStack:
         create-first replacement appends the old state to ``replaced`` (deleted at the end)."""
         name = resource.name
         blob = self._blob(resource.provider)
-        news = {**resource.inputs, PROVIDER_KEY: blob}
+        program_news = {**resource.inputs, PROVIDER_KEY: blob}
+        news = dict(program_news)
         old = self.state.get(name)
         if old is not None:  # ignore_changes: the engine keeps the old values, before Check
             for key in resource.ignore_changes:
@@ -182,21 +187,8 @@ class OfflineStack:
             return Step("same", name), old.outputs
         replaces = sorted(diff.replaces)  # the engine lists them sorted
         if replaces:
-            # The resource option, when set, overrides the provider in both directions.
-            first_delete = bool(diff.deleteBeforeReplace) \
-                if resource.delete_before_replace is None else resource.delete_before_replace
-            step = Step("replace", name, changed, replaces, first_delete)
-            if preview:
-                return step, dict(checked)
-            # Before the replacement's Create the engine checks the inputs again, without olds.
-            checked = self._check(name, urn, {}, news)
-            if first_delete:
-                self._delete(name, old)
-                new_state = self._create(resource, urn, checked)
-            else:
-                new_state = self._create(resource, urn, checked)
-                replaced.append((name, old))
-            return step, new_state.outputs
+            return self._replace(resource, old, urn, program_news, replaces,
+                                 bool(diff.deleteBeforeReplace), preview, replaced)
         if preview:  # computed outputs of an update are unknown until it runs
             return Step("update", name, changed), dict(checked)
         response = self._call("Update", provider_pb2.UpdateRequest(
@@ -207,6 +199,29 @@ class OfflineStack:
                                          from_struct(response.properties),
                                          resource.retain_on_delete)
         return Step("update", name, changed), self.state[name].outputs
+
+    def _replace(self, resource: DynamicResource, old: ResourceState, urn: str,
+                 program_news: dict[str, Any], replaces: list[str], provider_first: bool,
+                 preview: bool, replaced: list[tuple[str, ResourceState]]
+                 ) -> tuple[Step, dict[str, Any]]:
+        """A replacement step: the new resource first, or the old one deleted first."""
+        name = resource.name
+        # The resource option, when set, overrides the provider in both directions.
+        first_delete = provider_first if resource.delete_before_replace is None \
+            else resource.delete_before_replace
+        # The replacement is a new resource: the engine checks the program's inputs again,
+        # without olds, so ignore_changes does not hold for it.
+        checked = self._check(name, urn, {}, program_news)
+        step = Step("replace", name, changed_keys(old.inputs, checked), replaces, first_delete)
+        if preview:
+            return step, dict(checked)
+        if first_delete:
+            self._delete(name, old)
+            new_state = self._create(resource, urn, checked)
+        else:
+            new_state = self._create(resource, urn, checked)
+            replaced.append((name, old))
+        return step, new_state.outputs
 
     def _check(self, name: str, urn: str, olds: Mapping[str, Any],
                news: Mapping[str, Any]) -> dict[str, Any]:
@@ -287,14 +302,16 @@ class OfflineStack:
                               else Step("same", name))
         return plan
 
-    def destroy(self) -> Plan:
+    def destroy(self, *, target: Sequence[str] = ()) -> Plan:
         """Delete every resource, newest first (``retain_on_delete`` ones only leave state)."""
+        refuse_flags({"target": target})
         return self._pass(lambda: Plan("destroy", self.delete_all(list(self.state),
                                                                    preview=False)))
 
     # -- whole programs ------------------------------------------------------------------
     def run_program(self, program: str | Path | Callable[[], Any], *,
-                    config: Mapping[str, Any] | None = None, preview: bool = False) -> Plan:
+                    config: Mapping[str, Any] | None = None, preview: bool = False,
+                    **flags: Any) -> Plan:
         """Run a Pulumi program under ``set_mocks``; its dynamic resources go to the host.
 
         ``config`` is the program's stack config (keys without a namespace get the project's;
@@ -303,6 +320,7 @@ class OfflineStack:
         answered by ``other_resources`` (default: their inputs echoed back, id
         ``<name>-id``). Stack outputs come back resolved in :attr:`Plan.outputs`.
         """
+        refuse_flags(flags)
         if not preview:
             self._pass(lambda: run_in_host(self, program, config, preview=True))
         return self._pass(lambda: run_in_host(self, program, config, preview=preview))

@@ -121,3 +121,25 @@ def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """The keys whose values differ, as the CLI lists them (``__provider`` aside)."""
     return sorted(k for k in set(old) | set(new)
                   if k != PROVIDER_KEY and old.get(k) != new.get(k))
+
+
+#: The CLI flags an engine call may carry (``pulumi up --target web``): ``target`` and
+#: ``replace`` (resource names or URNs), ``refresh``, ``expect_no_changes``.
+FLAGS = frozenset({"target", "replace", "refresh", "expect_no_changes"})
+
+
+def check_flags(flags: Mapping[str, Any]) -> None:
+    unknown = sorted(set(flags) - FLAGS)
+    if unknown:
+        raise TypeError(f"unknown flag(s) {', '.join(unknown)}; the flags are "
+                        f"{', '.join(sorted(FLAGS))}")
+
+
+def refuse_flags(flags: Mapping[str, Any]) -> None:
+    """The in-process engine runs none of the CLI's flags: one line naming the first set."""
+    check_flags(flags)
+    for name in sorted(flags):
+        if flags[name]:
+            raise HarnessError(f"the in-process engine does not run --{name.replace('_', '-')}"
+                               "; run it with the CLI engine (CliStack, the default of "
+                               "offline_stack)")

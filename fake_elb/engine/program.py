@@ -19,6 +19,7 @@ from .model import (
     PROVIDER_KEY,
     UNKNOWN_OUTPUT,
     DynamicResource,
+    HarnessError,
     OtherResources,
     Plan,
     ResourceState,
@@ -46,20 +47,39 @@ class OfflineStack(Protocol):
 #: Per resource, the options mocks do not pass on: delete_before_replace (tri-state),
 #: retain_on_delete, ignore_changes.
 _Options = tuple[bool | None, bool, list[str]]
+#: Resource options the CLI honours and this engine does not run: (option, is it set?).
+#: ``custom_timeouts``, ``depends_on`` and ``parent`` are run: the first never reaches a
+#: dynamic provider, and the order of a one-at-a-time program already honours the others.
+_NOT_RUN: tuple[tuple[str, Callable[[Any], bool]], ...] = (
+    ("protect", lambda r: bool(r.protect)),
+    ("aliases", lambda r: bool(list(r.aliasURNs) or list(r.aliases))),
+    ("import_", lambda r: bool(r.importId)),
+    ("deleted_with", lambda r: bool(r.deletedWith)),
+    ("replace_on_changes", lambda r: bool(list(r.replaceOnChanges))),
+)
+REFUSAL = ("the in-process engine does not run the resource option {option} (resource "
+           "{name!r}); run this program with the CLI engine (CliStack, the default of "
+           "offline_stack)")
 
 
 class _Monitor(pulumi_mocks.MockMonitor):
-    """Keeps the resource options that mocks do not pass on."""
+    """Keeps the resource options that mocks do not pass on, and the ones this engine
+    refuses to run (see :data:`_NOT_RUN`)."""
 
     def __init__(self, mocks: Any) -> None:
         super().__init__(mocks)
         self.options: dict[str, _Options] = {}
+        self.refused: dict[str, str] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         delete_first = bool(request.deleteBeforeReplace) \
             if request.deleteBeforeReplaceDefined else None
         self.options[request.name] = (delete_first, bool(request.retainOnDelete),
                                       list(request.ignoreChanges))
+        for option, is_set in _NOT_RUN:
+            if is_set(request):
+                self.refused[request.name] = REFUSAL.format(option=option, name=request.name)
+                break
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
@@ -78,6 +98,10 @@ class _Registrar(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs
                      ) -> tuple[str | None, dict[str, Any]]:
         stack = self.stack
+        refused = self.monitor.refused.get(args.name)
+        if refused is not None:
+            self.failures.append(HarnessError(refused))
+            raise self.failures[-1]
         if not args.typ.startswith("pulumi-python:dynamic"):
             if stack.other_resources is not None:
                 return stack.other_resources(args.typ, args.name, dict(args.inputs))

@@ -1,0 +1,216 @@
+"""What users put on a Listener, through both engines: every resource option and the CLI flags
+used in CI. For each, the in-process engine either gives the CLI's plan and API calls, or
+refuses in one line before any API call (it never silently ignores what the CLI honours).
+
+The matrix (option x engine -> same / refused) is the parametrization below."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from fake_elb import ServerControl
+from fake_elb.engine import CliFailed, CliStack, HarnessError, OfflineStack, Plan
+from otc_elb_listener import Listener, ListenerArgs, ListenerProvider
+from tests.cli.conftest import REPO, Elb
+from tests.conftest import PROJECT
+
+Program = Callable[[], Any]
+
+
+def _listener(elb: Elb, name: str = "web", port: int = 80, **opts: Any) -> Listener:
+    """A listener; ``provider=`` goes by keyword, ``opts_provider=`` through the options;
+    ``api_name=`` keeps the listener's own name when the resource is renamed."""
+    provider = opts.pop("provider", None)
+    api_name = opts.pop("api_name", name)
+    if "opts_provider" in opts:
+        opts["provider"] = opts.pop("opts_provider")
+    return Listener(name, ListenerArgs(**elb.inputs(port=port, name=api_name)),
+                    opts=pulumi.ResourceOptions(**opts) if opts else None, provider=provider)
+
+
+def _engines(pulumi_cli: Path, elb: Elb) -> dict[str, Any]:
+    return {"cli": CliStack(config=elb.config, secrets=elb.secrets, cli=pulumi_cli,
+                            pythonpath=[REPO]),
+            "in-process": OfflineStack(config=elb.config, secrets=elb.secrets, cwd=REPO)}
+
+
+def _methods(elb: Elb, since: int) -> list[str]:
+    return [method for method, _ in elb.calls(since)]
+
+
+def _bodies(elb: Elb, since: int) -> list[str]:
+    import json
+
+    return sorted(f"{method} {json.dumps(body, sort_keys=True)}"
+                  for method, body in elb.calls(since))
+
+
+# -- options both engines run: the same plan and the same API calls --------------------------
+class Parent(pulumi.ComponentResource):
+    def __init__(self, name: str) -> None:
+        super().__init__("example:index:Frontend", name)
+
+
+def _run_alike(elb: Elb) -> list[Program]:
+    """delete_before_replace (unset/True/False), retain_on_delete, ignore_changes, parent,
+    depends_on, custom_timeouts, and a provider by keyword and through opts."""
+    def first() -> None:
+        parent = Parent("frontend")
+        a = _listener(elb, "a", 81, parent=parent,
+                      custom_timeouts=pulumi.CustomTimeouts(create="1m"))
+        _listener(elb, "b", 82, depends_on=[a], provider=ListenerProvider(),
+                  ignore_changes=["description"])
+        _listener(elb, "c", 83, opts_provider=ListenerProvider(), retain_on_delete=True)
+
+    def second() -> None:
+        parent = Parent("frontend")
+        a = _listener(elb, "a", 84, parent=parent, delete_before_replace=True)
+        Listener("b", ListenerArgs(**{**elb.inputs(port=86, name="b"), "protocol": "TCP",
+                                      "backend_protocol": "TCP", "description": "x"}),
+                 opts=pulumi.ResourceOptions(depends_on=[a], ignore_changes=["description"],
+                                             delete_before_replace=False))
+        _listener(elb, "c", 85, retain_on_delete=True, opts_provider=ListenerProvider())
+
+    return [first, second]
+
+
+def _outcome(engine: Any, elb: Elb, call: Callable[[], Plan]) -> tuple[Any, list[str]]:
+    since = elb.mark()
+    try:
+        plan = call()
+    except HarnessError:
+        return "failed", _bodies(elb, since)
+    # the listeners' steps: the in-process engine answers other resources (the component
+    # parent) with mocks and shows no step for them
+    return sorted((s.op, s.name, s.changed) for s in plan.steps if s.name in "abc"), \
+        _bodies(elb, since)
+
+
+def test_options_both_engines_run_give_the_same_plan_and_calls(
+        pulumi_cli: Path, fake_elb_server: ServerControl) -> None:
+    seen: dict[str, list[Any]] = {}
+    for kind in ("cli", "in-process"):
+        fake_elb_server.reset()
+        elb = Elb(fake_elb_server, lb_id="c0" * 16)
+        with _engines(pulumi_cli, elb)[kind] as engine:
+            first, second = _run_alike(elb)
+            seen[kind] = [_outcome(engine, elb, lambda p=p: engine.run_program(p))
+                          for p in (first, second)]
+            seen[kind].append(_outcome(engine, elb, engine.destroy))
+    assert seen["in-process"] == seen["cli"]
+    up, change, destroy = seen["cli"]
+    assert [call.split()[0] for call in up[1]] == ["POST", "POST", "POST"]
+    # b is replaced (protocol), its replacement created with the description that
+    # ignore_changes kept out of the update; a and c are updated
+    assert [call.split()[0] for call in change[1]] == ["DELETE", "POST", "PUT", "PUT"]
+    assert any('"description": "x"' in call for call in change[1])
+    assert [call.split()[0] for call in destroy[1]] == ["DELETE", "DELETE"]  # c is retained
+
+
+# -- options only the CLI runs: the in-process engine refuses before any API call -------------
+def _protect(elb: Elb, engine: Any) -> list[Any]:
+    engine.run_program(lambda: _listener(elb, protect=True))
+    since = elb.mark()
+    outcome = []
+    for call in (engine.destroy, lambda: engine.run_program(lambda: None)):
+        with pytest.raises(CliFailed, match="protect"):
+            call()
+    outcome.append(_methods(elb, since))
+    return outcome
+
+
+def _aliases(elb: Elb, engine: Any) -> list[Any]:
+    engine.run_program(lambda: _listener(elb, "web"))
+    since = elb.mark()
+    plan = engine.run_program(lambda: _listener(elb, "frontend", api_name="web", aliases=[
+        pulumi.Alias(name="web")]))
+    return [plan.ops(), _methods(elb, since)]
+
+
+def _replace_on_changes(elb: Elb, engine: Any) -> list[Any]:
+    engine.run_program(lambda: _listener(elb, replace_on_changes=["port"]))
+    since = elb.mark()
+    plan = engine.run_program(lambda: _listener(elb, port=81, replace_on_changes=["port"]))
+    # the provider's Diff says what replaces: replace_on_changes has no effect on it
+    return [plan.ops(), _methods(elb, since)]
+
+
+def _deleted_with(elb: Elb, engine: Any) -> list[Any]:
+    def program() -> None:
+        a = _listener(elb, "a", 81)
+        _listener(elb, "b", 82, deleted_with=a)
+
+    engine.run_program(program)
+    since = elb.mark()
+    engine.destroy()
+    return [_methods(elb, since)]  # b goes with a: only a's DELETE is sent
+
+
+def _import(elb: Elb, engine: Any) -> list[Any]:
+    with pytest.raises(CliFailed, match="__provider"):  # pulumi/pulumi#16175
+        engine.run_program(lambda: _listener(elb, import_="d" * 32))
+    return []
+
+
+@pytest.mark.parametrize(("option", "scenario", "cli_outcome", "before_refusal"), [
+    ("protect", _protect, [[]], []),
+    ("aliases", _aliases, [{"frontend": "same"}, []], ["POST"]),  # the first up has none
+    ("replace_on_changes", _replace_on_changes, [{"web": "update"}, ["PUT"]], []),
+    ("deleted_with", _deleted_with, [["DELETE"]], []),
+    ("import_", _import, [], []),
+])
+def test_options_only_the_cli_runs_are_refused_in_process(
+        option: str, scenario: Callable[[Elb, Any], list[Any]], cli_outcome: list[Any],
+        before_refusal: list[str], pulumi_cli: Path, elb: Elb) -> None:
+    engines = _engines(pulumi_cli, elb)
+    with engines["cli"] as cli:
+        assert scenario(elb, cli) == cli_outcome
+    _fresh(elb)
+    since = elb.mark()
+    with engines["in-process"] as in_process, pytest.raises(HarnessError) as refused:
+        scenario(elb, in_process)
+    assert f"does not run the resource option {option}" in str(refused.value)
+    assert str(refused.value).count("\n") == 0
+    assert _methods(elb, since) == before_refusal  # nothing sent for the refused operation
+
+
+def _fresh(elb: Elb) -> None:
+    """The fake as the other engine found it: empty, with the same load balancer."""
+    elb.control.reset()
+    elb.control.set_strict(True)
+    elb.control.add_loadbalancer(PROJECT, id=elb.lb)
+
+
+# -- the CLI's flags ------------------------------------------------------------------------
+def test_cli_flags_work_through_the_cli_engine_and_are_refused_in_process(
+        pulumi_cli: Path, elb: Elb) -> None:
+    def two(port_a: int = 81, port_b: int = 82) -> Program:
+        return lambda: (_listener(elb, "a", port_a, delete_before_replace=True),
+                        _listener(elb, "b", port_b))
+
+    engines = _engines(pulumi_cli, elb)
+    with engines["cli"] as cli:
+        cli.run_program(two())
+        since = elb.mark()
+        assert cli.run_program(two(91, 92), target=["a"]).ops()["a"] == "update"
+        assert [(m, b) for m, b in elb.calls(since)] == [("PUT", {"port": 91})]
+        with pytest.raises(CliFailed):
+            cli.run_program(two(91, 93), preview=True, expect_no_changes=True)
+        since = elb.mark()
+        assert cli.run_program(two(91, 82), replace=["a"]).ops()["a"] == "replace"
+        assert cli.run_program(two(91, 82), refresh=True).ops() == {"a": "refresh", "b": "refresh"}
+        cli.destroy(target=["b"])
+        assert [m for m, _ in elb.calls(since)].count("DELETE") == 2  # a's old one, and b
+    _fresh(elb)
+    with engines["in-process"] as in_process:
+        for flags in ({"target": ["a"]}, {"replace": ["a"]}, {"refresh": True},
+                      {"expect_no_changes": True}):
+            with pytest.raises(HarnessError, match="does not run --"):
+                in_process.run_program(two(), **flags)
+        with pytest.raises(HarnessError, match="does not run --target"):
+            in_process.destroy(target=["b"])
