@@ -203,3 +203,33 @@ def test_a_control_call_refused_raises_the_same_error_in_both_transports(
     with mock_elb() as elb:
         in_process = _refusals(elb)
     assert in_process == _refusals(fake_elb_server) == [400, True, 500, 0, []]
+
+
+# -- existing listeners, and changes made out of band -------------------------------------------
+def _existing(control: FakeControl) -> list[object]:
+    lb = control.add_loadbalancer(PROJECT)["id"]
+    seeded = control.add_listener(
+        PROJECT, id="e" * 32, create_time="2019-03-01 08:00:00", loadbalancer_id=lb,
+        protocol="TCP", backend_protocol="TCP", port=443, backend_port=8443,
+        lb_algorithm="leastconn", name="legacy", tcp_timeout=30)
+    changed = control.change_listener(PROJECT, "e" * 32, backend_port=9443)
+    seen: list[object] = [seeded["id"], seeded["create_time"], seeded["tcp_timeout"],
+                          changed["backend_port"], changed["create_time"]]
+    try:
+        control.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP", port=443,
+                             backend_protocol="TCP", backend_port=1, lb_algorithm="source",
+                             name="same-port")
+    except ControlError as error:
+        seen.append(("refused", error.status, "ELB.6101" in str(error)))
+    control.remove_listener(PROJECT, "e" * 32)
+    seen.append(control.requests)  # none of it is the API's: the journal stays empty
+    return seen
+
+
+def test_existing_listeners_are_seeded_and_changed_out_of_band_in_both_transports(
+        fake_elb_server: ServerControl) -> None:
+    with mock_elb() as elb:
+        in_process = _existing(elb)
+    assert in_process == _existing(fake_elb_server) == [
+        "e" * 32, "2019-03-01 08:00:00", 30, 9443, "2019-03-01 08:00:00",
+        ("refused", 400, True), []]

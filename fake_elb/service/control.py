@@ -6,9 +6,12 @@ answers the control plane exactly as the server does, and the typed clients
 faults: the control plane is the test's, not the service's.
 
 ``POST reset`` · ``POST loadbalancers`` {project_id, type?, id?} · ``POST certificates``
-{project_id, id?} · ``POST users`` {domain, name, password, project_id, project_name} ·
-``POST credentials`` {access, secret, project_id} · ``POST strict`` {strict} · ``POST tokens``
-{tokens} · ``GET requests`` · ``GET|POST|DELETE faults``.
+{project_id, id?} · ``POST listeners`` {project_id, listener, id?, create_time?, status?}
+(an existing listener) · ``POST listeners/update`` {project_id, id, changes} and ``POST
+listeners/delete`` {project_id, id} (changes out of band, not journaled) · ``POST users``
+{domain, name, password, project_id, project_name} · ``POST credentials`` {access, secret,
+project_id} · ``POST strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
+``GET|POST|DELETE faults``.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ class ControlPlane:
             ("POST", "reset"): self._reset,
             ("POST", "loadbalancers"): self._loadbalancer,
             ("POST", "certificates"): self._certificate,
+            ("POST", "listeners"): self._listener,
+            ("POST", "listeners/update"): self._change_listener,
+            ("POST", "listeners/delete"): self._delete_listener,
             ("POST", "users"): self._user,
             ("POST", "credentials"): self._credential,
             ("POST", "strict"): self._strict,
@@ -100,6 +106,23 @@ class ControlPlane:
     def _certificate(self, args: Any) -> HttpResponse:
         project_id, id_ = _strings(args, "project_id", optional=("id",))
         return json_response(201, self.state.add_certificate(project_id, id=id_))
+
+    def _listener(self, args: Any) -> HttpResponse:
+        project_id, id_, create_time, status = _strings(
+            args, "project_id", optional=("id", "create_time", "status"))
+        return json_response(201, self.state.seed_listener(
+            project_id, _object(args).get("listener"), id=id_, create_time=create_time,
+            status=status))
+
+    def _change_listener(self, args: Any) -> HttpResponse:
+        project_id, listener_id = _strings(args, "project_id", "id")
+        return json_response(200, self.state.update_listener(
+            project_id, listener_id, _object(args).get("changes")))
+
+    def _delete_listener(self, args: Any) -> HttpResponse:
+        project_id, listener_id = _strings(args, "project_id", "id")
+        self.state.delete_listener(project_id, listener_id)
+        return _NO_CONTENT
 
     def _user(self, args: Any) -> HttpResponse:
         values = _strings(args, "domain", "name", "password", "project_id", "project_name")

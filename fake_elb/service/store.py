@@ -158,20 +158,48 @@ class FakeElbState:
 
     def create_listener(self, project_id: str, body: Any) -> dict[str, Any]:
         with self.lock:
+            return self._create_locked(self._projects.setdefault(project_id, _Project()), body)
+
+    def _create_locked(self, project: _Project, body: Any) -> dict[str, Any]:
+        """A create, validated then committed; the caller holds the lock."""
+        lb_id = body.get("loadbalancer_id") if isinstance(body, dict) else None
+        violations = spec.validate_create(body, self._context(project, lb_id, body=body),
+                                          strict=self.strict)
+        if violations:
+            raise ApiError.from_violations(violations)
+        now = _timestamp()
+        listener = spec.materialize({
+            "id": new_id(), "status": "ACTIVE", "admin_state_up": True,
+            "healthcheck_id": None, "member_number": 0,
+            "create_time": now, "update_time": now,
+            **{name: value for name, value in body.items() if name in spec.FIELDS},
+        })
+        listener = {name: listener.get(name) for name in spec.RESPONSE_FIELDS}
+        project.listeners[listener["id"]] = listener
+        return _copy(listener)
+
+    def seed_listener(self, project_id: str, fields: Any, *, id: str | None = None,
+                      create_time: str | None = None, status: str | None = None
+                      ) -> dict[str, Any]:
+        """An existing listener, as if made long ago (the control plane's seeding): the
+        fields pass the same rules as a create; ``id``, ``create_time`` (``YYYY-MM-DD
+        HH:MM:SS``, also its ``update_time``) and ``status`` may be chosen."""
+        if create_time is not None:
+            try:
+                time.strptime(create_time, TIME_FORMAT)
+            except (TypeError, ValueError):
+                raise ApiError(400, spec.INVALID, "create_time must be YYYY-MM-DD HH:MM:SS, "
+                               f"got {create_time!r}") from None
+        listener_id = _check_id("listener", id) if id is not None else None
+        with self.lock:
             project = self._projects.setdefault(project_id, _Project())
-            lb_id = body.get("loadbalancer_id") if isinstance(body, dict) else None
-            violations = spec.validate_create(body, self._context(project, lb_id, body=body),
-                                              strict=self.strict)
-            if violations:
-                raise ApiError.from_violations(violations)
-            now = _timestamp()
-            listener = spec.materialize({
-                "id": new_id(), "status": "ACTIVE", "admin_state_up": True,
-                "healthcheck_id": None, "member_number": 0,
-                "create_time": now, "update_time": now,
-                **{name: value for name, value in body.items() if name in spec.FIELDS},
-            })
-            listener = {name: listener.get(name) for name in spec.RESPONSE_FIELDS}
+            if listener_id is not None and listener_id in project.listeners:
+                raise ApiError(400, spec.INVALID, f"listener {listener_id} exists already")
+            created = self._create_locked(project, fields)
+            listener = project.listeners.pop(created["id"])
+            listener.update({"id": listener_id or created["id"]} | (
+                {"create_time": create_time, "update_time": create_time} if create_time
+                else {}) | ({"status": status} if status else {}))
             project.listeners[listener["id"]] = listener
             return _copy(listener)
 

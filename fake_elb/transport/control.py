@@ -68,6 +68,28 @@ class FakeControl(ABC):
             "project_id": project_id, "id": id})
         return result
 
+    def add_listener(self, project_id: str, *, id: str | None = None,
+                     create_time: str | None = None, status: str | None = None,
+                     **fields: Any) -> dict[str, Any]:
+        """An existing listener, as if made long ago: ``fields`` as a create takes them (and
+        its rules), ``create_time`` as ``YYYY-MM-DD HH:MM:SS``. Not journaled."""
+        result: dict[str, Any] = self._send("POST", "listeners", {
+            "project_id": project_id, "listener": fields, "id": id,
+            "create_time": create_time, "status": status})
+        return result
+
+    def change_listener(self, project_id: str, listener_id: str,
+                        **changes: Any) -> dict[str, Any]:
+        """Change a listener out of band (someone in the console): a PUT's rules, not
+        journaled."""
+        result: dict[str, Any] = self._send("POST", "listeners/update", {
+            "project_id": project_id, "id": listener_id, "changes": changes})
+        return result
+
+    def remove_listener(self, project_id: str, listener_id: str) -> None:
+        """Delete a listener out of band; not journaled."""
+        self._send("POST", "listeners/delete", {"project_id": project_id, "id": listener_id})
+
     def add_user(self, domain: str, name: str, password: str, project_id: str,
                  project_name: str) -> dict[str, Any]:
         """An IAM user who can get a token for one project (``POST /v3/auth/tokens``)."""
