@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .engine.model import CheckFailed, HarnessError
     from .service.api import ElbApi, HttpResponse
     from .service.errors import ApiError
     from .service.store import DEFAULT_TOKEN, FakeElbState
@@ -27,18 +28,21 @@ __all__ = [
     "DEFAULT_ENDPOINT",
     "DEFAULT_TOKEN",
     "ApiError",
+    "CheckFailed",
     "ControlError",
     "ElbApi",
     "FakeControl",
     "FakeElbServer",
     "FakeElbState",
+    "HarnessError",
     "HttpResponse",
     "MockElb",
     "ServerControl",
     "mock_elb",
     "serve_in_subprocess",
 ]
-_HOME = {"ElbApi": "service.api", "HttpResponse": "service.api",
+_HOME = {"CheckFailed": "engine.model", "HarnessError": "engine.model",
+         "ElbApi": "service.api", "HttpResponse": "service.api",
          "DEFAULT_TOKEN": "service.store", "ApiError": "service.errors",
          "FakeElbState": "service.store", "ServerControl": "transport.client",
          "serve_in_subprocess": "transport.client",

@@ -30,6 +30,7 @@ from typing import Any
 from .host import LOOPBACK_NO_PROXY, PROXY_VARIABLES, SCRUBBED_PREFIXES
 from .model import (
     UNKNOWN_OUTPUT,
+    CheckFailed,
     DynamicResource,
     HarnessError,
     Plan,
@@ -46,13 +47,31 @@ CLI_HINT = ("install the official pulumi CLI, or run `python3 dev.py test`, whic
 
 
 class CliFailed(HarnessError):
-    """The CLI exited non-zero; ``exit_code`` and ``output`` (stdout and stderr) say why."""
+    """The CLI exited non-zero; ``command`` (``up``), ``exit_code`` and ``output`` (stdout and
+    stderr) say why; ``operation`` is the provider's (``create``), as for both engines."""
 
     def __init__(self, operation: str, exit_code: int, output: str) -> None:
-        self.operation = operation
+        self.command = operation
         self.exit_code = exit_code
         self.output = output
-        super().__init__(f"pulumi {operation} failed (exit code {exit_code}):\n{output}")
+        HarnessError.__init__(self, f"pulumi {operation} failed (exit code {exit_code}):\n{output}")
+
+
+#: A check failure as the CLI prints it, once per property (Diagnostics repeat it).
+_CHECK_FAILURE = re.compile(r"^\s*error: \S+ resource '([^']+)': property (\S+) value .*? has a "
+                            r"problem: (.*)$", re.M)
+
+
+class CliCheckFailed(CliFailed, CheckFailed):
+    """The CLI stopped because ``check`` refused inputs: a :class:`CheckFailed` too, with
+    the same ``name`` and ``failures`` the in-process engine gives."""
+
+    def __init__(self, operation: str, exit_code: int, output: str,
+                 found: list[tuple[str, str, str]]) -> None:
+        CliFailed.__init__(self, operation, exit_code, output)
+        self.name = found[0][0]
+        self.failures = list(dict.fromkeys((prop, reason) for name, prop, reason in found
+                                           if name == self.name))
 
 
 def find_cli() -> Path | None:
@@ -361,6 +380,9 @@ class CliStack:
             code, text = (int(found[1]), f"{found[2]}\n{found[3]}".strip()) if found else \
                 (-1, str(error))
             self.output += text
+            failures = _CHECK_FAILURE.findall(text)
+            if failures:
+                raise CliCheckFailed(operation, code, text, failures) from None
             raise CliFailed(operation, code, text) from None
 
     # -- events -> plan --------------------------------------------------------------------

@@ -6,6 +6,7 @@ against one runs against the other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,13 +25,51 @@ class _UnknownOutput:
 UNKNOWN_OUTPUT = _UnknownOutput()
 
 
+#: The provider's one-line error (``ELB create of listener web failed: HTTP 400 ELB.6101``).
+_PROVIDER_ERROR = re.compile(r"ELB ([\w-]+) of listener(?: (\S+))? failed: (?:HTTP (\d{3}) ?)?"
+                             r"(ELB\.\d{4})?")
+#: Where the CLI names the resource an error belongs to (``...Listener (web):``).
+_CLI_RESOURCE = re.compile(r"pulumi-python:dynamic[\w/]*:\w+ \(([^)]+)\):\n\s*error:")
+#: Where the in-process engine names it (``create web: Create failed: ...``).
+_HOST_RESOURCE = re.compile(r"^(?:check|diff|create|update|read|delete) (\S+): ")
+
+
 class HarnessError(RuntimeError):
-    """The provider host failed: it did not start, could not load the provider, or a call
-    failed. The message names the resource and the call, and carries the host's own text."""
+    """An operation failed: the provider host did not start or could not load the provider,
+    a call failed, or the CLI exited with an error. The message carries the provider's (or
+    the CLI's) own text; what a test asserts on is parsed from it, the same for both
+    engines: ``code`` (``ELB.6101``), ``status`` (400), ``operation`` (``create``) and
+    ``resource`` (the resource's name), each ``None`` where the failure has none."""
+
+    @property
+    def _found(self) -> re.Match[str] | None:
+        return _PROVIDER_ERROR.search(str(self))
+
+    @property
+    def code(self) -> str | None:
+        found = self._found
+        return found[4] if found else None
+
+    @property
+    def status(self) -> int | None:
+        found = self._found
+        return int(found[3]) if found and found[3] else None
+
+    @property
+    def operation(self) -> str | None:
+        found = self._found
+        return found[1] if found else None
+
+    @property
+    def resource(self) -> str | None:
+        text = str(self)
+        found = _CLI_RESOURCE.search(text) or _HOST_RESOURCE.search(text)
+        return found[1] if found else getattr(self, "name", None)
 
 
 class CheckFailed(HarnessError):
-    """``check`` refused the inputs of a resource; ``failures`` holds (property, reason)."""
+    """``check`` refused the inputs of a resource (at preview, before any API call);
+    ``failures`` holds (property, reason), ``name`` the resource."""
 
     def __init__(self, name: str, failures: list[tuple[str, str]]) -> None:
         self.name = name

@@ -214,3 +214,26 @@ def test_cli_flags_work_through_the_cli_engine_and_are_refused_in_process(
                 in_process.run_program(two(), **flags)
         with pytest.raises(HarnessError, match="does not run --target"):
             in_process.destroy(target=["b"])
+
+
+# -- what a test asserts on a failure: the same attributes from both engines ------------------
+def test_failures_carry_code_status_operation_and_resource_in_both_engines(
+        pulumi_cli: Path, elb: Elb) -> None:
+    from fake_elb import CheckFailed as ExportedCheckFailed
+    from fake_elb import HarnessError as ExportedHarnessError
+
+    seen = {}
+    for kind in ("cli", "in-process"):
+        _fresh(elb)
+        with _engines(pulumi_cli, elb)[kind] as engine:
+            with pytest.raises(ExportedCheckFailed) as refused:
+                engine.run_program(lambda: _listener(elb, "web", 70000))
+            elb.control.faults.add(operation="create", status=409, code="ELB.1001", times=1)
+            with pytest.raises(ExportedHarnessError) as failed:
+                engine.run_program(lambda: _listener(elb, "web"))
+        seen[kind] = (refused.value.name, refused.value.failures[0][0],
+                      "ELB.6041" in refused.value.failures[0][1],
+                      failed.value.code, failed.value.status, failed.value.operation,
+                      failed.value.resource)
+    assert seen["cli"] == seen["in-process"] == (
+        "web", "port", True, "ELB.1001", 409, "create", "web")
