@@ -416,3 +416,23 @@ def test_the_provider_host_does_not_pay_for_the_http_stack_until_it_is_used() ->
             "if m in sys.modules]\n"
             "assert not heavy, heavy\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("endpoint", ["http//127.0.0.1:8080", "127.0.0.1:8080",
+                                      "ftp://elb.example", "https://", "https://h:port"])
+def test_a_malformed_endpoint_fails_at_configure_naming_the_key(endpoint: str,
+                                                                 elb: MockElb) -> None:
+    """At the first moment (configure, also in preview), before any request or retry."""
+    with pytest.raises(ConfigError, match="elb:endpoint must be a URL") as refused:
+        configured(ListenerProvider(), endpoint=endpoint)
+    assert endpoint in str(refused.value)
+    with pytest.raises(ConfigError, match="provider's endpoint= must be a URL"):
+        configured(ListenerProvider(endpoint=endpoint))
+    assert elb.requests == []
+
+
+def test_a_malformed_endpoint_from_the_environment_names_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match=r"elb:endpoint \(or ELB_ENDPOINT\)"):
+        resolve_settings({}, {"ELB_ENDPOINT": "http//x", "OS_AUTH_TOKEN": "t",
+                              "OS_PROJECT_ID": "p"})

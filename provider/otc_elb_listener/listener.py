@@ -29,6 +29,7 @@ from .errors import ConfigError, ElbApiError, ElbListenerError
 from .settings import (
     RetrySettings,
     Settings,
+    checked_endpoint,
     resolve_settings,
 )
 
@@ -161,9 +162,16 @@ class ListenerProvider(dyn.ResourceProvider):
         self.target = dict(state.get("target") or {})
         self._runtime_init()
 
+    @_headline_first
     def configure(self, req: dyn.ConfigureRequest) -> None:
-        """Read ``elb:*`` from the stack config (called once in the provider host)."""
+        """Read ``elb:*`` from the stack config (called once in the provider host). A
+        malformed ``elb:endpoint`` (or provider ``endpoint=``) fails here, at the first
+        moment, naming the key: not at the first request, after retries."""
         self._config = {key: req.config.get(f"elb:{key}") for key in CONFIG_KEYS}
+        for source, value in (("elb:endpoint", self._config.get("endpoint")),
+                              ("the provider's endpoint=", self.target.get("endpoint"))):
+            if value:
+                checked_endpoint(str(value), source)
 
     def _api(self) -> ElbClient:
         """The HTTP client, built on first use so that check/diff need no configuration."""

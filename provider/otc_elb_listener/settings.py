@@ -47,6 +47,24 @@ def elb_endpoint_for(region: str) -> str:
                       "cn-north-4); set elb:endpoint to the ELB endpoint instead")
 
 
+def checked_endpoint(value: str, setting: str) -> str:
+    """An endpoint URL, or a clear error naming where it came from: ``http(s)://host[:port]``
+    with nothing but an optional path after it (``http//host`` and ``host:8080`` are refused
+    here, before any request or retry)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    try:
+        parts.port  # noqa: B018 (a port that is not a number raises)
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or \
+            parts.fragment:
+        raise ConfigError(f"{setting} must be a URL such as https://elb.eu-de.otc.t-systems.com "
+                          f"(http or https, a host, an optional port), got {value!r}")
+    return value.strip()
+
+
 def _header_safe(secret: str, setting: str) -> str:
     """A secret that can travel in an HTTP header, or a clear error that names the setting
     (and never shows the secret): surrounding whitespace is dropped (a token read from a file
@@ -104,6 +122,8 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str],
         return None if value is None else str(value).strip() or None
 
     endpoint = pick("endpoint", "ELB_ENDPOINT")
+    if endpoint is not None:
+        endpoint = checked_endpoint(endpoint, "elb:endpoint (or ELB_ENDPOINT)")
     region = pick("region", "OS_REGION_NAME")
     if endpoint is None and region is not None:
         endpoint = elb_endpoint_for(region)
