@@ -173,7 +173,7 @@ def test_destroy_is_one_delete_and_retain_keeps_the_listener(
     kept.retain_on_delete = True
     stack.up([web(lb), kept])
     mark = len(fake.requests)
-    assert stack.destroy().ops() == {"kept": "delete", "web": "delete"}
+    assert stack.destroy().ops() == {"kept": "retain", "web": "delete"}
     assert [e["method"] for e in fake.requests[mark:]] == ["DELETE"]
     assert [x["name"] for x in Api(fake.url).list().json()] == ["kept"]
 

@@ -266,8 +266,9 @@ class OfflineStack:
 
     def delete_all(self, names: Iterable[str], preview: bool) -> list[Step]:
         steps = []
-        for name in reversed(list(names)):
-            steps.append(Step("delete", name))
+        for name in reversed(list(names)):  # a retained resource only leaves the state
+            steps.append(Step("retain" if self.state[name].retain_on_delete else "delete",
+                              name))
             if not preview:
                 self._delete(name, self.state[name])
         return steps

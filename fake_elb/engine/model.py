@@ -110,7 +110,7 @@ class ResourceState:
 class Step:
     """One line of a plan: what happened (or would happen) to one resource."""
 
-    op: str  # create, same, update, replace, delete, refresh, read
+    op: str  # create, same, update, replace, delete, retain, refresh, read
     name: str
     changed: list[str] = field(default_factory=list)
     replaces: list[str] = field(default_factory=list)
@@ -118,7 +118,7 @@ class Step:
 
     def __str__(self) -> str:
         symbol = {"create": "+", "same": " ", "update": "~", "replace": "+-",
-                  "delete": "-", "refresh": "~", "read": " "}.get(self.op, "?")
+                  "delete": "-", "retain": "-", "refresh": "~", "read": " "}.get(self.op, "?")
         text = f"{symbol} {self.op:<8} {self.name}"
         if self.changed:
             text += f"  changed: {', '.join(self.changed)}"

@@ -203,7 +203,7 @@ def test_h_three_listeners_in_parallel_then_destroy_deletes_each_once(
 def test_h_retain_on_delete_sends_no_delete(cli_stack: CliStack, elb: Elb) -> None:
     cli_stack.up([elb.listener(retain_on_delete=True)])
     mark = elb.mark()
-    assert cli_stack.destroy().ops() == {"web": "delete"}
+    assert cli_stack.destroy().ops() == {"web": "retain"}  # shown as retained, not deleted
     assert elb.calls(mark) == []
     assert len(Api(elb.control.url).list().json()) == 1
 
