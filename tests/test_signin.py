@@ -430,3 +430,20 @@ def test_no_secret_in_any_log_record(target: Target, caplog: pytest.LogCaptureFi
             provider(target.config(password="wrong")).create(program(target.lb, port=82.0))
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert PASSWORD not in text and SECRET not in text
+
+
+def test_a_refused_password_names_where_each_setting_came_from(
+        target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user from a clouds.yaml entry, the password from OS_PASSWORD, the domain from
+    stack config: the hint names those places (never a value), not a fixed list of keys."""
+    (tmp_path / "clouds.yaml").write_text(f"clouds:\n  otc:\n    auth:\n      username: deployer\n"
+                                          f"      project_id: {PROJECT}\n")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(tmp_path / "clouds.yaml"))
+    monkeypatch.setenv("OS_PASSWORD", "wrong " + PASSWORD)
+    config = {"cloud": "otc", "authUrl": f"{target.url}/v3", "domainName": DOMAIN}
+    with pytest.raises(ElbApiError) as caught:
+        provider(config).create(program(target.lb))
+    text = str(caught.value)
+    assert "clouds.yaml cloud 'otc' (userName)" in text and "OS_PASSWORD" in text
+    assert "elb:domainName" in text and "elb:password" not in text
+    assert PASSWORD not in text

@@ -34,6 +34,8 @@ class PasswordAuth:
     domain_name: str
     project_id: str | None = None
     project_name: str | None = None
+    #: Where these settings came from, in words (``elb:userName, OS_PASSWORD``), for hints.
+    origin: str = "elb:userName, elb:password, elb:domainName, elb:projectId / elb:projectName"
 
     def scope(self) -> dict[str, Any]:
         if self.project_id:
@@ -95,8 +97,7 @@ class PasswordTokens:
         if response.status_code == 401:
             raise ElbApiError("sign-in", None, 401, None, f"IAM refused {who}: wrong user "
                               "name, password or domain, or no role in the project (check "
-                              "elb:userName, elb:password, elb:domainName, elb:projectId / "
-                              "elb:projectName)") from None
+                              f"where they came from: {self.auth.origin})") from None
         if response.status_code != 201 or "X-Subject-Token" not in response.headers:
             raise ElbApiError("sign-in", None, response.status_code, None, self._redact(
                 f"IAM answered {who} without a token: {response.text[:300]}")) from None

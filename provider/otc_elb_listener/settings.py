@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from .errors import ConfigError as ConfigError  # its home before errors.py had it
@@ -110,10 +110,16 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str],
 
         cloud = load_cloud(str(cloud_name), environ)
 
+    #: Where each setting came from, in words, for hints (never a value).
+    origin: dict[str, str] = {}
+
     def raw(key: str, *envs: str) -> Any:
-        for value in (explicit.get(key), config.get(key),
-                      *(environ.get(env) for env in envs), cloud.get(key)):
+        places = [("the provider's argument", explicit.get(key)), (f"elb:{key}",
+                  config.get(key)), *((env, environ.get(env)) for env in envs),
+                  (f"clouds.yaml cloud {cloud_name!r} ({key})", cloud.get(key))]
+        for place, value in places:
             if value not in (None, ""):
+                origin[key] = place
                 return value
         return None
 
@@ -139,7 +145,12 @@ def resolve_settings(config: Mapping[str, Any], environ: Mapping[str, str],
         return _aksk_settings(pick, endpoint, project_id, access, secret, verify_tls)
     user, password = pick("userName", "OS_USERNAME"), raw("password", "OS_PASSWORD")
     if user is not None or password is not None:
-        return _password_settings(pick, endpoint, project_id, user, password, verify_tls)
+        settings = _password_settings(pick, endpoint, project_id, user, password, verify_tls)
+        assert settings.password is not None
+        used = [origin[key] for key in ("userName", "password", "domainName", "projectId",
+                                         "projectName") if key in origin]
+        return replace(settings, password=replace(settings.password,
+                                                  origin=", ".join(used)))
     return _token_settings(pick, endpoint, project_id, verify_tls)
 
 
