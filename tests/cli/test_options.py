@@ -132,6 +132,20 @@ def _aliases(elb: Elb, engine: Any) -> list[Any]:
     return [plan.ops(), _methods(elb, since)]
 
 
+def _aliases_new_parent(elb: Elb, engine: Any) -> list[Any]:
+    """Moved into a component: the alias to the old parent (the stack) keeps it the same."""
+    engine.run_program(lambda: _listener(elb, "web"))
+    since = elb.mark()
+
+    def moved() -> None:
+        parent = Parent("frontend")
+        _listener(elb, "web", parent=parent, aliases=[
+            pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)])
+
+    plan = engine.run_program(moved)
+    return [plan.ops()["web"], _methods(elb, since)]
+
+
 def _replace_on_changes(elb: Elb, engine: Any) -> list[Any]:
     engine.run_program(lambda: _listener(elb, replace_on_changes=["port"]))
     since = elb.mark()
@@ -160,6 +174,7 @@ def _import(elb: Elb, engine: Any) -> list[Any]:
 @pytest.mark.parametrize(("option", "scenario", "cli_outcome", "before_refusal"), [
     ("protect", _protect, [[]], []),
     ("aliases", _aliases, [{"frontend": "same"}, []], ["POST"]),  # the first up has none
+    ("aliases", _aliases_new_parent, ["same", []], ["POST"]),
     ("replace_on_changes", _replace_on_changes, [{"web": "update"}, ["PUT"]], []),
     ("deleted_with", _deleted_with, [["DELETE"]], []),
     ("import_", _import, [], []),
