@@ -109,11 +109,14 @@ def offline_stack(fake_elb_server: ServerControl,
     root = request.config.rootpath
     config = {"elb:endpoint": fake_elb_server.url, "elb:projectId": OFFLINE_PROJECT_ID}
     secrets = {"elb:token": _fake_module("service.store").DEFAULT_TOKEN}
-    stack = _cli_stack(request, root, config, secrets) or _fake_module(
-        "engine.inprocess").OfflineStack(config=config, secrets=secrets,
-                                         project=_project_name(root), cwd=root,
-                                         use_stack_file=False)
-    stack.engine = "inprocess" if stack.__class__.__name__ == "OfflineStack" else "cli"
+    stack = _cli_stack(request, root, config, secrets)
+    if stack is not None:
+        stack.engine = "cli"
+    else:
+        stack = _fake_module("engine.inprocess").OfflineStack(
+            config=config, secrets=secrets, project=_project_name(root), cwd=root,
+            use_stack_file=False)
+        stack.engine = "inprocess"
     stack.fake = fake_elb_server
     stack.project_id = OFFLINE_PROJECT_ID
     stack.loadbalancer_id = fake_elb_server.add_loadbalancer(OFFLINE_PROJECT_ID)["id"]
@@ -146,9 +149,6 @@ def _cli_stack(request: pytest.FixtureRequest, root: Path, config: dict[str, Any
 
 def _project_name(root: Path) -> str:
     """The ``name:`` of ``Pulumi.yaml`` in ``root`` (config keys without a namespace use it)."""
-    project_file = root / "Pulumi.yaml"
-    if project_file.exists():
-        for line in project_file.read_text().splitlines():
-            if line.startswith("name:"):
-                return line.split(":", 1)[1].strip().strip("'\"")
+    if (root / "Pulumi.yaml").is_file():
+        return str(_fake_module("engine.folder").project_name(root))
     return "project"

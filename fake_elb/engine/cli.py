@@ -76,13 +76,13 @@ class CliCheckFailed(CliFailed, CheckFailed):
 
 
 def find_cli() -> Path | None:
-    """The ``pulumi`` CLI: the one next to this Python (``.venv/bin``, where ``dev.py`` builds
-    it), else the one on ``PATH``."""
-    beside = Path(sys.executable).parent / "pulumi"
-    if beside.exists():
-        return beside
+    """The ``pulumi`` CLI: the one on ``PATH`` (the official CLI on a user's machine), else
+    the one next to this Python (``.venv/bin``, where ``dev.py`` builds it)."""
     found = shutil.which("pulumi")
-    return Path(found) if found else None
+    if found:
+        return Path(found)
+    beside = Path(sys.executable).parent / "pulumi"
+    return beside if beside.exists() else None
 
 
 def find_language_host(cli: Path) -> Path | None:

@@ -124,13 +124,15 @@ class ControlPlane:
         self.state.delete_listener(project_id, listener_id)
         return _NO_CONTENT
 
-    def _user(self, args: Any) -> HttpResponse:
-        values = _strings(args, "domain", "name", "password", "project_id", "project_name")
-        return json_response(201, self.state.iam.add_user(*values))
+    def _user(self, args: Any) -> HttpResponse:  # the IAM checks its own arguments
+        args = _object(args)
+        return json_response(201, self.state.iam.add_user(*(args.get(key) for key in (
+            "domain", "name", "password", "project_id", "project_name"))))
 
     def _credential(self, args: Any) -> HttpResponse:
-        values = _strings(args, "access", "secret", "project_id")
-        return json_response(201, self.state.iam.add_credential(*values))
+        args = _object(args)
+        return json_response(201, self.state.iam.add_credential(*(args.get(key) for key in (
+            "access", "secret", "project_id"))))
 
     def _strict(self, args: Any) -> HttpResponse:
         strict = _object(args).get("strict")

@@ -188,18 +188,9 @@ class AkSk:
     security_token: str | None = field(default=None, repr=False)
 
 
-def signer(keys: AkSk, project_id: str) -> Any:
+def signer(keys: AkSk, project_id: str) -> RequestsAuth:
     """A ``requests`` auth that signs every request with ``keys`` (see :class:`AkSkSignIn`)."""
-    import requests
-
-    plugin = AkSkSignIn(keys, project_id)
-
-    class _Signed(requests.auth.AuthBase):
-        def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-            plugin.sign(request)
-            return request
-
-    return _Signed()
+    return RequestsAuth(AkSkSignIn(keys, project_id))
 
 
 # -- the plugins --------------------------------------------------------------------------------
@@ -317,3 +308,15 @@ class AkSkSignIn(SignIn):
 
     def secrets(self) -> list[str]:
         return [s for s in (self._keys.secret_key, self._keys.security_token) if s]
+
+
+class RequestsAuth:
+    """A sign-in plugin as ``requests`` calls an auth: once per prepared request (any
+    callable will do, so this module needs no ``requests`` import)."""
+
+    def __init__(self, sign_in: SignIn) -> None:
+        self.sign_in = sign_in
+
+    def __call__(self, request: Any) -> Any:
+        self.sign_in.sign(request)
+        return request

@@ -29,7 +29,7 @@ from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutEr
 from urllib3.util.retry import Retry
 
 from . import spec
-from .auth import AkSkSignIn, PasswordSignIn, SignIn, TokenSignIn
+from .auth import AkSkSignIn, PasswordSignIn, RequestsAuth, SignIn, TokenSignIn
 from .errors import ConfigError, ElbApiError, redact
 from .settings import IDEMPOTENT_METHODS, RATE_LIMITED, RetrySettings, Settings
 
@@ -52,17 +52,6 @@ class _Applied(Exception):
 
     def __init__(self, found: dict[str, Any]) -> None:
         self.found = found
-
-
-class _Signed(requests.auth.AuthBase):
-    """The sign-in plugin as ``requests`` calls an auth: once per prepared request."""
-
-    def __init__(self, sign_in: SignIn) -> None:
-        self.sign_in = sign_in
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        self.sign_in.sign(request)
-        return request
 
 
 def _as_urllib3_error(error: requests.RequestException) -> Exception:
@@ -153,7 +142,7 @@ class ElbClient:
                     session = requests.Session()
                     session.headers.update({"User-Agent": USER_AGENT,
                                             "Accept": "application/json"})
-                    session.auth = _Signed(self.sign_in)
+                    session.auth = RequestsAuth(self.sign_in)
                     session.verify = self.verify_tls
                     self._session = session
         return self._session
