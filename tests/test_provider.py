@@ -100,13 +100,55 @@ def test_check_failures_name_the_property_and_rule(provider: ListenerProvider, e
     assert elb.requests == []
 
 
-def test_check_requires_create_fields_unless_adopting(provider: ListenerProvider) -> None:
+def test_check_requires_create_fields_unless_adopting(provider: ListenerProvider,
+                                                     elb: MockElb) -> None:
     failures = provider.check({}, {"name": "web", "__provider": "x"}).failures
     assert {f.property for f in failures} == {"loadbalancer_id", "protocol", "backend_protocol",
                                               "port", "backend_port", "lb_algorithm"}
     assert all("mandatory" in f.reason for f in failures)
-    adopt = provider.check({}, {"listener_id": "a" * 32, "port": 8080.0, "__provider": "x"})
-    assert adopt.failures == []
+    missing = provider.check({}, {"listener_id": "a" * 32, "port": 8080.0, "__provider": "x"})
+    assert [(f.property, f.reason) for f in missing.failures] == [
+        ("listener_id", f"no listener {'a' * 32} in this project (HTTP 404)")]
+
+
+def test_check_of_a_takeover_is_one_get_that_create_reuses(
+        provider: ListenerProvider, elb: MockElb, lb: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    existing = Api(ENDPOINT).create(api_body(lb)).json()
+    before = len(elb.requests)
+    news = {"listener_id": existing["id"], "name": "new", "__provider": "x"}
+    checked = provider.check({}, news)
+    assert checked.failures == []
+    assert "up will PUT name ('web' -> 'new') to the live listener" in caplog.text
+    provider.create(checked.inputs)
+    assert calls(elb)[before:] == [("GET", None), ("PUT", {"name": "new"})]
+    # an update of a listener already in the state reads nothing
+    provider.check({**news, "port": 80.0}, {**news, "name": "newer"})
+    assert len(elb.requests) == before + 2
+
+
+def test_import_takes_the_live_listener_as_it_is_or_fails_naming_each_field(
+        provider: ListenerProvider, elb: MockElb, lb: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="otc_elb_listener")
+    existing = Api(ENDPOINT).create(api_body(lb)).json()
+    before = len(elb.requests)
+    same = provider.check({}, program(lb, __import_id=existing["id"]))
+    assert same.failures == [] and "it matches the program, up sends no PUT" in caplog.text
+    result = provider.create(same.inputs)
+    assert result.id == existing["id"] and calls(elb)[before:] == [("GET", None)]
+    differing = provider.check({}, program(lb, port=81.0, name="x",
+                                           __import_id=existing["id"]))
+    for field in ("port is 80, the program says 81", "name is 'web', the program says 'x'"):
+        assert field in caplog.text
+    with pytest.raises(ElbApiError, match="port is 80, the program says 81") as refused:
+        provider.create(differing.inputs)
+    assert "name is 'web', the program says 'x'" in str(refused.value)
+    assert [m for m, _ in calls(elb)[before:]] == ["GET", "GET"]  # nothing was changed
+    both = provider.check({}, program(lb, listener_id=existing["id"],
+                                      __import_id=existing["id"]))
+    assert [f.property for f in both.failures] == ["listener_id"]
+    assert "give one of import_" in both.failures[0].reason
 
 
 def test_check_does_not_judge_unknowns(provider: ListenerProvider, lb: str) -> None:

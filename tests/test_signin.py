@@ -5,6 +5,7 @@ errors that never show a secret."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -447,3 +448,24 @@ def test_a_refused_password_names_where_each_setting_came_from(
     assert "clouds.yaml cloud 'otc' (userName)" in text and "OS_PASSWORD" in text
     assert "elb:domainName" in text and "elb:password" not in text
     assert PASSWORD not in text
+
+
+def test_the_documented_clouds_yaml_works_against_the_fake_as_written(
+        target: Target, tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    """docs/sign-in.md's clouds.yaml entry with the README's ``export OS_CLOUD=otc``: only the
+    IAM address points at the fake, and its ``...`` becomes the password."""
+    repo = Path(__file__).resolve().parent.parent
+    assert "export OS_CLOUD=otc" in (repo / "README.md").read_text()
+    found = re.search(r"\*\*With `clouds.yaml`\*\*.*?```yaml\n(.*?)```",
+                      (repo / "docs" / "sign-in.md").read_text(), re.S)
+    assert found is not None, "docs/sign-in.md lost its clouds.yaml example"
+    real_iam = "https://iam.eu-de.otc.t-systems.com/v3"
+    assert real_iam in found[1] and "password: ..." in found[1]
+    (tmp_path / "clouds.yaml").write_text(found[1].replace(real_iam, f"{target.url}/v3")
+                                          .replace("password: ...", f"password: {PASSWORD}"))
+    target.control.add_user(DOMAIN, "my-user", PASSWORD, PROJECT, PROJECT_NAME)
+    clean_env.setenv("OS_CLIENT_CONFIG_FILE", str(tmp_path / "clouds.yaml"))
+    clean_env.setenv("OS_CLOUD", "otc")
+    created = provider({"endpoint": target.url}).create(program(target.lb))
+    assert len(created.id) == 32
+    assert [c for c in target.calls() if c[1] == "v3"] == [("POST", "v3")]

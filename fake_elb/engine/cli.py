@@ -159,7 +159,7 @@ def declare(resource: DynamicResource) -> Any:
 
     if isinstance(resource.provider, str):
         raise HarnessError(f"{resource.name}: the CLI needs a provider object, not its blob")
-    from otc_elb_listener.listener import pickler_left_intact
+    from otc_elb_listener.pickling import pickler_left_intact
 
     opts = pulumi.ResourceOptions(delete_before_replace=resource.delete_before_replace,
                                   retain_on_delete=resource.retain_on_delete or None,
@@ -407,6 +407,7 @@ class CliStack:
         outcome = {meta.urn.rsplit("::", 1)[1]: meta
                    for meta in self._step_events(events, "res_outputs_event")}
         plan = Plan(operation)
+        warned = _warnings(events)
         for name, metas in by_name.items():
             ops = [m.op.value for m in metas]
             if operation == "refresh":
@@ -429,6 +430,7 @@ class CliStack:
                     op = "retain"  # the engine forgets it and sends no Delete
                 plan.steps.append(Step(op, name, [] if op in ("create", "delete", "retain")
                                        else diffs))
+            plan.steps[-1].warnings = warned.get(metas[0].urn, [])
         return plan
 
     def _preview_outputs(self, events: Sequence[Any]) -> dict[str, Any]:
@@ -442,6 +444,16 @@ class CliStack:
             for key, value in ((state.outputs if state else None) or {}).items():
                 outputs[key] = UNKNOWN_OUTPUT if _is_unknown_text(value) else value
         return outputs
+
+
+def _warnings(events: Sequence[Any]) -> dict[str, list[str]]:
+    """The warnings the engine showed on each resource (by URN), each once."""
+    found: dict[str, dict[str, None]] = {}
+    for event in events:
+        diagnostic = getattr(event, "diagnostic_event", None)
+        if diagnostic is not None and diagnostic.urn and diagnostic.severity == "warning":
+            found.setdefault(diagnostic.urn, {})[diagnostic.message.strip()] = None
+    return {urn: list(messages) for urn, messages in found.items()}
 
 
 def _changed_inputs(meta: Any) -> list[str]:

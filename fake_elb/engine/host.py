@@ -13,7 +13,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
 
 from .._process import stop_process
 from .model import HarnessError
@@ -37,8 +37,21 @@ def offline_host_environment() -> dict[str, str]:
     return env
 
 
+class _EngineLog(engine_pb2_grpc.EngineServicer):
+    """The engine's ``Log`` service, as the CLI gives every provider plugin: what a provider
+    reports on a resource (its URN) during a call."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, int, str]] = []
+
+    def Log(self, request: Any, context: Any) -> empty_pb2.Empty:
+        self.messages.append((request.urn, request.severity, request.message))
+        return empty_pb2.Empty()
+
+
 class ProviderHost:
-    """The real ``python -u -m pulumi.dynamic`` process and a gRPC stub to it."""
+    """The real ``python -u -m pulumi.dynamic`` process and a gRPC stub to it, started as
+    the CLI starts it: with the address of an engine that takes its ``Log`` messages."""
 
     def __init__(self, config: Mapping[str, Any] | None = None,
                  secrets: Mapping[str, Any] | None = None, *, project: str = "project",
@@ -55,6 +68,23 @@ class ProviderHost:
         self.channel: grpc.Channel | None = None
         self.stub: provider_pb2_grpc.ResourceProviderStub | None = None
         self._stderr: Any = None
+        self._log = _EngineLog()
+        self._engine: grpc.Server | None = None
+
+    def warnings(self, urn: str) -> list[str]:
+        """The warnings the provider reported on ``urn`` so far, each once."""
+        found = [message for at, severity, message in self._log.messages
+                 if at == urn and severity == engine_pb2.WARNING]
+        return list(dict.fromkeys(found))
+
+    def _start_engine(self) -> str:
+        from concurrent import futures
+
+        self._engine = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        engine_pb2_grpc.add_EngineServicer_to_server(self._log, self._engine)
+        port = self._engine.add_insecure_port("127.0.0.1:0")
+        self._engine.start()
+        return f"127.0.0.1:{port}"
 
     def _key(self, key: str) -> str:
         return key if ":" in key else f"{self.project}:{key}"
@@ -70,7 +100,7 @@ class ProviderHost:
                                                   os.pathsep)}
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the host)
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:0"], cwd=self.cwd,
+            [sys.executable, "-u", "-m", "pulumi.dynamic", self._start_engine()], cwd=self.cwd,
             env=env, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL)
         try:
             port = self._read_port()
@@ -138,6 +168,9 @@ class ProviderHost:
         if self.process is not None:
             stop_process(self.process)
             self.process = None
+        if self._engine is not None:
+            self._engine.stop(None)
+            self._engine = None
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None

@@ -45,8 +45,9 @@ from .wire import from_struct, serialize_provider, to_struct
 class OfflineStack:
     """One stack's state plus the engine's steps, each operation in fresh provider hosts.
 
-    As the CLI does: ``up`` is a preview pass and then an update pass, each in a provider host
-    process of its own (so is every other operation); a create-first replacement deletes the
+    As the CLI engine does (the Automation API's ``pulumi up --yes --skip-preview``): ``up``
+    is one update pass in a provider host process of its own (so is every other operation,
+    ``pulumi up`` in a terminal runs a preview pass first); a create-first replacement deletes the
     old listener after all creates and updates, and a failed delete stays pending for the next
     run; ``ignore_changes`` is applied before Check; a ``same`` step stores the new inputs;
     refresh calls Diff to show an update or the same.
@@ -134,10 +135,9 @@ class OfflineStack:
         return self._pass(lambda: self._deploy(resources, preview=True))
 
     def up(self, resources: Sequence[DynamicResource], **flags: Any) -> Plan:
-        """A preview pass, then the update pass that creates, updates, replaces and deletes
-        so that the stack matches ``resources``."""
+        """The update pass that creates, updates, replaces and deletes so that the stack
+        matches ``resources``."""
         refuse_flags(flags)
-        self.preview(resources)
         return self._pass(lambda: self._deploy(resources, preview=False))
 
     def _deploy(self, resources: Sequence[DynamicResource], preview: bool) -> Plan:
@@ -170,10 +170,11 @@ class OfflineStack:
         urn = old.urn if old else self.urn(resource.type, name)
         checked = self._check(name, urn, old.inputs if old else {}, news)
         if old is None:
+            warned = self.host.warnings(urn) if self.host is not None else []
             if preview:
-                return Step("create", name), dict(checked)
+                return Step("create", name, warnings=warned), dict(checked)
             new_state = self._create(resource, urn, checked)
-            return Step("create", name), new_state.outputs
+            return Step("create", name, warnings=warned), new_state.outputs
         diff = self._call("Diff", provider_pb2.DiffRequest(
             id=old.id, urn=urn, olds=to_struct(old.outputs), news=to_struct(checked),
             old_inputs=to_struct(old.inputs), name=name, type=resource.type), f"diff {name}")
@@ -212,7 +213,8 @@ class OfflineStack:
         # The replacement is a new resource: the engine checks the program's inputs again,
         # without olds, so ignore_changes does not hold for it.
         checked = self._check(name, urn, {}, program_news)
-        step = Step("replace", name, changed_keys(old.inputs, checked), replaces, first_delete)
+        step = Step("replace", name, changed_keys(old.inputs, checked), replaces, first_delete,
+                    self.host.warnings(urn) if self.host is not None else [])
         if preview:
             return step, dict(checked)
         if first_delete:
@@ -316,12 +318,12 @@ class OfflineStack:
         """Run a Pulumi program under ``set_mocks``; its dynamic resources go to the host.
 
         ``config`` is the program's stack config (keys without a namespace get the project's;
-        ``Pulumi.<stack>.yaml`` in ``cwd`` is read first). An ``up`` runs the program twice,
-        a preview pass and an update pass, as the CLI does. Resources of other providers are
+        ``Pulumi.<stack>.yaml`` in ``cwd`` is read first). An ``up`` is one update pass, as
+        the CLI engine's. Resources of other providers are
         answered by ``other_resources`` (default: their inputs echoed back, id
         ``<name>-id``). Stack outputs come back resolved in :attr:`Plan.outputs`.
         """
         refuse_flags(flags)
-        if not preview:
-            self._pass(lambda: run_in_host(self, program, config, preview=True))
+        if not preview:  # what this engine does not run is refused before anything is sent
+            run_in_host(self, program, config, preview=True, scan=True)
         return self._pass(lambda: run_in_host(self, program, config, preview=preview))

@@ -115,6 +115,8 @@ class Step:
     changed: list[str] = field(default_factory=list)
     replaces: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
+    #: What the provider warned on this resource (an adoption's PUT, an import's mismatch).
+    warnings: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         symbol = {"create": "+", "same": " ", "update": "~", "replace": "+-",
@@ -125,7 +127,7 @@ class Step:
         if self.replaces:
             order = "delete first" if self.delete_before_replace else "create first"
             text += f"  (replaces on {', '.join(self.replaces)}; {order})"
-        return text
+        return "".join([text, *(f"\n      warning: {w}" for w in self.warnings)])
 
 
 @dataclass

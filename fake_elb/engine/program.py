@@ -86,9 +86,10 @@ class _Monitor(pulumi_mocks.MockMonitor):
 class _Registrar(pulumi.runtime.Mocks):
     """Answers the program's registrations: dynamic resources become engine steps."""
 
-    def __init__(self, stack: OfflineStack, preview: bool) -> None:
+    def __init__(self, stack: OfflineStack, preview: bool, scan: bool = False) -> None:
         self.stack = stack
         self.preview = preview
+        self.scan = scan
         self.plan = Plan("preview" if preview else "up")
         self.seen: list[str] = []
         self.replaced: list[tuple[str, ResourceState]] = []
@@ -102,6 +103,8 @@ class _Registrar(pulumi.runtime.Mocks):
         if refused is not None:
             self.failures.append(HarnessError(refused))
             raise self.failures[-1]
+        if self.scan:  # only the refusals count: nothing reaches a provider
+            return None, dict(args.inputs)
         if not args.typ.startswith("pulumi-python:dynamic"):
             if stack.other_resources is not None:
                 return stack.other_resources(args.typ, args.name, dict(args.inputs))
@@ -126,15 +129,17 @@ class _Registrar(pulumi.runtime.Mocks):
 
 
 def run_in_host(stack: OfflineStack, program: str | Path | Callable[[], Any],
-                config: Mapping[str, Any] | None, preview: bool) -> Plan:
-    """One pass of ``program`` (see :meth:`OfflineStack.run_program`)."""
-    registrar = _Registrar(stack, preview)
+                config: Mapping[str, Any] | None, preview: bool, scan: bool = False) -> Plan:
+    """One pass of ``program`` (see :meth:`OfflineStack.run_program`). A ``scan`` runs it
+    as a preview that reaches no provider, to refuse what this engine does not run before
+    anything is sent."""
+    registrar = _Registrar(stack, preview or scan, scan)
     program_config = {(k if ":" in k else f"{stack.project}:{k}"): config_text(v)
                       for k, v in {**stack.config, **(config or {})}.items()}
     pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
     _ensure_open_event_loop()
     pulumi.runtime.set_mocks(registrar, project=stack.project, stack=stack.stack,
-                             preview=preview, monitor=registrar.monitor)
+                             preview=preview or scan, monitor=registrar.monitor)
     pulumi.runtime.set_all_config(program_config)
     forget_previous_run(_retrieve)
     failures = registrar.failures
@@ -150,6 +155,8 @@ def run_in_host(stack: OfflineStack, program: str | Path | Callable[[], Any],
     finally:
         drain_sdk_tasks()
     plan = registrar.plan
+    if scan:
+        return plan
     plan.outputs.update(outputs)
     plan.steps += stack.delete_all([n for n in stack.state if n not in registrar.seen],
                                    preview)

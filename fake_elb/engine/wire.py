@@ -61,7 +61,7 @@ def serialize_provider(provider: Any) -> str:
     """``__provider`` exactly as ``pulumi.dynamic.Resource.__init__`` makes it (dill, base64)."""
     if isinstance(provider, str):
         return provider
-    from otc_elb_listener.listener import pickler_left_intact
+    from otc_elb_listener.pickling import pickler_left_intact
 
     with pickler_left_intact():
         return serialized_provider(provider)

@@ -15,8 +15,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -25,7 +24,10 @@ import pulumi.dynamic as dyn
 from pulumi.output import Unknown
 
 from . import spec
+from .adoption import ADOPT, IMPORT, import_from_opts, plan_takeover
 from .errors import ConfigError, ElbApiError, ElbListenerError
+from .pickling import pickler_left_intact
+from .report import report
 from .settings import (
     RetrySettings,
     Settings,
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from .client import ElbClient
 
 __all__ = ["ConfigError", "Listener", "ListenerArgs", "ListenerProvider", "Settings",
-           "resolve_settings"]
+           "pickler_left_intact", "resolve_settings"]
 
 TYPE_TOKEN = "pulumi-python:dynamic/elb:Listener"
 #: The ``elb:*`` stack config keys the provider reads (in the host, never pickled).
@@ -45,8 +47,8 @@ CONFIG_KEYS = ("cloud", "endpoint", "projectId", "projectName", "token", "region
                "cacert",
                "authUrl", "userName", "password", "domainName", "accessKey", "secretKey",
                "securityToken")
-#: Input that adopts an existing listener instead of creating one (our import path).
-ADOPT = "listener_id"
+#: Seconds a live listener ``check`` read stays good for ``create`` in the same pass.
+LIVE_FOR = 60.0
 #: Outputs the API computes, plus what ``read`` needs to know (the fields the user manages).
 OUTPUT_ONLY = ("status", "admin_state_up", "healthcheck_id", "member_number", "create_time",
                "update_time", "managed_fields")
@@ -148,6 +150,8 @@ class ListenerProvider(dyn.ResourceProvider):
         self._config: dict[str, Any] = {}
         self._client: ElbClient | None = None
         self._lock = threading.Lock()
+        #: Live listeners ``check`` read for a takeover, for ``create`` in the same pass.
+        self._live: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # Only the tuning knobs are pickled into state; never config, token, session or lock.
     def __getstate__(self) -> dict[str, Any]:
@@ -186,8 +190,11 @@ class ListenerProvider(dyn.ResourceProvider):
         return self._client
 
     # -- check -----------------------------------------------------------------------------
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
-        """Judge the inputs with the rule table; no API call. Unknown values are not judged."""
+    @_headline_first
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        """Judge the inputs with the rule table; no API call, except one GET when a new
+        resource takes over a live listener (``import_`` or ``listener_id``), to show on the
+        preview what ``up`` will do to it. Unknown values are not judged."""
         inputs = user_inputs(news)
         failures: list[dyn.CheckFailure] = []
         judged: dict[str, Any] = {}
@@ -200,12 +207,18 @@ class ListenerProvider(dyn.ResourceProvider):
                 value = list(value)
             inputs[name] = judged[name] = value
         adopt = judged.pop(ADOPT, None)
+        imported = news.get(IMPORT)
         if adopt is not None and adopt is not spec.UNKNOWN and (
                 not isinstance(adopt, str) or not spec.ID_RE.fullmatch(adopt)):
             failures.append(dyn.CheckFailure(ADOPT, f"must be the ID of an existing listener "
                                              f"(32 lowercase hex characters), got {adopt!r}"))
-        if adopt is not None:
-            # Adopting: the live listener supplies what the program leaves out.
+        if imported is not None and adopt is not None:
+            failures.append(dyn.CheckFailure(ADOPT, "give one of import_ (take the live "
+                                             "listener as it is) and listener_id (adopt it "
+                                             "and PUT what differs)"))
+        program = dict(judged)
+        if adopt is not None or imported is not None:
+            # Taking over: the live listener supplies what the program leaves out.
             for name in spec.REQUIRED_FIELDS:
                 judged.setdefault(name, spec.UNKNOWN)
         for violation in spec.validate_create(judged, unknown_ok=True, strict=True):
@@ -215,7 +228,35 @@ class ListenerProvider(dyn.ResourceProvider):
             else:
                 failures.append(dyn.CheckFailure(violation.field, f"{violation.rule} "
                                                  f"[{violation.code}]"))
+        if imported is not None:
+            inputs[IMPORT] = imported
+        target = imported if imported is not None else adopt
+        if not failures and not olds and isinstance(target, str):
+            failures += self._preview_takeover("import" if imported is not None else "adopt",
+                                               target, program)
         return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
+
+    def _preview_takeover(self, mode: str, listener_id: str,
+                          program: dict[str, Any]) -> list[dyn.CheckFailure]:
+        """One GET of the live listener a new resource takes over; what ``up`` will do to it
+        (the PUT, or why it fails) shows on the resource. ``create`` reuses the answer."""
+        live = self._api().get(listener_id)
+        if live is None:
+            return [dyn.CheckFailure("import_" if mode == "import" else ADOPT,
+                                     f"no listener {listener_id} in this project (HTTP 404)")]
+        with self._lock:
+            self._live[listener_id] = (time.monotonic(), live)
+        warning, message = plan_takeover(mode, listener_id, live, program).message()
+        report(message, warning=warning)
+        return []
+
+    def _live_listener(self, listener_id: str) -> dict[str, Any] | None:
+        """The listener ``check`` just read in this pass, else one GET."""
+        with self._lock:
+            seen = self._live.pop(listener_id, None)
+        if seen is not None and time.monotonic() - seen[0] < LIVE_FOR:
+            return seen[1]
+        return self._api().get(listener_id)
 
     # -- diff ------------------------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
@@ -247,11 +288,13 @@ class ListenerProvider(dyn.ResourceProvider):
     # -- create ----------------------------------------------------------------------------
     @_headline_first
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
-        """One POST; or, with ``listener_id``, one GET plus one PUT if anything differs."""
+        """One POST. Taking over a live listener: the GET ``check`` made (or one GET), then
+        for ``listener_id`` one PUT of what differs; ``import_`` never PUTs."""
         inputs = user_inputs(props)
         adopt = inputs.pop(ADOPT, None)
+        imported = props.get(IMPORT)
         body = {name: spec.wire_value(name, value) for name, value in inputs.items()}
-        if adopt is None:
+        if adopt is None and imported is None:
             try:
                 listener = self._create_once(body)
             except ElbApiError as error:
@@ -260,21 +303,19 @@ class ListenerProvider(dyn.ResourceProvider):
                     raise
                 raise error.with_hint(hint) from None
             return dyn.CreateResult(listener["id"], listener_outputs(listener, list(inputs)))
-        live = self._api().get(adopt)
+        mode = "import" if adopt is None else "adopt"
+        target = str(imported if adopt is None else adopt)
+        live = self._live_listener(target)
         if live is None:
-            raise ElbApiError("adopt", adopt, 404, None, "no such listener in this project; "
-                              "remove listener_id to create a new one")
-        fixed = [name for name, value in body.items() if not spec.FIELDS[name].updatable
-                 and not spec.same_value(name, live.get(name), value)]
-        if fixed:
-            raise ElbApiError("adopt", adopt, None, None, "the live listener differs in fields "
-                              "a PUT cannot change: " + ", ".join(
-                                  f"{n} is {live.get(n)!r}, the program says {body[n]!r}"
-                                  for n in fixed))
-        changes = {name: value for name, value in body.items()
-                   if not spec.same_value(name, live.get(name), value)}
-        listener = self._api().update(adopt, changes) if changes else live
-        return dyn.CreateResult(listener["id"], listener_outputs(listener, [*inputs, ADOPT]))
+            raise ElbApiError(mode, target, 404, None, "no such listener in this project; "
+                              f"remove {'import_' if adopt is None else ADOPT} to create a "
+                              "new one")
+        plan = plan_takeover(mode, target, live, inputs)
+        if plan.fails:
+            raise ElbApiError(mode, target, None, None, plan.refusal())
+        listener = self._api().update(target, plan.changes) if plan.changes else live
+        managed = [*inputs, ADOPT] if adopt is not None else list(inputs)
+        return dyn.CreateResult(listener["id"], listener_outputs(listener, managed))
 
     def _create_once(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST, and never resend it blindly. If its answer is lost, or is a 5xx after which
@@ -383,26 +424,6 @@ class ListenerArgs:
 _ARG_NAMES = tuple(f.name for f in fields(ListenerArgs))
 
 
-@contextmanager
-def pickler_left_intact() -> Iterator[None]:
-    """Undo what the SDK's ``serialize_provider`` leaves behind.
-
-    It wraps ``pickle._Pickler._batch_setitems`` in a sorting wrapper on every call and never
-    unwraps it, so each dynamic resource a program makes adds one level; a few hundred
-    resources in one process (or many runs in one test process) end in ``RecursionError``.
-    Restoring the pickler after each serialization keeps the depth at one.
-    """
-    import pickle
-
-    batch_setitems = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
-    save_dict = pickle._Pickler.save_dict  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        pickle._Pickler._batch_setitems = batch_setitems  # type: ignore[attr-defined]
-        pickle._Pickler.save_dict = save_dict  # type: ignore[attr-defined]
-
-
 class Listener(dyn.Resource, module="elb", name="Listener"):
     """A classic ELB (v1.0) listener; every API response field is an output."""
 
@@ -446,6 +467,9 @@ class Listener(dyn.Resource, module="elb", name="Listener"):
         props: dict[str, Any] = {name: values.get(name) for name in _ARG_NAMES}
         props.update({name: None for name in OUTPUT_ONLY})
         provider, opts = _provider_from_opts(provider, opts)
+        imported, opts = import_from_opts(opts)
+        if imported is not None:
+            props[IMPORT] = imported
         with pickler_left_intact():
             super().__init__(provider or ListenerProvider(), resource_name, props, opts)
 

@@ -17,7 +17,7 @@ from fake_elb import ServerControl
 from fake_elb.engine import CliFailed, CliStack, HarnessError, OfflineStack, Plan
 from otc_elb_listener import Listener, ListenerArgs, ListenerProvider
 from tests.cli.conftest import REPO, Elb
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, Api
 
 Program = Callable[[], Any]
 
@@ -112,6 +112,59 @@ def test_options_both_engines_run_give_the_same_plan_and_calls(
     assert [call.split()[0] for call in destroy[1]] == ["DELETE", "DELETE"]  # c is retained
 
 
+# -- taking over live listeners: import_ and listener_id, the same through both engines --------
+def _takeover_outcome(elb: Elb, engine: Any, live: str, program: Program) -> list[Any]:
+    """A preview, then an up: the step, its warnings and the calls of each."""
+    outcome: list[Any] = []
+    for preview in (True, False):
+        since = elb.mark()
+        try:
+            plan = engine.run_program(program, preview=preview)
+            outcome.append([(s.op, s.warnings) for s in plan.steps if s.name == "web"])
+        except HarnessError as error:
+            outcome.append(["failed", "port is 80, the program says 81" in str(error)])
+        outcome.append(_methods(elb, since))
+    outcome.append(Api(elb.control.url).get(live).json()["name"])
+    return outcome
+
+
+def _takeover(how: str, elb: Elb, live: str) -> Program:
+    if how == "listener_id":
+        return lambda: Listener("web", ListenerArgs(listener_id=live, name="web"))
+    port = 80 if how == "import_ as it is" else 81
+    return lambda: _listener(elb, port=port, api_name="live", import_=live)
+
+
+@pytest.mark.parametrize("how", ["import_ as it is", "import_ differing", "listener_id"])
+def test_taking_over_a_live_listener_previews_what_up_will_do_in_both_engines(
+        how: str, pulumi_cli: Path, fake_elb_server: ServerControl) -> None:
+    """import_ works on a Listener (despite pulumi/pulumi#16175) with import semantics; the
+    preview of a takeover makes one GET and warns what up will do; up makes one GET per
+    pass, plus the PUT of an adoption."""
+    seen: dict[str, list[Any]] = {}
+    for kind in ("cli", "in-process"):
+        fake_elb_server.reset()
+        elb = Elb(fake_elb_server, lb_id="c1" * 16)
+        live = elb.control.add_listener(PROJECT, id="d" * 32, **elb.inputs(name="live"))["id"]
+        with _engines(pulumi_cli, elb)[kind] as engine:
+            seen[kind] = _takeover_outcome(elb, engine, live, _takeover(how, elb, live))
+    assert seen["in-process"] == seen["cli"]
+    preview, preview_calls, up, up_calls, name = seen["cli"]
+    assert preview_calls == ["GET"]  # one GET per listener at preview
+    if how == "import_ as it is":
+        assert preview == up == [("create", [])]
+        assert up_calls == ["GET"] * len(up_calls) and len(up_calls) <= 2 and name == "live"
+    elif how == "import_ differing":
+        [(op, [warning])] = preview
+        assert op == "create" and f"importing listener {live} will fail" in warning
+        assert "port is 80, the program says 81" in warning
+        assert up == ["failed", True] and "PUT" not in up_calls and name == "live"
+    else:
+        [(op, [warning])] = preview
+        assert op == "create" and "up will PUT name ('live' -> 'web')" in warning
+        assert up_calls[-1] == "PUT" and up_calls.count("GET") <= 2 and name == "web"
+
+
 # -- options only the CLI runs: the in-process engine refuses before any API call -------------
 def _protect(elb: Elb, engine: Any) -> list[Any]:
     engine.run_program(lambda: _listener(elb, protect=True))
@@ -165,19 +218,12 @@ def _deleted_with(elb: Elb, engine: Any) -> list[Any]:
     return [_methods(elb, since)]  # b goes with a: only a's DELETE is sent
 
 
-def _import(elb: Elb, engine: Any) -> list[Any]:
-    with pytest.raises(CliFailed, match="__provider"):  # pulumi/pulumi#16175
-        engine.run_program(lambda: _listener(elb, import_="d" * 32))
-    return []
-
-
 @pytest.mark.parametrize(("option", "scenario", "cli_outcome", "before_refusal"), [
     ("protect", _protect, [[]], []),
     ("aliases", _aliases, [{"frontend": "same"}, []], ["POST"]),  # the first up has none
     ("aliases", _aliases_new_parent, ["same", []], ["POST"]),
     ("replace_on_changes", _replace_on_changes, [{"web": "update"}, ["PUT"]], []),
     ("deleted_with", _deleted_with, [["DELETE"]], []),
-    ("import_", _import, [], []),
 ])
 def test_options_only_the_cli_runs_are_refused_in_process(
         option: str, scenario: Callable[[Elb, Any], list[Any]], cli_outcome: list[Any],

@@ -1,0 +1,100 @@
+"""Taking over a live listener: Pulumi's ``import_`` and our ``listener_id``.
+
+The two differ in one rule. An **import** takes the live listener as it is: every input the
+program sets must match it, or the import fails naming each field and changes nothing
+(Pulumi's import semantics). An **adoption** (``listener_id``) makes the live listener what
+the program says with one PUT of the fields that differ; only fields a PUT cannot change must
+match. The engine's own import does not work for dynamic providers (it calls Read without the
+serialized provider, pulumi/pulumi#16175), so ``Listener`` takes ``import_`` out of its
+options and hands the ID to the provider as the hidden input :data:`IMPORT`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from . import spec
+
+#: The hidden input that carries ``ResourceOptions(import_=...)`` to the provider.
+IMPORT = "__import_id"
+ADOPT = "listener_id"
+
+
+def import_from_opts(opts: pulumi.ResourceOptions | None
+                     ) -> tuple[str | None, pulumi.ResourceOptions | None]:
+    """``import_`` taken out of the options (the engine's import path cannot run a dynamic
+    provider); the options are copied, never changed in place."""
+    given = getattr(opts, "import_", None) if opts is not None else None
+    if not given:
+        return None, opts
+    opts = copy.copy(opts)
+    assert opts is not None
+    opts.import_ = None
+    return str(given), opts
+
+
+@dataclass
+class Takeover:
+    """What ``up`` will do to a live listener it takes over."""
+
+    mode: str  # "import" or "adopt"
+    listener_id: str
+    live: Mapping[str, Any]
+    #: Fields that must match and do not: (name, live value, program value).
+    mismatched: list[tuple[str, Any, Any]] = field(default_factory=list)
+    #: The PUT body of an adoption (the updatable fields that differ).
+    changes: dict[str, Any] = field(default_factory=dict)
+    #: Inputs unknown until ``up`` (never judged).
+    unknown: list[str] = field(default_factory=list)
+
+    @property
+    def fails(self) -> bool:
+        return bool(self.mismatched)
+
+    def refusal(self) -> str:
+        """Why ``up`` fails and changes nothing, naming each field (live vs program)."""
+        differs = "; ".join(f"{name} is {live!r}, the program says {wanted!r}"
+                            for name, live, wanted in self.mismatched)
+        if self.mode == "import":
+            return (f"the live listener differs from the program: {differs}. An import takes "
+                    "the listener as it is and changes nothing: make the program match it, or "
+                    "adopt it with listener_id= instead, which PUTs the difference")
+        return (f"the live listener differs in fields a PUT cannot change: {differs}. "
+                "Nothing was changed: make the program match it")
+
+    def message(self) -> tuple[bool, str]:
+        """What the preview shows on the resource: (is it a warning, the text)."""
+        verb = "importing" if self.mode == "import" else "adopting"
+        head = f"{verb} listener {self.listener_id}"
+        later = f"; known only at up: {', '.join(self.unknown)}" if self.unknown else ""
+        if self.fails:
+            return True, f"{head} will fail: {self.refusal()}{later}"
+        if self.changes:
+            puts = ", ".join(f"{name} ({self.live.get(name)!r} -> {value!r})"
+                             for name, value in self.changes.items())
+            return True, f"{head}: up will PUT {puts} to the live listener{later}"
+        return bool(self.unknown), f"{head}: it matches the program, up sends no PUT{later}"
+
+
+def plan_takeover(mode: str, listener_id: str, live: Mapping[str, Any],
+                  inputs: Mapping[str, Any]) -> Takeover:
+    """Compare the program's table inputs (``inputs``, without the IDs) with the live
+    listener."""
+    plan = Takeover(mode, listener_id, live)
+    for name, value in inputs.items():
+        if value is spec.UNKNOWN:
+            plan.unknown.append(name)
+            continue
+        wire = spec.wire_value(name, value)
+        if spec.same_value(name, live.get(name), wire):
+            continue
+        if mode == "import" or not spec.FIELDS[name].updatable:
+            plan.mismatched.append((name, live.get(name), wire))
+        else:
+            plan.changes[name] = wire
+    return plan
