@@ -65,7 +65,7 @@ def test_a_local_error_is_never_retried_nor_taken_for_a_lost_post(elb: MockElb) 
     assert "could not be built" in text
     for form in (token, repr(token)[1:-1], "sec%20ret", "sec+ret"):
         assert form not in text
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
     assert elb.requests == []  # nothing sent, nothing retried
 
 

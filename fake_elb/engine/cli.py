@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from otc_elb_listener.offline import OFFLINE_VARIABLE
+
 from .folder import copy_program, project_name
 from .host import LOOPBACK_NO_PROXY, PROXY_VARIABLES, SCRUBBED_PREFIXES
 from .model import (
@@ -124,6 +126,7 @@ def offline_environment(home: Path, backend: Path, cli: Path) -> dict[str, str]:
         "PULUMI_SKIP_CONFIRMATIONS": "true",
         "NO_PROXY": LOOPBACK_NO_PROXY,
         "no_proxy": LOOPBACK_NO_PROXY,
+        OFFLINE_VARIABLE: "1",  # the provider refuses any address that is not loopback
         "PATH": os.pathsep.join([*plugin_dirs, os.environ.get("PATH", "")]),
     })
     return env
@@ -179,11 +182,13 @@ class CliStack:
                  pythonpath: Sequence[str | Path] = (),
                  echo: Callable[[str], None] | None = None,
                  program_dir: str | Path | None = None,
-                 stack_file: str | Path | None = None) -> None:
+                 stack_file: str | Path | None = None, allow_remote: bool = False) -> None:
         """``program_dir``: a ``Pulumi.yaml`` program folder, run by the CLI as ``pulumi up``
         runs it there (on a temporary copy: nothing is written into the folder), with only
         the config given here, plus ``stack_file`` as ``Pulumi.<stack>.yaml`` when named.
-        Without it, programs run inline (functions, or files run in this process)."""
+        Without it, programs run inline (functions, or files run in this process). Config
+        that would reach a real cloud is refused unless ``allow_remote`` (see
+        :func:`.config.refuse_remote`)."""
         found = Path(cli) if cli else find_cli()
         if found is None:
             raise HarnessError(f"no pulumi CLI found: {CLI_HINT}")
@@ -204,6 +209,8 @@ class CliStack:
         self._stack: Any = None
         self.program_dir = Path(program_dir).resolve() if program_dir else None
         self.stack_file = Path(stack_file) if stack_file else None
+        self.allow_remote = allow_remote
+        self._all_config: dict[str, Any] = {}
         if self.program_dir is not None:
             self.project = project_name(self.program_dir)
 
@@ -221,6 +228,8 @@ class CliStack:
             self.env["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
         command = auto.PulumiCommand(root=str(self.cli.parent.parent), skip_version_check=True) \
             if self.cli.parent.name == "bin" else None
+        if self.allow_remote:
+            self.env[OFFLINE_VARIABLE] = ""
         if self.program_dir is not None:
             work = self._work = copy_program(self.program_dir, root / "program",
                                              self.stack_name, self.stack_file)
@@ -252,6 +261,13 @@ class CliStack:
         namespace."""
         from pulumi import automation as auto
 
+        from .config import refuse_remote, stack_file_config
+
+        if not self._all_config and self.stack_file is not None:
+            self._all_config.update(stack_file_config(self.stack_file, self.project))
+        self._all_config.update({self._key(k): v for k, v in {**(config or {}),
+                                                              **(secrets or {})}.items()})
+        refuse_remote(self._all_config, self.project, self.allow_remote)
         values = {self._key(k): auto.ConfigValue(str(v)) for k, v in (config or {}).items()}
         values.update({self._key(k): auto.ConfigValue(str(v), secret=True)
                        for k, v in (secrets or {}).items()})

@@ -15,6 +15,8 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
 
+from otc_elb_listener.offline import OFFLINE_VARIABLE
+
 from .._process import stop_process
 from .model import HarnessError
 from .wire import config_text, secret, to_struct
@@ -30,10 +32,12 @@ LOOPBACK_NO_PROXY = "127.0.0.1,localhost,::1"
 
 def offline_host_environment() -> dict[str, str]:
     """``os.environ`` without cloud credentials, endpoints or proxies, loopback never
-    proxied."""
+    proxied, and the provider told it runs offline (it refuses any address, IAM's too, that
+    is not loopback)."""
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(SCRUBBED_PREFIXES) and name not in PROXY_VARIABLES}
     env["NO_PROXY"] = env["no_proxy"] = LOOPBACK_NO_PROXY
+    env[OFFLINE_VARIABLE] = "1"  # the provider refuses any address that is not loopback
     return env
 
 

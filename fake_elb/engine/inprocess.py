@@ -24,6 +24,8 @@ from typing import Any
 
 from pulumi.runtime.proto import provider_pb2
 
+from otc_elb_listener.offline import OFFLINE_VARIABLE
+
 from .config import refuse_remote, stack_file_config
 from .host import ProviderHost
 from .model import (
@@ -75,6 +77,8 @@ class OfflineStack:
         self.config = {**from_file, **(config or {})}
         self.secrets = dict(secrets or {})
         refuse_remote({**self.config, **self.secrets}, project, allow_remote)
+        if allow_remote:  # meant: the provider may reach what the config names
+            env = {**(env or {}), OFFLINE_VARIABLE: ""}
         self._host_args: dict[str, Any] = dict(project=project, cwd=self.cwd,
                                                pythonpath=pythonpath, env=env,
                                                startup_timeout=startup_timeout)

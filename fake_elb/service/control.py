@@ -9,8 +9,9 @@ faults: the control plane is the test's, not the service's.
 {project_id, id?} · ``POST listeners`` {project_id, listener, id?, create_time?, status?}
 (an existing listener) · ``POST listeners/update`` {project_id, id, changes} and ``POST
 listeners/delete`` {project_id, id} (changes out of band, not journaled) · ``POST users``
-{domain, name, password, project_id, project_name} · ``POST credentials`` {access, secret,
-project_id} · ``POST strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
+{domain, name, password, project_id, project_name} · ``POST users/delete`` {domain, name}
+(their tokens revoked) · ``POST credentials`` {access, secret, project_id, security_token?}
+· ``POST strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
 ``GET|POST|DELETE faults``.
 """
 
@@ -67,6 +68,7 @@ class ControlPlane:
             ("POST", "listeners/update"): self._change_listener,
             ("POST", "listeners/delete"): self._delete_listener,
             ("POST", "users"): self._user,
+            ("POST", "users/delete"): self._delete_user,
             ("POST", "credentials"): self._credential,
             ("POST", "strict"): self._strict,
             ("POST", "tokens"): self._tokens,
@@ -132,7 +134,12 @@ class ControlPlane:
     def _credential(self, args: Any) -> HttpResponse:
         args = _object(args)
         return json_response(201, self.state.iam.add_credential(*(args.get(key) for key in (
-            "access", "secret", "project_id"))))
+            "access", "secret", "project_id", "security_token"))))
+
+    def _delete_user(self, args: Any) -> HttpResponse:
+        args = _object(args)
+        self.state.iam.remove_user(args.get("domain"), args.get("name"))
+        return _NO_CONTENT
 
     def _strict(self, args: Any) -> HttpResponse:
         strict = _object(args).get("strict")

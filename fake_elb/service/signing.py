@@ -17,13 +17,14 @@ from otc_elb_listener.auth import SIGNING_ALGORITHM, canonical_request, signatur
 
 from .errors import ApiError
 from .http import header
+from .iam import Credential
 
 
-def verify(credentials: Mapping[str, tuple[str, str]], method: str, url: str,
+def verify(credentials: Mapping[str, Credential], method: str, url: str,
            headers: Mapping[str, str], body: bytes, now: float) -> tuple[str | None, str]:
     """A signed request checked the way the service checks it: ``(project, "")`` when the
-    signature holds, ``(None, reason)`` otherwise. ``credentials``: access key -> (secret
-    key, project ID)."""
+    signature holds, ``(None, reason)`` otherwise. A temporary key's security token must
+    come with it, signed."""
     lowered = {name.lower(): value for name, value in headers.items()}
     found = re.fullmatch(rf"{SIGNING_ALGORITHM} Access=([^,]+), SignedHeaders=([^,]+), "
                          r"Signature=([0-9a-f]+)", lowered.get("authorization", ""))
@@ -40,14 +41,21 @@ def verify(credentials: Mapping[str, tuple[str, str]], method: str, url: str,
         return None, "X-Sdk-Date is not YYYYMMDDTHHMMSSZ"
     if abs(now - sent) > 15 * 60:
         return None, "X-Sdk-Date is more than 15 minutes off"
-    secret, project = credentials[access]
+    credential = credentials[access]
+    if credential.security_token is not None:
+        sent_token = lowered.get("x-security-token", "")
+        if "x-security-token" not in signed or not hmac.compare_digest(
+                sent_token.encode("utf-8"), credential.security_token.encode("utf-8")):
+            return None, ("a temporary access key needs its security token, signed, in "
+                          "X-Security-Token")
     canonical = canonical_request(method, url, lowered, body, signed)
-    if not hmac.compare_digest(signature(secret, lowered["x-sdk-date"], canonical), given):
+    if not hmac.compare_digest(signature(credential.secret, lowered["x-sdk-date"], canonical),
+                               given):
         return None, "the signature does not match the request"
-    return project, ""
+    return credential.project_id, ""
 
 
-def check_signature(credentials: Mapping[str, tuple[str, str]], method: str, path: str,
+def check_signature(credentials: Mapping[str, Credential], method: str, path: str,
                     query: str, headers: Mapping[str, str], raw_body: bytes | str | None,
                     project: str) -> None:
     """An AK/SK-signed request for ``project``, or 401 ``ELB.1103`` saying why not."""

@@ -94,6 +94,7 @@ class FakeElbState:
         if not all(isinstance(token, str) and token for token in accepted):
             raise ApiError(400, "ELB.1001", "tokens: a list of non-empty strings is mandatory")
         self.tokens = accepted
+        self.iam.revoke_all()  # exactly these: tokens the IAM issued stop working too
 
     def add_loadbalancer(self, project_id: str, type: str = "External",
                          id: str | None = None) -> dict[str, Any]:

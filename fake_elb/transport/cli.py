@@ -75,8 +75,12 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--idle-timeout", type=float, default=30.0, help="close a connection "
                        "that has not sent a whole request within this many seconds of falling "
                        "idle (default 30)")
+    serve.add_argument("--header-timeout", type=float, default=10.0, help="answer 408 and "
+                       "close a connection whose request line and headers take longer than "
+                       "this many seconds from their first byte (default 10)")
     serve.add_argument("--max-connections", type=int, default=None, help="connections served "
-                       "at once; at the limit the longest-idle one makes room, and one more is "
+                       "at once; at the limit the longest-idle (or slowest to send its head) "
+                       "one makes room, and one more is "
                        "closed on accept only when all are busy (default: 512, or less under a "
                        "low open-file limit)")
     return top
@@ -102,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         server = FakeElbServer(args.host, args.port, tokens=args.token or (DEFAULT_TOKEN,),
                                strict=args.strict, access_log=log if args.log else None,
                                idle_timeout=args.idle_timeout,
+                               header_timeout=args.header_timeout,
                                max_connections=args.max_connections,
                                token_ttl=args.token_ttl)
     except socket.gaierror as error:

@@ -98,10 +98,18 @@ class FakeControl(ABC):
             "project_name": project_name})
         return result
 
-    def add_credential(self, access: str, secret: str, project_id: str) -> dict[str, Any]:
-        """An access key pair whose signed requests the fake accepts for one project."""
-        result: dict[str, Any] = self._send("POST", "credentials", {
-            "access": access, "secret": secret, "project_id": project_id})
+    def remove_user(self, domain: str, name: str) -> None:
+        """The user goes, and every token IAM issued to them stops working."""
+        self._send("POST", "users/delete", {"domain": domain, "name": name})
+
+    def add_credential(self, access: str, secret: str, project_id: str,
+                       security_token: str | None = None) -> dict[str, Any]:
+        """An access key pair whose signed requests the fake accepts for one project; a
+        temporary one (``security_token``) only with its token in ``X-Security-Token``."""
+        body = {"access": access, "secret": secret, "project_id": project_id}
+        if security_token is not None:
+            body["security_token"] = security_token
+        result: dict[str, Any] = self._send("POST", "credentials", body)
         return result
 
     def set_strict(self, strict: bool) -> None:

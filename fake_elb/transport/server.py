@@ -36,6 +36,7 @@ from ..service.api import ElbApi
 from ..service.errors import ApiError
 from ..service.http import MAX_BODY_BYTES, HttpResponse, body_too_large, error_response
 from ..service.store import DEFAULT_TOKEN, FakeElbState
+from .listen import bind_socket, default_max_connections
 
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 #: A request line and headers past these are refused (431), as the stdlib server refused a
@@ -43,6 +44,10 @@ _REASONS = {status.value: status.phrase for status in HTTPStatus}
 #: not keep whatever a client sends until the idle timeout.
 MAX_HEAD_BYTES = 64 * 1024
 MAX_HEADERS = 100
+#: A request target past this is refused with 414 URI Too Long (RFC 9112 3), not 431: the
+#: head's own bound, so a target the head could hold is served (a 10 KB query is).
+MAX_TARGET_BYTES = MAX_HEAD_BYTES
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 #: Headers the connection itself reads (lower case, as llhttp hands over what was sent).
 _FRAMING_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"expect"})
 _ABSOLUTE_FORM = re.compile(r"https?://[^/?#]*", re.IGNORECASE)
@@ -107,6 +112,8 @@ class _Answer:
 
 _HEAD_TOO_LARGE = ApiError(431, "ELB.1001", f"the request line and headers are over "
                            f"{MAX_HEAD_BYTES} bytes or {MAX_HEADERS} headers")
+_TARGET_TOO_LONG = ApiError(414, "ELB.1001", f"the request target is over {MAX_TARGET_BYTES} "
+                            "bytes")
 
 
 class _Refused(Exception):
@@ -117,7 +124,9 @@ class _Connection(asyncio.Protocol):
     """One client connection: llhttp parses, the router answers, answers leave in order.
 
     A request must arrive whole within ``idle_timeout`` of the connection falling idle (so a
-    client trickling bytes cannot hold it open either); the server's sweep closes it otherwise.
+    client trickling bytes cannot hold it open either), and its request line and headers
+    within ``header_timeout`` of its first byte; the server's sweep closes it otherwise (a
+    408 for a head that did not arrive in time).
     """
 
     def __init__(self, server: FakeElbServer) -> None:
@@ -133,7 +142,11 @@ class _Connection(asyncio.Protocol):
         self._in_head = True  # reading a request line and headers (or waiting for one)
         self._head_bytes = 0
         self._head_size = 0
+        self._url_size = 0
         self._header_count = 0
+        self._in_message = False
+        #: Since when it has been reading a request line and headers (``None``: it is not).
+        self.head_since: float | None = None
         self._outbox: collections.deque[_Answer] = collections.deque()
         self._done = False  # closing, or refused: nothing more is read or answered
         #: Since when it has waited for a whole request (``None`` while one is answered);
@@ -197,7 +210,10 @@ class _Connection(asyncio.Protocol):
 
     # -- llhttp callbacks ------------------------------------------------------------------
     def on_message_begin(self) -> None:
-        self.idle_since = None  # busy: not a candidate for eviction
+        self.idle_since = None  # busy: not a candidate for eviction (unless its head is slow)
+        self.head_since = time.monotonic()
+        self._in_message = True
+        self._url_size = 0
         self._url = []
         self._headers = {}
         self._body = None
@@ -211,8 +227,9 @@ class _Connection(asyncio.Protocol):
     def on_url(self, url: bytes) -> None:
         self._url.append(url)
         self._head_size += len(url)
-        if self._head_size > MAX_HEAD_BYTES:
-            self._refuse(_HEAD_TOO_LARGE)
+        self._url_size += len(url)
+        if self._url_size > MAX_TARGET_BYTES:
+            self._refuse(_TARGET_TOO_LONG)
             raise _Refused
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -234,11 +251,14 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self.head_since = None
         if self._body_size > MAX_BODY_BYTES:
             self._refuse(body_too_large())
             raise _Refused
-        if self._expect_continue and self._transport is not None:
-            self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        # Never to HTTP/1.0 (RFC 9110 15.2), and after the answers to earlier pipelined
+        # requests (RFC 9112 9.3.2): it joins the queue like any answer.
+        if self._expect_continue and self._parser.get_http_version() != "1.0":
+            self._queue(_Answer(_CONTINUE, False, None))
         self._body_size = 0
 
     def on_body(self, chunk: bytes) -> None:
@@ -251,6 +271,7 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.waiting_since = None
+        self._in_message = False
         self._in_head = True
         self._head_bytes = 0
         method = self._parser.get_method().decode("ascii")
@@ -328,40 +349,20 @@ class _Connection(asyncio.Protocol):
             self._transport.close()
 
     def _await_request(self) -> None:
-        if not self._done:
+        if not self._done and not self._in_message:
             self.waiting_since = self.idle_since = time.monotonic()
+
+    def head_timed_out(self) -> None:
+        """Its request line and headers did not arrive in time: 408, and closed."""
+        if not self._done:
+            self.head_since = None
+            self._refuse(ApiError(408, "ELB.1001", "the request line and headers did not "
+                                  f"arrive within {self._server.header_timeout:g} s"))
 
     def close(self) -> None:
         self._done = True
         if self._transport is not None:
             self._transport.close()
-
-
-def _default_max_connections() -> int:
-    """Well below the open-file limit, so the server never runs out of descriptors (at the
-    limit, accept() fails at once, again and again)."""
-    import resource
-
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    return max(16, min(512, (soft if soft > 0 else 1024) - 128))
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    """A listening socket, bound now so that a taken port fails the constructor (IPv4 first
-    when a name resolves to both)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, _, _, _, address = next((info for info in infos if info[0] == socket.AF_INET),
-                                    infos[0])
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(128)
-    except BaseException:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
 
 
 class FakeElbServer:
@@ -377,14 +378,18 @@ class FakeElbServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0,
                  tokens: Iterable[str] = (DEFAULT_TOKEN,), *, strict: bool = False,
                  access_log: Callable[[str], None] | None = None, idle_timeout: float = 30.0,
-                 max_connections: int | None = None, token_ttl: float = 24 * 3600.0) -> None:
+                 max_connections: int | None = None, token_ttl: float = 24 * 3600.0,
+                 header_timeout: float = 10.0) -> None:
         self.state = FakeElbState(tokens, strict=strict, token_ttl=token_ttl)
         self.api = ElbApi(self.state)
         #: Called with one line per answered request (``fake-elb serve --log``).
         self.access_log = access_log
         self.idle_timeout = idle_timeout
-        self.max_connections = max_connections or _default_max_connections()
-        self._socket = _bind(host, port)
+        #: Seconds a request line and headers may take from their first byte (slow clients
+        #: holding connections open, a byte at a time, are closed after it).
+        self.header_timeout = header_timeout
+        self.max_connections = max_connections or default_max_connections()
+        self._socket = bind_socket(host, port)
         self.api.base_url = self.url
         self._connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -396,11 +401,14 @@ class FakeElbServer:
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def _admit(self, connection: _Connection) -> bool:
+        """At the cap, the connection idle longest, or slowest to send its head, makes room:
+        clients trickling header bytes never lock new ones out."""
         if len(self._connections) >= self.max_connections:
-            idle = [c for c in self._connections if c.idle_since is not None]
+            idle = [c for c in self._connections
+                    if c.idle_since is not None or c.head_since is not None]
             if not idle:
                 return False
-            oldest = min(idle, key=lambda c: c.idle_since or 0.0)
+            oldest = min(idle, key=lambda c: c.idle_since or c.head_since or 0.0)
             self._connections.discard(oldest)
             oldest.abort()
         self._connections.add(connection)
@@ -447,10 +455,15 @@ class FakeElbServer:
         one timer for the server, not one per request."""
         now = time.monotonic()
         for connection in list(self._connections):
+            head = connection.head_since
+            if head is not None and now - head >= self.header_timeout:
+                connection.head_timed_out()
+                continue
             since = connection.waiting_since
             if since is not None and now - since >= self.idle_timeout:
                 connection.close()
-        loop.call_later(max(0.05, min(1.0, self.idle_timeout / 4)), self._sweep, loop)
+        period = min(self.idle_timeout, self.header_timeout) / 4
+        loop.call_later(max(0.05, min(1.0, period)), self._sweep, loop)
 
     def stop(self) -> None:
         loop, self._loop = self._loop, None

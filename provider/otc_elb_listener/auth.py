@@ -15,12 +15,14 @@ and the provider host imports this module on every ``pulumi up`` that calls the 
 
 from __future__ import annotations
 
+import secrets as _secrets
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import offline
 from .errors import ElbApiError, secret_forms
 
 
@@ -55,29 +57,55 @@ class Token:
     elb_endpoint: str | None
 
 
-_CACHE: dict[tuple[str, str, str, str], Token] = {}
+_CACHE: dict[tuple[str, ...], Token] = {}
+#: One lock per user and project: one sign-in at a time for each, however many providers
+#: and threads of the host ask at once.
+_FLIGHTS: dict[tuple[str, ...], threading.Lock] = {}
 _CACHE_LOCK = threading.Lock()
+#: Keys the password into the cache key without keeping it: a different password is a
+#: different entry (it never rides on another provider's token), and the key shows nothing.
+_PROCESS_KEY = _secrets.token_bytes(32)
 
 
 class PasswordTokens:
     """The token for one :class:`PasswordAuth`, fetched on first use, shared in the process,
-    renewed on demand."""
+    renewed on demand; one sign-in at a time per user, project and password."""
 
     def __init__(self, auth: PasswordAuth, *, timeout: float | tuple[float, float],
                  verify_tls: bool | str = True) -> None:
+        import hashlib
+        import hmac
+
         self.auth = auth
         self.timeout = timeout
         self.verify_tls = verify_tls
         self._key = (auth.auth_url, auth.domain_name, auth.user_name,
-                     auth.project_id or f"name:{auth.project_name}")
+                     auth.project_id or f"name:{auth.project_name}",
+                     hmac.new(_PROCESS_KEY, auth.password.encode(), hashlib.sha256).hexdigest())
+        with _CACHE_LOCK:
+            self._flight = _FLIGHTS.setdefault(self._key, threading.Lock())
+
+    def _cached(self) -> Token | None:
+        with _CACHE_LOCK:
+            return _CACHE.get(self._key)
 
     def current(self) -> Token:
-        with _CACHE_LOCK:
-            cached = _CACHE.get(self._key)
-        return cached if cached is not None else self.renew()
+        cached = self._cached()
+        if cached is not None:
+            return cached
+        with self._flight:
+            return self._cached() or self._store(self._fetch())
 
-    def renew(self) -> Token:
-        token = self._fetch()
+    def renew(self, stale: str | None = None) -> Token:
+        """A fresh token, unless another caller has renewed ``stale`` (the token the service
+        refused) already: then that one, and no sign-in."""
+        with self._flight:
+            cached = self._cached()
+            if cached is not None and stale is not None and cached.value != stale:
+                return cached
+            return self._store(self._fetch())
+
+    def _store(self, token: Token) -> Token:
         with _CACHE_LOCK:
             _CACHE[self._key] = token
         return token
@@ -86,21 +114,29 @@ class PasswordTokens:
         import requests
 
         url = f"{self.auth.auth_url.rstrip('/')}/auth/tokens"
+        offline.guard(url, "the IAM endpoint")  # before the password goes anywhere
         who = (f"user {self.auth.user_name!r} of domain {self.auth.domain_name!r} at "
                f"{self.auth.auth_url}")
+        response: requests.Response | None = None
+        failure = ""
         try:
             response = requests.post(url, json=self.auth.body(), timeout=self.timeout,
                                      verify=self.verify_tls)
         except requests.RequestException as error:
+            # It holds the request, password and all: only its redacted text goes on,
+            # raised outside the handler so that no exception chain keeps it.
+            failure = f"{type(error).__name__}: {error}"
+        if response is None:
             raise ElbApiError("sign-in", None, None, None, self._redact(
-                f"no answer from IAM for {who} ({type(error).__name__}: {error})")) from None
+                f"no answer from IAM for {who} ({failure})"))
         if response.status_code == 401:
             raise ElbApiError("sign-in", None, 401, None, f"IAM refused {who}: wrong user "
                               "name, password or domain, or no role in the project (check "
-                              f"where they came from: {self.auth.origin})") from None
+                              f"where they came from: {self.auth.origin})")
         if response.status_code != 201 or "X-Subject-Token" not in response.headers:
-            raise ElbApiError("sign-in", None, response.status_code, None, self._redact(
-                f"IAM answered {who} without a token: {response.text[:300]}")) from None
+            # Redacted whole, then cut: a cut through a secret would leave a prefix of it.
+            raise ElbApiError("sign-in", None, response.status_code, None, "IAM answered "
+                              f"{who} without a token: {self._redact(response.text)[:300]}")
         body = response.json().get("token", {})
         return Token(response.headers["X-Subject-Token"],
                      str(body.get("project", {}).get("id") or self.auth.project_id or ""),
@@ -126,6 +162,7 @@ def forget_tokens() -> None:
     """Drop every cached token (tests; a host process keeps them for its lifetime)."""
     with _CACHE_LOCK:
         _CACHE.clear()
+        _FLIGHTS.clear()
 
 
 # -- AK/SK request signing (SDK-HMAC-SHA256) ----------------------------------------------------
@@ -140,19 +177,23 @@ def _uri_encode(text: str) -> str:
 
 def canonical_request(method: str, url: str, headers: Mapping[str, str], body: bytes,
                       signed_headers: list[str]) -> str:
-    """The cloud's API signing guide: method, URI (each segment encoded, ending in ``/``),
-    sorted encoded query, the signed headers (lower-case names, trimmed values), their
-    names, and the body's SHA-256."""
+    """The cloud's API signing guide: method, URI (each segment decoded, then encoded,
+    ending in ``/``), the encoded query sorted by name and value, the signed headers
+    (lower-case names, trimmed values), their names, and the body's SHA-256."""
     import hashlib
-    from urllib.parse import parse_qsl, urlsplit
+    from urllib.parse import parse_qsl, unquote, urlsplit
 
     parts = urlsplit(url)
-    segments = [_uri_encode(segment) for segment in parts.path.split("/")]
+    # A segment is decoded before it is encoded: ``caf%C3%A9`` is ``café`` sent encoded,
+    # and must not become ``caf%25C3%25A9``.
+    segments = [_uri_encode(unquote(segment)) for segment in parts.path.split("/")]
     uri = "/".join(segments)
     if not uri.endswith("/"):
         uri += "/"
-    query = "&".join(sorted(f"{_uri_encode(k)}={_uri_encode(v)}"
-                            for k, v in parse_qsl(parts.query, keep_blank_values=True)))
+    # Sorted by name, then value (``port`` < ``port-x`` < ``port1``), not as whole strings.
+    pairs = sorted((_uri_encode(k), _uri_encode(v))
+                   for k, v in parse_qsl(parts.query, keep_blank_values=True))
+    query = "&".join(f"{k}={v}" for k, v in pairs)
     lowered = {name.lower(): str(value).strip() for name, value in headers.items()}
     canonical_headers = "".join(f"{name}:{lowered[name]}\n" for name in signed_headers)
     return "\n".join([method.upper(), uri, query, canonical_headers, ";".join(signed_headers),
@@ -223,9 +264,10 @@ class SignIn(ABC):
     def sign(self, request: Any) -> None:
         """Put the credentials on a prepared ``requests`` request (headers only)."""
 
-    def renew(self) -> bool:
-        """The service refused the credentials (401): get fresh ones if this method can.
-        ``True`` when the call is worth one more try."""
+    def renew(self, refused: Any = None) -> bool:
+        """The service refused the credentials ``refused`` (the prepared request that got
+        a 401) carried: get fresh ones if this method can. ``True`` when the call is worth
+        one more try."""
         return False
 
     def secrets(self) -> list[str]:
@@ -260,12 +302,18 @@ class PasswordSignIn(SignIn):
         self._lock = threading.Lock()
         self._token = self._tokens.current()
         self._seen = [auth.password, self._token.value]
+        self.refused_hint = (
+            f"IAM signed in user {auth.user_name!r}, but the ELB service refused the token "
+            "even after a fresh sign-in: the user may have no ELB permission (role) in the "
+            "project, or the endpoint is another region's (check elb:endpoint or elb:region "
+            f"and the project; the settings came from: {auth.origin})")
 
     def sign(self, request: Any) -> None:
         set_header(request, "X-Auth-Token", self._token.value)
 
-    def renew(self) -> bool:
-        token = self._tokens.renew()
+    def renew(self, refused: Any = None) -> bool:
+        headers = getattr(refused, "headers", None) or {}
+        token = self._tokens.renew(headers.get("X-Auth-Token") or self._token.value)
         with self._lock:
             self._token = token
             self._seen.append(token.value)
@@ -282,6 +330,12 @@ class PasswordSignIn(SignIn):
 class AkSkSignIn(SignIn):
     """An access key pair: every request signed (``X-Sdk-Date``, the project in
     ``X-Project-Id``, a temporary key's token in ``X-Security-Token``)."""
+
+    refused_hint = ("The ELB service refused the request's signature: check the access key "
+                    "and its secret key (elb:accessKey, secret elb:secretKey, or OS_ACCESS_KEY"
+                    ", OS_SECRET_KEY), that the key belongs to this project, that this "
+                    "machine's clock is right (X-Sdk-Date may be at most 15 minutes off), and "
+                    "for temporary keys that secret elb:securityToken is set and current")
 
     def __init__(self, keys: AkSk, project_id: str) -> None:
         self._keys = keys

@@ -28,7 +28,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from . import spec
+from . import offline, spec
 from .auth import AkSkSignIn, PasswordSignIn, RequestsAuth, SignIn, TokenSignIn
 from .errors import ConfigError, ElbApiError, redact
 from .settings import IDEMPOTENT_METHODS, RATE_LIMITED, RetrySettings, Settings
@@ -127,6 +127,7 @@ class ElbClient:
                               "endpoint; set config elb:endpoint (or elb:region)")
         project_id = settings.project_id or learned_project
         assert project_id is not None
+        offline.guard(endpoint, "the ELB endpoint")
         return cls(endpoint, project_id, sign_in, timeout=timeout, retry=retry,
                    verify_tls=settings.verify_tls)
 
@@ -166,21 +167,31 @@ class ElbClient:
         deadline = time.monotonic() + self.retry.deadline
         renewed = False
         while True:
+            # requests' exceptions hold the prepared request, token header and all: only
+            # their type and redacted text go on, raised outside the handler so that no
+            # ``__context__`` keeps them either.
+            unbuilt: str | None = None
+            unanswered: requests.RequestException | None = None
             try:
                 response = self.session.request(method, url, json=body, params=params,
                                                 timeout=self.timeout)
             except LOCAL_ERRORS as error:
-                # Made here, before anything was sent: it can never succeed, so no retry,
-                # and only its type and redacted text go on (no request object, no chain).
-                raise ElbApiError(operation, listener_id, None, None, self._redact(
-                    f"the request could not be built ({type(error).__name__}: {error}); "
-                    "check the provider settings")) from None
+                unbuilt = f"{type(error).__name__}: {error}"
             except requests.RequestException as error:
-                policy = self._after_no_answer(policy, error, operation, method, url,
+                unanswered = error
+            if unbuilt is not None:
+                # Made here, before anything was sent: it can never succeed, so no retry.
+                raise ElbApiError(operation, listener_id, None, None, self._redact(
+                    f"the request could not be built ({unbuilt}); check the provider "
+                    "settings"))
+            if unanswered is not None:
+                policy = self._after_no_answer(policy, unanswered, operation, method, url,
                                                listener_id, look_first)
+                unanswered = None
                 self._wait(policy, None, deadline, operation, listener_id)
                 continue
-            if response.status_code == 401 and not renewed and self.sign_in.renew():
+            if response.status_code == 401 and not renewed and \
+                    self.sign_in.renew(response.request):
                 renewed = True  # expired or revoked: renewed once, then once again
                 continue
             if gone_ok and response.status_code == 503 and \
@@ -214,14 +225,17 @@ class ElbClient:
                 f"no answer ({type(error).__name__}: {error}); not resent, as the request may "
                 "have been applied"), unanswered=True)
             if look_first is None:
-                raise lost from None
+                raise lost
+        exhausted = False
         try:
             policy = policy.increment(method, url, error=failure)
         except Exception:
+            exhausted = True
+        if exhausted:  # raised outside the handler: no exception chain to walk
             text = (f"no answer from {self.base.split('/v1.0/')[0]} ({type(error).__name__} "
                     f"after {self.retry.retries} retries: {error})")
             raise lost or ElbApiError(operation, listener_id, None, None, self._redact(text),
-                                      unanswered=sent) from None
+                                      unanswered=sent)
         if lost is not None and look_first is not None:
             self._look_first(look_first, lost)
         return policy

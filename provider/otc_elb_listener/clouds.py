@@ -33,14 +33,37 @@ def search_path(environ: Mapping[str, str]) -> list[Path]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """The ``clouds`` mapping of one file. Every problem is a ConfigError naming the file and
+    never quoting it (a YAML error's own text shows the line, which may be a password); the
+    error is raised outside the handler, so no exception chain keeps the text either."""
     import yaml
 
+    problem = None
     try:
-        loaded = yaml.safe_load(path.read_text()) or {}
+        loaded = yaml.safe_load(path.read_bytes().decode("utf-8")) or {}
+    except OSError as error:
+        problem = f"cannot be read ({type(error).__name__}: {error.strerror or 'unreadable'})"
+    except UnicodeDecodeError as error:
+        problem = f"is not UTF-8 text (a byte that is not UTF-8 at offset {error.start})"
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path} is not valid YAML ({error})") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = (f"is not valid YAML{where} ({type(error).__name__}; the text is not shown, "
+                   "as it may hold a secret)")
+    if problem is not None:
+        raise ConfigError(f"{path} {problem}")
     clouds = loaded.get("clouds") if isinstance(loaded, dict) else None
     return clouds if isinstance(clouds, dict) else {}
+
+
+def _entry(path: Path, name: str, value: Any, what: str) -> dict[str, Any]:
+    """A mapping the file must hold (a cloud entry, its ``auth``), or a ConfigError."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: {what} of cloud {name!r} must be a mapping of settings, "
+                          f"got a {type(value).__name__}")
+    return value
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,12 +85,13 @@ def load_cloud(name: str, environ: Mapping[str, str]) -> dict[str, str]:
         if name not in clouds:
             raise ConfigError(f"cloud {name!r} (elb:cloud or OS_CLOUD) is not in {path}; it "
                               f"has: {', '.join(sorted(clouds)) or 'no clouds'}")
-        entry = dict(clouds[name] or {})
+        entry = dict(_entry(path, name, clouds[name], "the entry"))
         secure = path.with_name("secure.yaml")
         if secure.is_file():
-            entry = _merge(entry, _read(secure).get(name) or {})
-        settings = {_AUTH_KEYS[key]: str(value) for key, value in (entry.get("auth") or {})
-                    .items() if key in _AUTH_KEYS and value not in (None, "")}
+            entry = _merge(entry, _entry(secure, name, _read(secure).get(name), "the entry"))
+        auth = _entry(path, name, entry.get("auth"), "auth")
+        settings = {_AUTH_KEYS[key]: str(value) for key, value in auth.items()
+                    if key in _AUTH_KEYS and value not in (None, "")}
         if entry.get("region_name"):
             settings["region"] = str(entry["region_name"])
         if entry.get("verify") is False:

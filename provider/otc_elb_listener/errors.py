@@ -50,10 +50,13 @@ class ConfigError(ValueError):
 
 
 def secret_forms(secret: str) -> list[str]:
-    """The ways a secret can show up in error text: raw, as ``repr`` writes it, URL-encoded."""
+    """The ways a secret can show up in error text: raw, as ``repr`` writes it, URL-encoded,
+    JSON-escaped (an IAM that echoes the request body, as keystone does)."""
+    import json
     from urllib.parse import quote, quote_plus
 
-    forms = {secret, repr(secret)[1:-1], quote(secret, safe=""), quote_plus(secret)}
+    forms = {secret, repr(secret)[1:-1], quote(secret, safe=""), quote_plus(secret),
+             json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
     return sorted((form for form in forms if form), key=len, reverse=True)
 
 

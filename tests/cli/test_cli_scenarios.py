@@ -269,3 +269,25 @@ def test_a_stack_signs_in_with_a_password_held_in_secret_config(pulumi_cli: Path
             assert form not in stack.output
             assert form not in json.dumps(elb.control.requests)
         assert stack.destroy().ops() == {"web": "delete"}
+
+
+@pytest.mark.parametrize("remote", [
+    {"elb:authUrl": "https://iam.eu-de.otc.t-systems.com/v3", "elb:userName": "u"},
+    {"elb:cloud": "otc"},
+])
+def test_the_cli_engine_refuses_a_remote_iam_or_a_clouds_yaml_cloud(
+        pulumi_cli: Path, elb: Elb, remote: dict[str, str], tmp_path: Path) -> None:
+    """Second hostile review, item 5: the CLI engine too, from the test or a stack file."""
+    from fake_elb.engine import HarnessError
+
+    with pytest.raises(HarnessError, match="real cloud"), CliStack(
+            config={**elb.config, **remote}, secrets=elb.secrets, cli=pulumi_cli):
+        pass
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("")
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text("config:\n" + "".join(f"  {k}: {v}\n" for k, v in remote.items()))
+    with pytest.raises(HarnessError, match="real cloud"), CliStack(
+            config=elb.config, secrets=elb.secrets, cli=pulumi_cli, program_dir=tmp_path,
+            stack_file=stack_file):
+        pass

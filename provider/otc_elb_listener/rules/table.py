@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from .machinery import (
     ALWAYS,
@@ -102,8 +102,14 @@ class RuleTable:
 
     # -- per-field checks ----------------------------------------------------------------
     def type_violation(self, name: str, kind: type, value: Any) -> Violation | None:
-        """Strict JSON types: bool is not int, ``80.0`` is not int (Decision "Types")."""
+        """Strict JSON types: bool is not int, ``80.0`` is not int (Decision "Types"); a
+        list holds strings (IDs), judged here too, whether or not the field applies."""
         if type(value) is kind:
+            wrong = [item for item in cast("list[Any]", value) if type(item) is not str] \
+                if kind is list else []
+            if wrong:
+                return Violation(name, f"must be a JSON list of strings, got an item "
+                                 f"{type(wrong[0]).__name__} {shown(wrong[0])}", INVALID)
             return None
         rule = self.fields[name].rule() if name in self.fields else type_name(kind)
         return Violation(name, f"must be a JSON {type_name(kind)} ({rule}), got "
