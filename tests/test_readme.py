@@ -7,31 +7,40 @@ import re
 from pathlib import Path
 
 from otc_elb_listener import spec
+from otc_elb_listener.rules import healthcheck
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 RULES_DOC = Path(__file__).resolve().parent.parent / "docs" / "api-rules.md"
 SECTION = re.compile(r"(<!-- rules-table:start -->\n)(.*?)(<!-- rules-table:end -->)", re.S)
+HEALTHCHECK_SECTION = re.compile(r"(<!-- healthcheck-table:start -->\n)(.*?)"
+                                 r"(<!-- healthcheck-table:end -->)", re.S)
+#: Each generated table of docs/api-rules.md: its markers and the code that makes it.
+TABLES = ((SECTION, spec.markdown_table), (HEALTHCHECK_SECTION, healthcheck.markdown_table))
 
 
 def rewrite() -> None:
-    """``python3 dev.py docs``: put the generated table into docs/api-rules.md."""
+    """``python3 dev.py docs``: put the generated tables into docs/api-rules.md."""
     text = RULES_DOC.read_text()
-    RULES_DOC.write_text(SECTION.sub(lambda m: f"{m[1]}{spec.markdown_table()}\n{m[3]}", text))
+    for section, table in TABLES:
+        text = section.sub(lambda m, table=table: f"{m[1]}{table()}\n{m[3]}", text)
+    RULES_DOC.write_text(text)
 
 
-def test_the_docs_rules_table_is_the_rule_table() -> None:
-    found = SECTION.search(RULES_DOC.read_text())
-    assert found is not None, "docs/api-rules.md lost its rules-table markers"
-    assert found[2].strip() == spec.markdown_table(), (
-        "docs/api-rules.md's rules table differs from the rule table in code: run python3 "
-        "dev.py docs")
+def test_the_docs_rules_tables_are_the_rule_tables() -> None:
+    for section, table in TABLES:
+        found = section.search(RULES_DOC.read_text())
+        assert found is not None, f"docs/api-rules.md lost its markers {section.pattern[:30]}"
+        assert found[2].strip() == table(), (
+            "docs/api-rules.md's rules table differs from the rule table in code: run "
+            "python3 dev.py docs")
 
 
 def test_every_error_code_the_docs_name_is_in_the_table() -> None:
     for page in (README, *RULES_DOC.parent.glob("*.md")):
         named = set(re.findall(r"ELB\.\d{4}", page.read_text()))
-        assert named - {"ELB.5000", "ELB.4090"} - spec.RESERVED_CODES <= set(spec.ERROR_CODES), (
-            page.name, named - set(spec.ERROR_CODES))
+        known = {*spec.ERROR_CODES, *healthcheck.ERROR_CODES}
+        assert named - {"ELB.5000", "ELB.4090"} - spec.RESERVED_CODES <= known, (
+            page.name, named - known)
 
 
 def test_the_readme_is_a_short_first_page() -> None:

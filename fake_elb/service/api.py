@@ -33,6 +33,9 @@ __all__ = ["MAX_BODY_BYTES", "ElbApi", "HttpResponse", "body_too_large", "error_
            "json_response", "parse_json_body"]
 _LISTENERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/elbaas/listeners(?:/(?P<listener>[^?#]*))?")
 _PROJECT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: A listener's health check (``elb-classic-subresources.md`` section 1).
+_HEALTHCHECKS = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/healthcheck"
+                           r"(?:/(?P<healthcheck>[^/?#]+))?")
 #: The common case in one match: a well-formed project and (optional) listener ID.
 _WELL_FORMED = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/listeners"
                           r"(?:/(?P<listener>[0-9a-f]{32}))?")
@@ -110,7 +113,8 @@ class ElbApi:
             issued, payload = self.state.iam.issue(parse_json_body(raw_body), self.base_url)
             answer = json_response(201, payload)
             return answer._replace(headers={**answer.headers, "X-Subject-Token": issued})
-        match = _WELL_FORMED.fullmatch(path) or _LISTENERS.fullmatch(path)
+        match = _WELL_FORMED.fullmatch(path) or _LISTENERS.fullmatch(path) or \
+            _HEALTHCHECKS.fullmatch(path)
         if match is None:
             raise ApiError(404, "ELB.8904", f"no such resource: {path[:200]}")
         token = header(headers, "X-Auth-Token")
@@ -126,6 +130,8 @@ class ElbApi:
                 raise ApiError(401, "ELB.1103", "the X-Auth-Token is invalid or expired"
                                if refused == "unknown" else refused)
         project = match["project"]
+        if match.re is _HEALTHCHECKS:
+            return self._healthcheck(method, project, match["healthcheck"], raw_body, parsed)
         listener_id = match["listener"]
         if match.re is _LISTENERS:  # something is malformed: say precisely what
             if not _PROJECT_RE.fullmatch(project):
@@ -152,3 +158,24 @@ class ElbApi:
             return HttpResponse(204, b"", {})
         raise ApiError(405, spec.INVALID, f"{method} is not allowed on a listener (use GET, "
                        "PUT or DELETE)")
+
+    def _healthcheck(self, method: str, project: str, healthcheck_id: str | None,
+                     raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
+        """``/elbaas/healthcheck``: POST creates; GET, PUT and DELETE act on one by ID."""
+        checks = self.state.healthchecks
+        if healthcheck_id is None:
+            if method != "POST":
+                raise ApiError(405, spec.INVALID, f"{method} is not allowed on the health "
+                               "check collection (POST creates; there is no list)")
+            parsed[0] = body = parse_json_body(raw_body)
+            return json_response(200, checks.create(project, body))
+        if method == "GET":
+            return json_response(200, checks.get(project, healthcheck_id))
+        if method == "PUT":
+            parsed[0] = body = parse_json_body(raw_body)
+            return json_response(200, checks.update(project, healthcheck_id, body))
+        if method == "DELETE":
+            checks.delete(project, healthcheck_id)
+            return HttpResponse(204, b"", {})
+        raise ApiError(405, spec.INVALID, f"{method} is not allowed on a health check (use "
+                       "GET, PUT or DELETE)")

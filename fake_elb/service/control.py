@@ -8,7 +8,8 @@ faults: the control plane is the test's, not the service's.
 ``POST reset`` · ``POST loadbalancers`` {project_id, type?, id?} · ``POST certificates``
 {project_id, id?} · ``POST listeners`` {project_id, listener, id?, create_time?, status?}
 (an existing listener) · ``POST listeners/update`` {project_id, id, changes} and ``POST
-listeners/delete`` {project_id, id} (changes out of band, not journaled) · ``POST users``
+listeners/delete`` {project_id, id} (changes out of band, not journaled) · ``POST
+healthchecks`` {project_id, healthcheck, id?, create_time?} (an existing one) · ``POST users``
 {domain, name, password, project_id, project_name} · ``POST users/delete`` {domain, name}
 (their tokens revoked) · ``POST credentials`` {access, secret, project_id, security_token?}
 · ``POST strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
@@ -67,6 +68,7 @@ class ControlPlane:
             ("POST", "listeners"): self._listener,
             ("POST", "listeners/update"): self._change_listener,
             ("POST", "listeners/delete"): self._delete_listener,
+            ("POST", "healthchecks"): self._healthcheck,
             ("POST", "users"): self._user,
             ("POST", "users/delete"): self._delete_user,
             ("POST", "credentials"): self._credential,
@@ -115,6 +117,12 @@ class ControlPlane:
         return json_response(201, self.state.seed_listener(
             project_id, _object(args).get("listener"), id=id_, create_time=create_time,
             status=status))
+
+    def _healthcheck(self, args: Any) -> HttpResponse:
+        project_id, id_, create_time = _strings(args, "project_id",
+                                                optional=("id", "create_time"))
+        return json_response(201, self.state.healthchecks.create(
+            project_id, _object(args).get("healthcheck"), id=id_, create_time=create_time))
 
     def _change_listener(self, args: Any) -> HttpResponse:
         project_id, listener_id = _strings(args, "project_id", "id")

@@ -7,8 +7,6 @@ requests see each other's effects in a consistent order. Nothing here sleeps.
 
 from __future__ import annotations
 
-import functools
-import secrets
 import threading
 import time
 from collections import deque
@@ -19,10 +17,13 @@ from typing import Any
 from otc_elb_listener import spec
 
 from .errors import ApiError
+from .ids import TIME_FORMAT, new_id
+from .ids import timestamp as _timestamp
+
+__all__ = ["DEFAULT_TOKEN", "TIME_FORMAT", "FakeElbState", "new_id"]
 
 DEFAULT_TOKEN = "fake-elb-token"
 JOURNAL_SIZE = 10_000
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 JournalEntry = tuple[str, str, str, "int | None", Any, "str | None"]
@@ -33,11 +34,9 @@ class _Project:
     loadbalancers: dict[str, dict[str, Any]] = field(default_factory=dict)
     certificates: set[str] = field(default_factory=set)
     listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
+    healthchecks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def new_id() -> str:
-    """A listener-style ID: 32 lowercase hex characters."""
-    return secrets.token_hex(16)
 
 
 def _check_id(kind: str, value: Any) -> str:
@@ -47,15 +46,6 @@ def _check_id(kind: str, value: Any) -> str:
     return value
 
 
-def _timestamp() -> str:
-    """Now as the API writes it. Never ahead of the clock (Decision "Times"): two PUTs
-    within one second share an ``update_time``."""
-    return _format_time(int(time.time()))
-
-
-@functools.lru_cache(maxsize=4)
-def _format_time(epoch: int) -> str:
-    return time.strftime(TIME_FORMAT, time.gmtime(epoch))
 
 
 class FakeElbState:
@@ -76,6 +66,17 @@ class FakeElbState:
         #: (method, path, query, status, body, fault): a tuple costs a third of a dict, and
         #: the journal is written on every call but read rarely.
         self._journal: deque[JournalEntry] = deque(maxlen=journal_size)
+        from .healthchecks import HealthChecks
+
+        #: The listeners' health checks (one per listener).
+        self.healthchecks = HealthChecks(self)
+
+    def project(self, project_id: str) -> _Project:
+        """A project's objects (made empty on first use); the caller holds :attr:`lock`."""
+        project = self._projects.get(project_id)
+        if project is None:
+            project = self._projects[project_id] = _Project()
+        return project
 
     # -- control plane -------------------------------------------------------------------
     def reset(self) -> None:
@@ -248,9 +249,11 @@ class FakeElbState:
     def delete_listener(self, project_id: str, listener_id: str) -> None:
         with self.lock:
             project = self._projects.get(project_id)
-            if project is None or project.listeners.pop(listener_id, None) is None:
+            if project is None or project.listeners.get(listener_id) is None:
                 # What the real service answers (elb-classic-api.md), not 404.
                 raise ApiError(503, "ELB.6002", f"listener {listener_id} does not exist")
+            removed = project.listeners.pop(listener_id)
+            project.healthchecks.pop(removed.get("healthcheck_id") or "", None)  # goes with it
 
 
 def _copy(listener: dict[str, Any]) -> dict[str, Any]:

@@ -78,6 +78,15 @@ class FakeControl(ABC):
             "create_time": create_time, "status": status})
         return result
 
+    def add_healthcheck(self, project_id: str, *, id: str | None = None,
+                        create_time: str | None = None, **fields: Any) -> dict[str, Any]:
+        """An existing health check on an existing listener, as if made long ago: ``fields``
+        as a create takes them (and its rules). Not journaled."""
+        result: dict[str, Any] = self._send("POST", "healthchecks", {
+            "project_id": project_id, "healthcheck": fields, "id": id,
+            "create_time": create_time})
+        return result
+
     def change_listener(self, project_id: str, listener_id: str,
                         **changes: Any) -> dict[str, Any]:
         """Change a listener out of band (someone in the console): a PUT's rules, not

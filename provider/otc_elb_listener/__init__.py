@@ -1,9 +1,11 @@
-"""Pulumi dynamic provider for the Open Telekom Cloud / Huawei Cloud classic ELB listener.
+"""Pulumi dynamic providers for the Open Telekom Cloud / Huawei Cloud classic ELB: a listener
+and its health check.
 
-``from otc_elb_listener import Listener, ListenerArgs, ListenerProvider``. The import name is
-this project's own and must never change: the provider is pickled into users' Pulumi state by
-module path. Kept light: the Pulumi SDK is imported only when one of those names is used, so
-importing :mod:`otc_elb_listener.spec` (as the fake does) does not pay for it.
+``from otc_elb_listener import Listener, ListenerArgs, HealthCheck, HealthCheckArgs``. The
+import name is this project's own and must never change: the providers are pickled into
+users' Pulumi state by module path. Kept light: the Pulumi SDK is imported only when one of
+those names is used, so importing :mod:`otc_elb_listener.spec` (as the fake does) does not
+pay for it.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .client import ElbClient
     from .errors import ElbApiError
+    from .healthcheck import HealthCheck, HealthCheckArgs, HealthCheckProvider
     from .listener import Listener, ListenerArgs, ListenerProvider
     from .settings import RetrySettings
 
-__all__ = ["ElbApiError", "ElbClient", "Listener", "ListenerArgs", "ListenerProvider",
-           "RetrySettings"]
+__all__ = ["ElbApiError", "ElbClient", "HealthCheck", "HealthCheckArgs", "HealthCheckProvider",
+           "Listener", "ListenerArgs", "ListenerProvider", "RetrySettings"]
 _HOME = {"ElbApiError": "errors", "ElbClient": "client", "RetrySettings": "settings",
-         "Listener": "listener", "ListenerArgs": "listener", "ListenerProvider": "listener"}
+         "Listener": "listener", "ListenerArgs": "listener", "ListenerProvider": "listener",
+         "HealthCheck": "healthcheck", "HealthCheckArgs": "healthcheck",
+         "HealthCheckProvider": "healthcheck"}
 
 
 def __getattr__(name: str) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 
 from . import spec
+from .rules.table import RuleTable
 
 #: The hidden input that carries ``ResourceOptions(import_=...)`` to the provider.
 IMPORT = "__import_id"
@@ -43,8 +44,10 @@ class Takeover:
     """What ``up`` will do to a live listener it takes over."""
 
     mode: str  # "import" or "adopt"
-    listener_id: str
+    listener_id: str  # the ID of the object taken over (a listener, a health check)
     live: Mapping[str, Any]
+    #: What is taken over, in words.
+    kind: str = "listener"
     #: Fields that must match and do not: (name, live value, program value).
     mismatched: list[tuple[str, Any, Any]] = field(default_factory=list)
     #: The PUT body of an adoption (the updatable fields that differ).
@@ -61,39 +64,39 @@ class Takeover:
         differs = "; ".join(f"{name} is {live!r}, the program says {wanted!r}"
                             for name, live, wanted in self.mismatched)
         if self.mode == "import":
-            return (f"the live listener differs from the program: {differs}. An import takes "
-                    "the listener as it is and changes nothing: make the program match it, or "
-                    "adopt it with listener_id= instead, which PUTs the difference")
-        return (f"the live listener differs in fields a PUT cannot change: {differs}. "
+            return (f"the live {self.kind} differs from the program: {differs}. An import "
+                    f"takes the {self.kind} as it is and changes nothing: make the program "
+                    "match it, or adopt it by its ID input instead, which PUTs the difference")
+        return (f"the live {self.kind} differs in fields a PUT cannot change: {differs}. "
                 "Nothing was changed: make the program match it")
 
     def message(self) -> tuple[bool, str]:
         """What the preview shows on the resource: (is it a warning, the text)."""
         verb = "importing" if self.mode == "import" else "adopting"
-        head = f"{verb} listener {self.listener_id}"
+        head = f"{verb} {self.kind} {self.listener_id}"
         later = f"; known only at up: {', '.join(self.unknown)}" if self.unknown else ""
         if self.fails:
             return True, f"{head} will fail: {self.refusal()}{later}"
         if self.changes:
             puts = ", ".join(f"{name} ({self.live.get(name)!r} -> {value!r})"
                              for name, value in self.changes.items())
-            return True, f"{head}: up will PUT {puts} to the live listener{later}"
+            return True, f"{head}: up will PUT {puts} to the live {self.kind}{later}"
         return bool(self.unknown), f"{head}: it matches the program, up sends no PUT{later}"
 
 
 def plan_takeover(mode: str, listener_id: str, live: Mapping[str, Any],
-                  inputs: Mapping[str, Any]) -> Takeover:
-    """Compare the program's table inputs (``inputs``, without the IDs) with the live
-    listener."""
-    plan = Takeover(mode, listener_id, live)
+                  inputs: Mapping[str, Any], table: RuleTable = spec.TABLE) -> Takeover:
+    """Compare the program's table inputs (``inputs``, without the IDs) with the live object
+    (a listener, or what ``table`` describes)."""
+    plan = Takeover(mode, listener_id, live, table.kind)
     for name, value in inputs.items():
         if value is spec.UNKNOWN:
             plan.unknown.append(name)
             continue
-        wire = spec.wire_value(name, value)
-        if spec.same_value(name, live.get(name), wire):
+        wire = table.wire_value(name, value)
+        if table.same_value(name, live.get(name), wire):
             continue
-        if mode == "import" or not spec.FIELDS[name].updatable:
+        if mode == "import" or not table.fields[name].updatable:
             plan.mismatched.append((name, live.get(name), wire))
         else:
             plan.changes[name] = wire

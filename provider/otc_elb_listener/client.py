@@ -134,6 +134,14 @@ class ElbClient:
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("ElbClient holds a token and must not be pickled")
 
+    def collection(self, name: str) -> ElbClient:
+        """A client for another collection of the same project (``healthcheck``), sharing
+        this one's sign-in, session and retry policy."""
+        other = ElbClient.__new__(ElbClient)  # not copy.copy: a client refuses pickling
+        other.__dict__.update(self.__dict__)
+        other.base = f"{self.base.rsplit('/elbaas/', 1)[0]}/elbaas/{name}"
+        return other
+
     @property
     def session(self) -> requests.Session:
         """One session per client, made on first use (the host calls from several threads)."""

@@ -9,8 +9,11 @@ class ElbApiError(Exception):
 
     def __init__(self, operation: str, listener: str | None, status: int | None,
                  code: str | None, message: str, hint: str | None = None, *,
-                 unanswered: bool = False, retry_after: float | None = None) -> None:
+                 unanswered: bool = False, retry_after: float | None = None,
+                 kind: str = "listener") -> None:
         self.operation = operation
+        #: What the call was about: ``listener``, ``health check``.
+        self.kind = kind
         self.listener = listener
         self.status = status
         self.code = code
@@ -20,7 +23,7 @@ class ElbApiError(Exception):
         self.unanswered = unanswered
         #: Seconds the service asked to wait (``Retry-After``), when it did.
         self.retry_after = retry_after
-        where = f"listener {listener}" if listener else "listener"
+        where = f"{kind} {listener}" if listener else kind
         what = f"HTTP {status} {code or ''}".rstrip() if status is not None else code
         text = f"ELB {operation} of {where} failed: " + (f"{what}: " if what else "") + message
         super().__init__(f"{text}. {hint}" if hint else text)
@@ -28,7 +31,14 @@ class ElbApiError(Exception):
     def with_hint(self, hint: str) -> ElbApiError:
         """The same error with advice on what to do appended."""
         return ElbApiError(self.operation, self.listener, self.status, self.code, self.message,
-                           hint, unanswered=self.unanswered, retry_after=self.retry_after)
+                           hint, unanswered=self.unanswered, retry_after=self.retry_after,
+                           kind=self.kind)
+
+    def for_kind(self, kind: str) -> ElbApiError:
+        """The same error about another kind of object (a client shared by resources)."""
+        return ElbApiError(self.operation, self.listener, self.status, self.code, self.message,
+                           self.hint, unanswered=self.unanswered, retry_after=self.retry_after,
+                           kind=kind)
 
 
 class ElbListenerError(Exception):

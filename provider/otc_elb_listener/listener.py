@@ -11,48 +11,40 @@ provider host and the HTTP client is built on first use.
 from __future__ import annotations
 
 import calendar
-import functools
-import os
-import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic as dyn
-from pulumi.output import Unknown
 
 from . import spec
-from .adoption import ADOPT, IMPORT, import_from_opts, plan_takeover
-from .errors import ConfigError, ElbApiError, ElbListenerError
+from .adoption import ADOPT, IMPORT, plan_takeover
+from .base import PROVIDER_KEY, ElbProvider
+from .base import headline_first as _headline_first
+from .base import is_unknown as _is_unknown
+from .errors import ConfigError, ElbApiError
 from .pickling import pickler_left_intact
 from .report import report
+from .resource import arg_names, provider_and_options, resource_inputs
 from .settings import (
-    RetrySettings,
     Settings,
-    checked_endpoint,
     resolve_settings,
 )
 
 if TYPE_CHECKING:
-    from .client import ElbClient
+    pass
 
 __all__ = ["ConfigError", "Listener", "ListenerArgs", "ListenerProvider", "Settings",
            "pickler_left_intact", "resolve_settings"]
 
 TYPE_TOKEN = "pulumi-python:dynamic/elb:Listener"
-#: The ``elb:*`` stack config keys the provider reads (in the host, never pickled).
-CONFIG_KEYS = ("cloud", "endpoint", "projectId", "projectName", "token", "region", "insecure",
-               "cacert",
-               "authUrl", "userName", "password", "domainName", "accessKey", "secretKey",
-               "securityToken")
 #: Seconds a live listener ``check`` read stays good for ``create`` in the same pass.
 LIVE_FOR = 60.0
 #: Outputs the API computes, plus what ``read`` needs to know (the fields the user manages).
 OUTPUT_ONLY = ("status", "admin_state_up", "healthcheck_id", "member_number", "create_time",
                "update_time", "managed_fields")
-PROVIDER_KEY = "__provider"
 #: Why ``check`` refuses an input that does not apply, though the service would accept it.
 INAPPLICABLE = ("does not apply to this listener (only with {rule}): the service ignores it "
                 "and shows it as null, so it would show as a change on every preview; remove "
@@ -67,18 +59,6 @@ CREATE_HINTS = {
                 "first to stay within the quota: set the resource option "
                 "delete_before_replace=True",
 }
-
-
-def _is_unknown(value: Any) -> bool:
-    """Is the value, or anything inside it (``certificates=[cert.id]``), unknown until
-    ``up``? Such a value is never judged, and always counts as a change."""
-    if isinstance(value, Unknown) or value is spec.UNKNOWN:
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(_is_unknown(item) for item in value)
-    if isinstance(value, dict):
-        return any(_is_unknown(item) for item in value.values())
-    return False
 
 
 def user_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,22 +79,6 @@ def listener_outputs(listener: Mapping[str, Any], managed: list[str]) -> dict[st
     return outputs
 
 
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _headline_first(method: _Method) -> _Method:
-    """Make the useful line the first one the CLI shows (see :class:`ElbListenerError`)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any) -> Any:
-        try:
-            return method(*args)
-        except (ElbApiError, ConfigError) as error:
-            raise error from ElbListenerError(str(error))
-
-    return cast(_Method, wrapper)
-
-
 def _created_at(listener: Mapping[str, Any]) -> float:
     """A listener's ``create_time`` (``YYYY-MM-DD HH:MM:SS`` UTC) as epoch seconds; 0 when
     unreadable (then nothing proves it is new)."""
@@ -125,69 +89,10 @@ def _created_at(listener: Mapping[str, Any]) -> float:
         return 0.0
 
 
-class ListenerProvider(dyn.ResourceProvider):
-    """CRUD for one classic ELB listener; the rules come from :mod:`otc_elb_listener.spec`."""
+class ListenerProvider(ElbProvider):
+    """CRUD for one classic ELB listener; the rules come from :mod:`otc_elb_listener.spec`.
+    Settings, sign-in and what is pickled: :class:`~.base.ElbProvider`."""
 
-    def __init__(self, timeout: float | tuple[float, float] = (10.0, 60.0),
-                 retry: RetrySettings | None = None, *, cloud: str | None = None,
-                 region: str | None = None, project_id: str | None = None,
-                 project_name: str | None = None, endpoint: str | None = None) -> None:
-        """``timeout``: seconds to connect and to read (one number for both); ``retry``: the
-        retry budget. ``cloud``, ``region``, ``project_id``, ``project_name`` and
-        ``endpoint`` select this provider's target (a ``clouds.yaml`` entry, a region, a
-        project), over the stack config, like ``aws.Provider(region=...)``: one stack, many
-        projects and regions. All of these are pickled into state; they are not secrets, and
-        credentials are resolved in the provider host."""
-        super().__init__()
-        self.timeout = timeout
-        self.retry = retry or RetrySettings()
-        self.target = {key: value for key, value in (
-            ("cloud", cloud), ("region", region), ("projectId", project_id),
-            ("projectName", project_name), ("endpoint", endpoint)) if value is not None}
-        self._runtime_init()
-
-    def _runtime_init(self) -> None:
-        self._config: dict[str, Any] = {}
-        self._client: ElbClient | None = None
-        self._lock = threading.Lock()
-        #: Live listeners ``check`` read for a takeover, for ``create`` in the same pass.
-        self._live: dict[str, tuple[float, dict[str, Any]]] = {}
-
-    # Only the tuning knobs are pickled into state; never config, token, session or lock.
-    def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"timeout": self.timeout, "retry": self.retry}
-        if self.target:  # only when set: a plain provider pickles as it always did
-            state["target"] = self.target
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.timeout = state["timeout"]
-        self.retry = state["retry"]
-        self.target = dict(state.get("target") or {})
-        self._runtime_init()
-
-    @_headline_first
-    def configure(self, req: dyn.ConfigureRequest) -> None:
-        """Read ``elb:*`` from the stack config (called once in the provider host). A
-        malformed ``elb:endpoint`` (or provider ``endpoint=``) fails here, at the first
-        moment, naming the key: not at the first request, after retries."""
-        self._config = {key: req.config.get(f"elb:{key}") for key in CONFIG_KEYS}
-        for source, value in (("elb:endpoint", self._config.get("endpoint")),
-                              ("the provider's endpoint=", self.target.get("endpoint"))):
-            if value:
-                checked_endpoint(str(value), source)
-
-    def _api(self) -> ElbClient:
-        """The HTTP client, built on first use so that check/diff need no configuration."""
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    from .client import ElbClient
-
-                    settings = resolve_settings(self._config, os.environ, explicit=self.target)
-                    self._client = ElbClient.from_settings(settings, timeout=self.timeout,
-                                                           retry=self.retry)
-        return self._client
 
     # -- check -----------------------------------------------------------------------------
     @_headline_first
@@ -421,7 +326,7 @@ class ListenerArgs:
     listener_id: pulumi.Input[str] | None = None
 
 
-_ARG_NAMES = tuple(f.name for f in fields(ListenerArgs))
+_ARG_NAMES = arg_names(ListenerArgs)
 
 
 class Listener(dyn.Resource, module="elb", name="Listener"):
@@ -458,35 +363,7 @@ class Listener(dyn.Resource, module="elb", name="Listener"):
     def __init__(self, resource_name: str, args: ListenerArgs | None = None,
                  opts: pulumi.ResourceOptions | None = None, *,
                  provider: ListenerProvider | None = None, **kwargs: Any) -> None:
-        unknown = sorted(set(kwargs) - set(_ARG_NAMES))
-        if unknown:
-            raise TypeError(f"Listener got unknown input(s) {', '.join(unknown)}; inputs are "
-                            f"{', '.join(_ARG_NAMES)}")
-        values = {name: getattr(args, name) for name in _ARG_NAMES} if args else {}
-        values.update(kwargs)
-        props: dict[str, Any] = {name: values.get(name) for name in _ARG_NAMES}
-        props.update({name: None for name in OUTPUT_ONLY})
-        provider, opts = _provider_from_opts(provider, opts)
-        imported, opts = import_from_opts(opts)
-        if imported is not None:
-            props[IMPORT] = imported
+        props = resource_inputs("Listener", _ARG_NAMES, OUTPUT_ONLY, args, kwargs)
+        chosen, opts = provider_and_options("Listener", ListenerProvider, provider, opts, props)
         with pickler_left_intact():
-            super().__init__(provider or ListenerProvider(), resource_name, props, opts)
-
-
-def _provider_from_opts(provider: ListenerProvider | None, opts: pulumi.ResourceOptions | None
-                        ) -> tuple[ListenerProvider | None, pulumi.ResourceOptions | None]:
-    """``opts=ResourceOptions(provider=ListenerProvider(...))`` works like any provider's: a
-    dynamic provider is not a ``ProviderResource``, so the SDK would fail on it; it is taken
-    out of the options and used as the keyword ``provider=`` is."""
-    given = getattr(opts, "provider", None) if opts is not None else None
-    if not isinstance(given, ListenerProvider):
-        return provider, opts
-    if provider is not None and provider is not given:
-        raise TypeError("Listener got two providers, provider= and opts.provider: give one")
-    import copy
-
-    opts = copy.copy(opts)
-    assert opts is not None
-    opts.provider = None
-    return given, opts
+            super().__init__(chosen, resource_name, props, opts)

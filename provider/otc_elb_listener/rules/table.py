@@ -33,8 +33,12 @@ class RuleTable:
 
     def __init__(self, kind: str, fields: Iterable[Field], *, discriminator: str = "protocol",
                  create_ignored: Mapping[str, type] | None = None,
-                 list_rule: ListRule | None = None, hint: Hint | None = None) -> None:
+                 list_rule: ListRule | None = None, hint: Hint | None = None,
+                 fixed_code: str = "ELB.6015", null_code: str = "ELB.6001") -> None:
         self.kind = kind
+        #: The codes of a PUT carrying a field it cannot change, and of a null value.
+        self.fixed_code = fixed_code
+        self.null_code = null_code
         self.fields: Mapping[str, Field] = {f.name: f for f in fields}
         self.discriminator = discriminator
         self.create_ignored: Mapping[str, type] = dict(create_ignored or {})
@@ -162,11 +166,11 @@ class RuleTable:
                              INVALID)
         if updating and (spec is None or not spec.updatable):
             return Violation(key, f"cannot be changed on an existing {self.kind} (a new "
-                             f"{self.kind} is needed)", "ELB.6015")
+                             f"{self.kind} is needed)", self.fixed_code)
         if value is None:
             return Violation(key, "must not be null" + (
                 " (clear it with \"\")" if spec is not None and spec.kind is str else ""),
-                "ELB.6001")
+                self.null_code)
         if value is UNKNOWN and unknown_ok:
             return None
         kind = spec.kind if spec is not None else ignored_kind

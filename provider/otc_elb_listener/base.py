@@ -1,0 +1,130 @@
+"""What every provider of this package shares: settings read in the provider host (never
+pickled), the HTTP client built on first use, the tuning knobs that are pickled, and the
+first line the CLI shows for an error.
+
+Everything the provider object holds when the program constructs a resource is pickled into
+state, so it holds only tuning knobs; endpoint, project and credentials are read in
+``configure()`` inside the provider host. Subclasses are pickled by their own module path
+(``otc_elb_listener.listener.ListenerProvider``), which must never change.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import pulumi.dynamic as dyn
+from pulumi.output import Unknown
+
+from .errors import ConfigError, ElbApiError, ElbListenerError
+from .rules.machinery import UNKNOWN
+from .settings import RetrySettings, checked_endpoint, resolve_settings
+
+if TYPE_CHECKING:
+    from .client import ElbClient
+
+PROVIDER_KEY = "__provider"
+#: The ``elb:*`` stack config keys the provider reads (in the host, never pickled).
+CONFIG_KEYS = ("cloud", "endpoint", "projectId", "projectName", "token", "region", "insecure",
+               "cacert",
+               "authUrl", "userName", "password", "domainName", "accessKey", "secretKey",
+               "securityToken")
+
+
+def is_unknown(value: Any) -> bool:
+    """Is the value, or anything inside it (``certificates=[cert.id]``), unknown until
+    ``up``? Such a value is never judged, and always counts as a change."""
+    if isinstance(value, Unknown) or value is UNKNOWN:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(is_unknown(item) for item in value)
+    if isinstance(value, dict):
+        return any(is_unknown(item) for item in value.values())
+    return False
+
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def headline_first(method: _Method) -> _Method:
+    """Make the useful line the first one the CLI shows (see :class:`ElbListenerError`)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return method(*args)
+        except (ElbApiError, ConfigError) as error:
+            raise error from ElbListenerError(str(error))
+
+    return cast(_Method, wrapper)
+
+
+
+class ElbProvider(dyn.ResourceProvider):
+    """The shared part of every provider here: a target, a timeout and a retry budget."""
+
+    def __init__(self, timeout: float | tuple[float, float] = (10.0, 60.0),
+                 retry: RetrySettings | None = None, *, cloud: str | None = None,
+                 region: str | None = None, project_id: str | None = None,
+                 project_name: str | None = None, endpoint: str | None = None) -> None:
+        """``timeout``: seconds to connect and to read (one number for both); ``retry``: the
+        retry budget. ``cloud``, ``region``, ``project_id``, ``project_name`` and
+        ``endpoint`` select this provider's target (a ``clouds.yaml`` entry, a region, a
+        project), over the stack config, like ``aws.Provider(region=...)``: one stack, many
+        projects and regions. All of these are pickled into state; they are not secrets, and
+        credentials are resolved in the provider host."""
+        super().__init__()
+        self.timeout = timeout
+        self.retry = retry or RetrySettings()
+        self.target = {key: value for key, value in (
+            ("cloud", cloud), ("region", region), ("projectId", project_id),
+            ("projectName", project_name), ("endpoint", endpoint)) if value is not None}
+        self._runtime_init()
+
+    def _runtime_init(self) -> None:
+        self._config: dict[str, Any] = {}
+        self._client: ElbClient | None = None
+        self._lock = threading.Lock()
+        #: Live listeners ``check`` read for a takeover, for ``create`` in the same pass.
+        self._live: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    # Only the tuning knobs are pickled into state; never config, token, session or lock.
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"timeout": self.timeout, "retry": self.retry}
+        if self.target:  # only when set: a plain provider pickles as it always did
+            state["target"] = self.target
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.timeout = state["timeout"]
+        self.retry = state["retry"]
+        self.target = dict(state.get("target") or {})
+        self._runtime_init()
+
+    @headline_first
+    def configure(self, req: dyn.ConfigureRequest) -> None:
+        """Read ``elb:*`` from the stack config (called once in the provider host). A
+        malformed ``elb:endpoint`` (or provider ``endpoint=``) fails here, at the first
+        moment, naming the key: not at the first request, after retries."""
+        self._config = {key: req.config.get(f"elb:{key}") for key in CONFIG_KEYS}
+        for source, value in (("elb:endpoint", self._config.get("endpoint")),
+                              ("the provider's endpoint=", self.target.get("endpoint"))):
+            if value:
+                checked_endpoint(str(value), source)
+
+    def _api(self) -> ElbClient:
+        """The HTTP client, built on first use so that check/diff need no configuration."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    from .client import ElbClient
+
+                    settings = resolve_settings(self._config, os.environ, explicit=self.target)
+                    self._client = ElbClient.from_settings(settings, timeout=self.timeout,
+                                                           retry=self.retry)
+        return self._client
+

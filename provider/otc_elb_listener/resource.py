@@ -1,0 +1,58 @@
+"""What every resource class of this package does with its constructor's arguments: one
+place for the inputs, the provider given through the options, and ``import_``."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any, TypeVar
+
+import pulumi
+import pulumi.dynamic as dyn
+
+from .adoption import IMPORT, import_from_opts
+
+_Provider = TypeVar("_Provider", bound=dyn.ResourceProvider)
+
+
+def arg_names(args_class: type) -> tuple[str, ...]:
+    """The input names of an ``...Args`` dataclass."""
+    return tuple(f.name for f in fields(args_class))
+
+
+def resource_inputs(kind: str, names: Sequence[str], output_only: Sequence[str], args: Any,
+                    kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The props a dynamic resource registers: every input (``args`` and keywords, unset
+    ones as None) and every output-only property as None (a dynamic resource exposes an
+    output only for a property it registers)."""
+    unknown = sorted(set(kwargs) - set(names))
+    if unknown:
+        raise TypeError(f"{kind} got unknown input(s) {', '.join(unknown)}; inputs are "
+                        f"{', '.join(names)}")
+    values = {name: getattr(args, name) for name in names} if args else {}
+    values.update(kwargs)
+    props: dict[str, Any] = {name: values.get(name) for name in names}
+    props.update({name: None for name in output_only})
+    return props
+
+
+def provider_and_options(kind: str, provider_type: type[_Provider], provider: _Provider | None,
+                         opts: pulumi.ResourceOptions | None, props: dict[str, Any]
+                         ) -> tuple[_Provider, pulumi.ResourceOptions | None]:
+    """The provider (by keyword, or ``opts=ResourceOptions(provider=...)`` as for any
+    provider: a dynamic provider is not a ``ProviderResource``, so the SDK would fail on it),
+    and the options without it and without ``import_`` (which goes into ``props``, see
+    :mod:`.adoption`). The options are copied, never changed in place."""
+    given = getattr(opts, "provider", None) if opts is not None else None
+    if isinstance(given, provider_type):
+        if provider is not None and provider is not given:
+            raise TypeError(f"{kind} got two providers, provider= and opts.provider: give one")
+        opts = copy.copy(opts)
+        assert opts is not None
+        opts.provider = None
+        provider = given
+    imported, opts = import_from_opts(opts)
+    if imported is not None:
+        props[IMPORT] = imported
+    return provider or provider_type(), opts
