@@ -13,20 +13,26 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pulumi.dynamic as dyn
 from pulumi.output import Unknown
 
+from .adoption import plan_takeover
 from .errors import ConfigError, ElbApiError, ElbListenerError
+from .report import report
 from .rules.machinery import UNKNOWN
+from .rules.table import RuleTable
 from .settings import RetrySettings, checked_endpoint, resolve_settings
 
 if TYPE_CHECKING:
     from .client import ElbClient
 
 PROVIDER_KEY = "__provider"
+#: Seconds a live object ``check`` read stays good for ``create`` in the same pass.
+LIVE_FOR = 60.0
 #: The ``elb:*`` stack config keys the provider reads (in the host, never pickled).
 CONFIG_KEYS = ("cloud", "endpoint", "projectId", "projectName", "token", "region", "insecure",
                "cacert",
@@ -128,3 +134,33 @@ class ElbProvider(dyn.ResourceProvider):
                                                            retry=self.retry)
         return self._client
 
+    # -- taking over a live object (import_ or an adopt-by-ID input) ------------------------
+    #: What this provider's objects are, and the input that adopts one by ID.
+    kind = "listener"
+    adopt_input = "listener_id"
+
+    def _fetch(self, object_id: str) -> dict[str, Any] | None:
+        """One GET of an object of this provider's kind (``None``: it does not exist)."""
+        raise NotImplementedError
+
+    def _preview_takeover(self, mode: str, object_id: str, program: dict[str, Any],
+                          table: RuleTable) -> list[dyn.CheckFailure]:
+        """One GET of the live object a new resource takes over; what ``up`` will do to it
+        (the PUT, or why it fails) shows on the resource. ``create`` reuses the answer."""
+        live = self._fetch(object_id)
+        if live is None:
+            return [dyn.CheckFailure("import_" if mode == "import" else self.adopt_input,
+                                     f"no {self.kind} {object_id} in this project (HTTP 404)")]
+        with self._lock:
+            self._live[object_id] = (time.monotonic(), live)
+        warning, message = plan_takeover(mode, object_id, live, program, table).message()
+        report(message, warning=warning)
+        return []
+
+    def _live_object(self, object_id: str) -> dict[str, Any] | None:
+        """The object ``check`` just read in this pass, else one GET."""
+        with self._lock:
+            seen = self._live.pop(object_id, None)
+        if seen is not None and time.monotonic() - seen[0] < LIVE_FOR:
+            return seen[1]
+        return self._fetch(object_id)

@@ -11,7 +11,6 @@ sign-in); it is pickled into state by this module's path.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,6 @@ from .base import PROVIDER_KEY, ElbProvider, headline_first, is_unknown
 from .client import ElbClient
 from .errors import ElbApiError
 from .pickling import pickler_left_intact
-from .report import report
 from .resource import arg_names, provider_and_options, resource_inputs
 from .rules import healthcheck as rules
 from .rules.machinery import ID_RE, UNKNOWN
@@ -52,6 +50,9 @@ def _outputs(live: Mapping[str, Any], managed: list[str]) -> dict[str, Any]:
 
 class HealthCheckProvider(ElbProvider):
     """CRUD for a listener's health check; settings and sign-in as every provider here."""
+
+    kind = KIND
+    adopt_input = ADOPT
 
     def _checks(self) -> ElbClient:
         return self._api().collection("healthcheck")
@@ -96,22 +97,12 @@ class HealthCheckProvider(ElbProvider):
         target = imported if imported is not None else adopt
         if not failures and not olds and isinstance(target, str):
             failures += self._preview_takeover("import" if imported is not None else "adopt",
-                                               target, program)
+                                               target, program, rules.TABLE)
         return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
 
-    def _preview_takeover(self, mode: str, healthcheck_id: str,
-                          program: dict[str, Any]) -> list[dyn.CheckFailure]:
-        live = self._call(self._checks().get, healthcheck_id)
-        if live is None:
-            return [dyn.CheckFailure("import_" if mode == "import" else ADOPT,
-                                     f"no health check {healthcheck_id} in this project "
-                                     "(HTTP 404)")]
-        with self._lock:
-            self._live[healthcheck_id] = (time.monotonic(), live)
-        warning, message = plan_takeover(mode, healthcheck_id, live, program,
-                                         rules.TABLE).message()
-        report(message, warning=warning)
-        return []
+    def _fetch(self, object_id: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self._call(self._checks().get, object_id)
+        return found
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         """The inputs set, compared with the old outputs; ``listener_id`` (and a protocol
@@ -137,7 +128,7 @@ class HealthCheckProvider(ElbProvider):
                               lambda lost: self._made_by_lost_post(body, lost))
             return dyn.CreateResult(live["id"], _outputs(live, list(inputs)))
         mode, target = ("adopt", str(adopt)) if adopt is not None else ("import", str(imported))
-        live = self._live_checks(target)
+        live = self._live_object(target)
         if live is None:
             raise ElbApiError(mode, target, 404, "ELB.7020", "no such health check in this "
                               "project", kind=KIND)
@@ -148,14 +139,6 @@ class HealthCheckProvider(ElbProvider):
             live = self._call(self._checks().update, target, plan.changes)
         managed = [*inputs, ADOPT] if adopt is not None else list(inputs)
         return dyn.CreateResult(live["id"], _outputs(live, managed))
-
-    def _live_checks(self, healthcheck_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            seen = self._live.pop(healthcheck_id, None)
-        if seen is not None and time.monotonic() - seen[0] < 60.0:
-            return seen[1]
-        result: dict[str, Any] | None = self._call(self._checks().get, healthcheck_id)
-        return result
 
     def _made_by_lost_post(self, body: Mapping[str, Any],
                       lost: ElbApiError) -> dict[str, Any] | None:

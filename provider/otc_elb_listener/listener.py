@@ -26,7 +26,6 @@ from .base import headline_first as _headline_first
 from .base import is_unknown as _is_unknown
 from .errors import ConfigError, ElbApiError
 from .pickling import pickler_left_intact
-from .report import report
 from .resource import arg_names, provider_and_options, resource_inputs
 from .settings import (
     Settings,
@@ -40,8 +39,6 @@ __all__ = ["ConfigError", "Listener", "ListenerArgs", "ListenerProvider", "Setti
            "pickler_left_intact", "resolve_settings"]
 
 TYPE_TOKEN = "pulumi-python:dynamic/elb:Listener"
-#: Seconds a live listener ``check`` read stays good for ``create`` in the same pass.
-LIVE_FOR = 60.0
 #: Outputs the API computes, plus what ``read`` needs to know (the fields the user manages).
 OUTPUT_ONLY = ("status", "admin_state_up", "healthcheck_id", "member_number", "create_time",
                "update_time", "managed_fields")
@@ -138,30 +135,11 @@ class ListenerProvider(ElbProvider):
         target = imported if imported is not None else adopt
         if not failures and not olds and isinstance(target, str):
             failures += self._preview_takeover("import" if imported is not None else "adopt",
-                                               target, program)
+                                               target, program, spec.TABLE)
         return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
 
-    def _preview_takeover(self, mode: str, listener_id: str,
-                          program: dict[str, Any]) -> list[dyn.CheckFailure]:
-        """One GET of the live listener a new resource takes over; what ``up`` will do to it
-        (the PUT, or why it fails) shows on the resource. ``create`` reuses the answer."""
-        live = self._api().get(listener_id)
-        if live is None:
-            return [dyn.CheckFailure("import_" if mode == "import" else ADOPT,
-                                     f"no listener {listener_id} in this project (HTTP 404)")]
-        with self._lock:
-            self._live[listener_id] = (time.monotonic(), live)
-        warning, message = plan_takeover(mode, listener_id, live, program).message()
-        report(message, warning=warning)
-        return []
-
-    def _live_listener(self, listener_id: str) -> dict[str, Any] | None:
-        """The listener ``check`` just read in this pass, else one GET."""
-        with self._lock:
-            seen = self._live.pop(listener_id, None)
-        if seen is not None and time.monotonic() - seen[0] < LIVE_FOR:
-            return seen[1]
-        return self._api().get(listener_id)
+    def _fetch(self, object_id: str) -> dict[str, Any] | None:
+        return self._api().get(object_id)
 
     # -- diff ------------------------------------------------------------------------------
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
@@ -210,7 +188,7 @@ class ListenerProvider(ElbProvider):
             return dyn.CreateResult(listener["id"], listener_outputs(listener, list(inputs)))
         mode = "import" if adopt is None else "adopt"
         target = str(imported if adopt is None else adopt)
-        live = self._live_listener(target)
+        live = self._live_object(target)
         if live is None:
             raise ElbApiError(mode, target, 404, None, "no such listener in this project; "
                               f"remove {'import_' if adopt is None else ADOPT} to create a "
