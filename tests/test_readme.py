@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from otc_elb_listener import spec
-from otc_elb_listener.rules import healthcheck
+from otc_elb_listener.rules import certificate, healthcheck
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 RULES_DOC = Path(__file__).resolve().parent.parent / "docs" / "api-rules.md"
@@ -15,7 +15,10 @@ SECTION = re.compile(r"(<!-- rules-table:start -->\n)(.*?)(<!-- rules-table:end 
 HEALTHCHECK_SECTION = re.compile(r"(<!-- healthcheck-table:start -->\n)(.*?)"
                                  r"(<!-- healthcheck-table:end -->)", re.S)
 #: Each generated table of docs/api-rules.md: its markers and the code that makes it.
-TABLES = ((SECTION, spec.markdown_table), (HEALTHCHECK_SECTION, healthcheck.markdown_table))
+CERTIFICATE_SECTION = re.compile(r"(<!-- certificate-table:start -->\n)(.*?)"
+                                 r"(<!-- certificate-table:end -->)", re.S)
+TABLES = ((SECTION, spec.markdown_table), (HEALTHCHECK_SECTION, healthcheck.markdown_table),
+          (CERTIFICATE_SECTION, certificate.markdown_table))
 
 
 def rewrite() -> None:
@@ -38,7 +41,7 @@ def test_the_docs_rules_tables_are_the_rule_tables() -> None:
 def test_every_error_code_the_docs_name_is_in_the_table() -> None:
     for page in (README, *RULES_DOC.parent.glob("*.md")):
         named = set(re.findall(r"ELB\.\d{4}", page.read_text()))
-        known = {*spec.ERROR_CODES, *healthcheck.ERROR_CODES}
+        known = {*spec.ERROR_CODES, *healthcheck.ERROR_CODES, *certificate.ERROR_CODES}
         assert named - {"ELB.5000", "ELB.4090"} - spec.RESERVED_CODES <= known, (
             page.name, named - known)
 

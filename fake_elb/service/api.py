@@ -33,6 +33,9 @@ __all__ = ["MAX_BODY_BYTES", "ElbApi", "HttpResponse", "body_too_large", "error_
            "json_response", "parse_json_body"]
 _LISTENERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/elbaas/listeners(?:/(?P<listener>[^?#]*))?")
 _PROJECT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: Certificates for HTTPS listeners (``elb-classic-subresources.md`` section 4).
+_CERTIFICATES = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/certificate"
+                           r"(?:/(?P<certificate>[^/?#]+))?")
 #: A listener's health check (``elb-classic-subresources.md`` section 1).
 _HEALTHCHECKS = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/healthcheck"
                            r"(?:/(?P<healthcheck>[^/?#]+))?")
@@ -114,7 +117,7 @@ class ElbApi:
             answer = json_response(201, payload)
             return answer._replace(headers={**answer.headers, "X-Subject-Token": issued})
         match = _WELL_FORMED.fullmatch(path) or _LISTENERS.fullmatch(path) or \
-            _HEALTHCHECKS.fullmatch(path)
+            _HEALTHCHECKS.fullmatch(path) or _CERTIFICATES.fullmatch(path)
         if match is None:
             raise ApiError(404, "ELB.8904", f"no such resource: {path[:200]}")
         token = header(headers, "X-Auth-Token")
@@ -132,6 +135,8 @@ class ElbApi:
         project = match["project"]
         if match.re is _HEALTHCHECKS:
             return self._healthcheck(method, project, match["healthcheck"], raw_body, parsed)
+        if match.re is _CERTIFICATES:
+            return self._certificate(method, project, match["certificate"], raw_body, parsed)
         listener_id = match["listener"]
         if match.re is _LISTENERS:  # something is malformed: say precisely what
             if not _PROJECT_RE.fullmatch(project):
@@ -179,3 +184,34 @@ class ElbApi:
             return HttpResponse(204, b"", {})
         raise ApiError(405, spec.INVALID, f"{method} is not allowed on a health check (use "
                        "GET, PUT or DELETE)")
+
+    def _certificate(self, method: str, project: str, certificate_id: str | None,
+                     raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
+        """``/elbaas/certificate``: POST creates, GET lists (there is no GET of one); PUT and
+        DELETE act on one by ID. The journal gets the body without its private key."""
+        certificates = self.state.certificates
+        if certificate_id is None:
+            if method == "GET":
+                return json_response(200, certificates.list(project))
+            if method != "POST":
+                raise ApiError(405, spec.INVALID, f"{method} is not allowed on the certificate "
+                               "collection (use GET or POST)")
+            body = parse_json_body(raw_body)
+            parsed[0] = _without_secrets(body)
+            return json_response(200, certificates.create(project, body))
+        if method == "PUT":
+            body = parse_json_body(raw_body)
+            parsed[0] = _without_secrets(body)
+            return json_response(200, certificates.update(project, certificate_id, body))
+        if method == "DELETE":
+            certificates.delete(project, certificate_id)
+            return HttpResponse(204, b"", {})
+        raise ApiError(405, spec.INVALID, f"{method} is not allowed on a certificate (use PUT "
+                       "or DELETE; list the collection to read one)")
+
+
+def _without_secrets(body: Any) -> Any:
+    """A body as the journal keeps it: a private key is never written down."""
+    if isinstance(body, dict) and "private_key" in body:
+        return {**body, "private_key": "***"}
+    return body

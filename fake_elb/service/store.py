@@ -32,7 +32,7 @@ JournalEntry = tuple[str, str, str, "int | None", Any, "str | None"]
 @dataclass
 class _Project:
     loadbalancers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    certificates: set[str] = field(default_factory=set)
+    certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
     listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
     healthchecks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -70,6 +70,10 @@ class FakeElbState:
 
         #: The listeners' health checks (one per listener).
         self.healthchecks = HealthChecks(self)
+        from .certificates import Certificates
+
+        #: The certificates HTTPS listeners use.
+        self.certificates = Certificates(self)
 
     def project(self, project_id: str) -> _Project:
         """A project's objects (made empty on first use); the caller holds :attr:`lock`."""
@@ -110,10 +114,14 @@ class FakeElbState:
         return dict(lb)
 
     def add_certificate(self, project_id: str, id: str | None = None) -> dict[str, Any]:
-        """Register a certificate ID that listeners of this project may use."""
+        """A real certificate (self-signed, with its key) that listeners of this project may
+        use, as if made long ago; the certificate API lists it."""
+        from .certificates import self_signed
+
         cert_id = _check_id("certificate", id or new_id())
-        with self.lock:
-            self._projects.setdefault(project_id, _Project()).certificates.add(cert_id)
+        certificate, private_key = self_signed()
+        self.certificates.create(project_id, {"name": "seeded", "certificate": certificate,
+                                              "private_key": private_key}, id=cert_id)
         return {"id": cert_id, "project_id": project_id}
 
     def record(self, method: str, path: str, query: str, status: int | None, body: Any,

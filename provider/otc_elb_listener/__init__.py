@@ -1,5 +1,5 @@
-"""Pulumi dynamic providers for the Open Telekom Cloud / Huawei Cloud classic ELB: a listener
-and its health check.
+"""Pulumi dynamic providers for the Open Telekom Cloud / Huawei Cloud classic ELB: a listener,
+its health check, and the certificates HTTPS listeners use.
 
 ``from otc_elb_listener import Listener, ListenerArgs, HealthCheck, HealthCheckArgs``. The
 import name is this project's own and must never change: the providers are pickled into
@@ -13,18 +13,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .certificate import Certificate, CertificateArgs, CertificateProvider
     from .client import ElbClient
     from .errors import ElbApiError
     from .healthcheck import HealthCheck, HealthCheckArgs, HealthCheckProvider
     from .listener import Listener, ListenerArgs, ListenerProvider
     from .settings import RetrySettings
 
-__all__ = ["ElbApiError", "ElbClient", "HealthCheck", "HealthCheckArgs", "HealthCheckProvider",
+__all__ = ["Certificate", "CertificateArgs", "CertificateProvider", "ElbApiError", "ElbClient",
+           "HealthCheck", "HealthCheckArgs", "HealthCheckProvider",
            "Listener", "ListenerArgs", "ListenerProvider", "RetrySettings"]
 _HOME = {"ElbApiError": "errors", "ElbClient": "client", "RetrySettings": "settings",
          "Listener": "listener", "ListenerArgs": "listener", "ListenerProvider": "listener",
          "HealthCheck": "healthcheck", "HealthCheckArgs": "healthcheck",
-         "HealthCheckProvider": "healthcheck"}
+         "HealthCheckProvider": "healthcheck", "Certificate": "certificate",
+         "CertificateArgs": "certificate", "CertificateProvider": "certificate"}
 
 
 def __getattr__(name: str) -> Any:

@@ -85,10 +85,13 @@ class Takeover:
 
 
 def plan_takeover(mode: str, listener_id: str, live: Mapping[str, Any],
-                  inputs: Mapping[str, Any], table: RuleTable = spec.TABLE) -> Takeover:
+                  inputs: Mapping[str, Any], table: RuleTable = spec.TABLE,
+                  secrets: frozenset[str] = frozenset()) -> Takeover:
     """Compare the program's table inputs (``inputs``, without the IDs) with the live object
-    (a listener, or what ``table`` describes)."""
-    plan = Takeover(mode, listener_id, live, table.kind)
+    (a listener, or what ``table`` describes). Fields in ``secrets`` are compared but never
+    shown: their values read ``***`` in every message."""
+    shown = {**live, **{name: "***" for name in secrets if name in live}}
+    plan = Takeover(mode, listener_id, shown, table.kind)
     for name, value in inputs.items():
         if value is spec.UNKNOWN:
             plan.unknown.append(name)
@@ -97,7 +100,7 @@ def plan_takeover(mode: str, listener_id: str, live: Mapping[str, Any],
         if table.same_value(name, live.get(name), wire):
             continue
         if mode == "import" or not table.fields[name].updatable:
-            plan.mismatched.append((name, live.get(name), wire))
+            plan.mismatched.append((name, shown.get(name), "***" if name in secrets else wire))
         else:
             plan.changes[name] = wire
     return plan

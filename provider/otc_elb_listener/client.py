@@ -302,6 +302,11 @@ class ElbClient:
         result: dict[str, Any] = self._json("read", response, listener_id)
         return result
 
+    def read_collection(self) -> Any:
+        """The collection's answer as it is (a certificate list is an object, not a list)."""
+        response = self._call("list", "GET", None)
+        return self._json("list", response, None)
+
     def list(self, **filters: Any) -> list[dict[str, Any]]:
         return self.list_with_clock(**filters)[0]
 

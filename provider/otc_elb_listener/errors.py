@@ -34,11 +34,12 @@ class ElbApiError(Exception):
                            hint, unanswered=self.unanswered, retry_after=self.retry_after,
                            kind=self.kind)
 
-    def for_kind(self, kind: str) -> ElbApiError:
-        """The same error about another kind of object (a client shared by resources)."""
-        return ElbApiError(self.operation, self.listener, self.status, self.code, self.message,
-                           self.hint, unanswered=self.unanswered, retry_after=self.retry_after,
-                           kind=kind)
+    def for_kind(self, kind: str, secrets: list[str] | None = None) -> ElbApiError:
+        """The same error about another kind of object (a client shared by resources),
+        without ``secrets`` (a private key the service may echo)."""
+        return ElbApiError(self.operation, self.listener, self.status, self.code,
+                           redact(self.message, secrets or []), self.hint,
+                           unanswered=self.unanswered, retry_after=self.retry_after, kind=kind)
 
 
 class ElbListenerError(Exception):

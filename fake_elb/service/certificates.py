@@ -1,0 +1,121 @@
+"""The fake's certificates (for HTTPS listeners), over the same state and lock as listeners:
+``elb-classic-subresources.md`` section 4 and Decisions 2, 7, 8 and 13.
+
+Judged with the provider's own table (:mod:`otc_elb_listener.rules.certificate`), then, as the
+service judges it, the PEM must parse and the key must belong to the certificate (ELB.1011).
+Answers echo ``private_key`` as the service does; the journal never holds it. There is no GET
+of one certificate: the list is how clients read one. A certificate a listener uses cannot be
+deleted (Decision 7).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+from otc_elb_listener.rules import certificate as rules
+
+from .errors import ApiError
+from .ids import new_id, timestamp
+
+
+class _State(Protocol):
+    lock: threading.Lock
+    strict: bool
+
+    def project(self, project_id: str) -> Any: ...
+
+
+def _key_matches(certificate: str, private_key: str) -> bool:
+    """Does the key belong to the certificate (the same public key)?"""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        cert = x509.load_pem_x509_certificate(certificate.encode())
+        key = serialization.load_pem_private_key(private_key.encode(), password=None)
+    except (ValueError, TypeError):
+        return False
+    form = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return bool(cert.public_key().public_bytes(*form) == key.public_key().public_bytes(*form))
+
+
+def self_signed(domain: str = "fake.example.com") -> tuple[str, str]:
+    """A real certificate and its key (EC P-256, a day's validity), for seeding and tests."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode())
+
+
+def _check_path_id(certificate_id: str) -> None:
+    if len(certificate_id) != 32:
+        raise ApiError(400, "ELB.5020", f"certificate_id must be 32 characters, got "
+                       f"{len(certificate_id)}")
+
+
+class Certificates:
+    """Create, list, change and delete the certificates of one fake's state."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    def create(self, project_id: str, body: Any, *, id: str | None = None) -> dict[str, Any]:
+        violations = rules.validate_create(body)
+        if violations:
+            raise ApiError.from_violations(violations)
+        if not _key_matches(body["certificate"], body["private_key"]):
+            raise ApiError(400, "ELB.1011", "certificate: it does not parse as X.509, or the "
+                           "private_key does not belong to it (the key is not shown)")
+        now = timestamp()
+        created = {"id": id or new_id(), "name": "", "description": "", "domain": None, **body,
+                   "create_time": now, "update_time": now}
+        with self.state.lock:
+            self.state.project(project_id).certificates[created["id"]] = created
+        return {**created, "tenant_id": project_id}
+
+    def list(self, project_id: str) -> dict[str, Any]:
+        with self.state.lock:
+            found = [dict(c) for c in self.state.project(project_id).certificates.values()]
+        return {"certificates": found, "instance_num": str(len(found))}
+
+    def update(self, project_id: str, certificate_id: str, body: Any) -> dict[str, Any]:
+        _check_path_id(certificate_id)
+        with self.state.lock:
+            current = self.state.project(project_id).certificates.get(certificate_id)
+            if current is None:
+                raise ApiError(404, "ELB.5040", f"certificate {certificate_id} does not exist")
+            violations = rules.validate_update(body, strict=self.state.strict)
+            if violations:
+                raise ApiError.from_violations(violations)
+            current.update({k: v for k, v in body.items() if k in ("name", "description")},
+                           update_time=timestamp())
+            return dict(current)
+
+    def delete(self, project_id: str, certificate_id: str) -> None:
+        _check_path_id(certificate_id)
+        with self.state.lock:
+            project = self.state.project(project_id)
+            if certificate_id not in project.certificates:
+                raise ApiError(404, "ELB.5040", f"certificate {certificate_id} does not exist")
+            users = sorted(listener["id"] for listener in project.listeners.values()
+                           if listener.get("certificate_id") == certificate_id
+                           or certificate_id in (listener.get("certificates") or []))
+            if users:
+                raise ApiError(400, "ELB.1001", f"certificate {certificate_id} is used by "
+                               f"listener {', '.join(users)}: point the listener at another "
+                               "certificate, or delete it, first")
+            del project.certificates[certificate_id]

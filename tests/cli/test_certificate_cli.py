@@ -1,0 +1,86 @@
+"""An HTTPS listener and its certificate through the real CLI: the private key is a secret in
+state as an input and as an output (read in ``pulumi stack export``), never in the state
+files, the CLI's output or the fake's journal; a rotation is one ``up`` (the new certificate,
+the listener pointed at it, then the old one deleted); destroy goes in dependency order."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fake_elb.engine import CliStack
+from fake_elb.service.certificates import self_signed
+from otc_elb_listener import Certificate, CertificateArgs, Listener, ListenerArgs
+from tests.cli.conftest import Elb
+
+
+def _program(elb: Elb, cert: str, key: str) -> Any:
+    def program() -> None:
+        tls = Certificate("tls-cert", CertificateArgs(certificate=cert, private_key=key,
+                                                      name="web"))
+        Listener("tls", ListenerArgs(**elb.inputs(protocol="HTTPS", port=443, name="tls"),
+                                     certificate_id=tls.certificate_id))
+    return program
+
+
+def _calls(elb: Elb, since: int) -> list[tuple[str, str]]:
+    return [(e["method"], e["path"].rsplit("/elbaas/", 1)[1].split("/")[0])
+            for e in elb.control.requests[since:]]
+
+
+def _secret(value: Any) -> bool:
+    return isinstance(value, dict) and \
+        value.get("4dabf18193072939515e22adb298388d") == "1b47061264138c4ac30d75fd1eb44270"
+
+
+def test_a_certificate_is_secret_everywhere_and_rotates_in_one_up(
+        cli_stack: CliStack, elb: Elb) -> None:
+    cert, key = self_signed("www.example.com")
+    new_cert, new_key = self_signed("www.example.com")
+    assert cli_stack.run_program(_program(elb, cert, key), preview=True).ops() == {
+        "tls-cert": "create", "tls": "create"}
+    since = elb.mark()
+    cli_stack.run_program(_program(elb, cert, key))
+    assert _calls(elb, since) == [("POST", "certificate"), ("POST", "listeners")]
+    deployment = cli_stack.export()
+    [state] = [r for r in deployment["resources"] if r["type"].endswith("elb:Certificate")]
+    assert _secret(state["inputs"]["private_key"]) and _secret(state["outputs"]["private_key"])
+    since = elb.mark()
+    plan = cli_stack.run_program(_program(elb, new_cert, new_key))
+    assert plan.ops() == {"tls-cert": "replace", "tls": "update"}
+    assert _calls(elb, since) == [("POST", "certificate"), ("PUT", "listeners"),
+                                  ("DELETE", "certificate")]
+    since = elb.mark()
+    cli_stack.destroy()
+    assert _calls(elb, since) == [("DELETE", "listeners"), ("DELETE", "certificate")]
+    everywhere = "\n".join([json.dumps(deployment), cli_stack.state_text(), cli_stack.output,
+                            json.dumps(elb.control.requests)])
+    for secret in (key, new_key):
+        for line in secret.splitlines()[1:-1]:
+            assert line not in everywhere
+
+
+def test_a_certificate_a_listener_uses_is_not_deleted(cli_stack: CliStack, elb: Elb) -> None:
+    """Decision 7: deleting a certificate a listener still uses (here one made out of band)
+    fails naming the listener, and nothing is deleted."""
+    from fake_elb.engine import CliFailed
+    from tests.conftest import PROJECT
+
+    cert, key = self_signed()
+
+    def only_the_certificate() -> None:
+        Certificate("tls-cert", CertificateArgs(certificate=cert, private_key=key))
+
+    up = cli_stack.run_program(only_the_certificate)
+    assert up.ops() == {"tls-cert": "create"}
+    cert_id = cli_stack.export()["resources"][-1]["id"]
+    user = elb.control.add_listener(PROJECT, **elb.inputs(protocol="HTTPS", port=443),
+                                    certificate_id=cert_id)
+    since = elb.mark()
+    try:
+        cli_stack.destroy()
+    except CliFailed as failed:
+        assert f"is used by listener {user['id']}" in str(failed)
+    else:
+        raise AssertionError("deleting a certificate a listener uses must fail")
+    assert elb.control.requests[since:][-1]["status"] == 400

@@ -1,0 +1,204 @@
+"""Certificates: the fake in both transports (section 4, Decisions 2, 7, 8, 13) and the
+CertificateProvider against it (PEM checked at preview, list-and-filter to read, a PUT for
+name and description, the private key out of every error and out of the journal)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
+from fake_elb.service.certificates import self_signed
+from otc_elb_listener import CertificateProvider, ElbApiError, RetrySettings
+from tests.conftest import PROJECT, Api
+from tests.test_provider import ENDPOINT, configured
+
+Fake = MockElb | ServerControl
+CERT, KEY = self_signed("www.example.com")
+OTHER_CERT, OTHER_KEY = self_signed("other.example.com")
+
+
+@pytest.fixture(params=["inprocess", "server"])
+def fake(request: pytest.FixtureRequest, fake_elb_server: ServerControl) -> Iterator[Fake]:
+    if request.param == "server":
+        yield fake_elb_server
+    else:
+        with mock_elb() as elb:
+            yield elb
+
+
+class Certs:
+    def __init__(self, fake: Fake) -> None:
+        self.url = fake.endpoint if isinstance(fake, MockElb) else fake.url
+        self.base = f"{self.url}/v1.0/{PROJECT}/elbaas/certificate"
+        self.session = requests.Session()
+        self.session.headers["X-Auth-Token"] = DEFAULT_TOKEN
+
+    def create(self, **body: Any) -> requests.Response:
+        return self.session.post(self.base, json={"certificate": CERT, "private_key": KEY,
+                                                  **body}, timeout=10)
+
+    def list(self) -> dict[str, Any]:
+        answer = self.session.get(self.base, timeout=10)
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+
+def code(response: requests.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["code"]
+
+
+def test_create_list_put_delete(fake: Fake) -> None:
+    certs = Certs(fake)
+    created = certs.create(name="web", domain="www.example.com")
+    assert created.status_code == 200, created.text
+    body = created.json()
+    assert body["private_key"] == KEY and body["description"] == "" and body["tenant_id"]
+    listed = certs.list()
+    assert listed["instance_num"] == "1" and listed["certificates"][0]["id"] == body["id"]
+    changed = certs.session.put(f"{certs.base}/{body['id']}", json={
+        "name": "renamed", "domain": "www.example.com"}, timeout=10)  # domain: taken, ignored
+    assert changed.status_code == 200 and changed.json()["name"] == "renamed"
+    assert code(certs.session.put(f"{certs.base}/{body['id']}", json={"certificate": CERT},
+                                  timeout=10)) == (400, "ELB.1001")
+    assert certs.session.delete(f"{certs.base}/{body['id']}", timeout=10).status_code == 204
+    assert code(certs.session.delete(f"{certs.base}/{body['id']}", timeout=10)) == (
+        404, "ELB.5040")
+    assert code(certs.session.delete(f"{certs.base}/abc", timeout=10)) == (400, "ELB.5020")
+    assert certs.list() == {"certificates": [], "instance_num": "0"}
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ({"certificate": "not pem"}, (400, "ELB.1011")),
+    ({"private_key": "-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----"},
+     (400, "ELB.5013")),
+    ({"private_key": OTHER_KEY}, (400, "ELB.1011")),  # not this certificate's key
+    ({"name": "bad name!"}, (400, "ELB.1001")),
+    ({"description": "<b>"}, (400, "ELB.1001")),
+    ({"domain": "-starts-with-dash"}, (400, "ELB.1001")),
+])
+def test_a_bad_certificate_is_refused_without_showing_the_key(
+        fake: Fake, body: dict[str, Any], expected: tuple[int, str]) -> None:
+    certs = Certs(fake)
+    refused = certs.create(**body)
+    assert code(refused) == expected, refused.text
+    for key in (KEY, OTHER_KEY, "!!!"):  # no key material, valid or not, in the answer
+        assert key.splitlines()[min(1, len(key.splitlines()) - 1)] not in refused.text
+    assert certs.list()["instance_num"] == "0"
+
+
+def test_the_journal_never_holds_the_private_key(fake: Fake) -> None:
+    certs = Certs(fake)
+    certs.create(name="web")
+    certs.create(private_key=OTHER_KEY)
+    journal = json.dumps(fake.requests)
+    secret_line = KEY.splitlines()[1]
+    assert secret_line not in journal and OTHER_KEY.splitlines()[1] not in journal
+    assert '"private_key": "***"' in journal
+
+
+def test_a_certificate_a_listener_uses_cannot_be_deleted(fake: Fake) -> None:
+    certs = Certs(fake)
+    cert = certs.create().json()["id"]
+    lb = fake.add_loadbalancer(PROJECT)["id"]
+    listener = Api(certs.url).create({
+        "loadbalancer_id": lb, "protocol": "HTTPS", "backend_protocol": "HTTP", "port": 443,
+        "backend_port": 80, "lb_algorithm": "roundrobin", "name": "tls",
+        "certificate_id": cert})
+    assert listener.status_code == 200, listener.text
+    refused = certs.session.delete(f"{certs.base}/{cert}", timeout=10)
+    assert code(refused) == (400, "ELB.1001") and listener.json()["id"] in refused.text
+
+
+def test_seeded_certificates_are_real_and_listed(fake: Fake) -> None:
+    seeded = fake.add_certificate(PROJECT, id="e" * 32)
+    listed = Certs(fake).list()["certificates"]
+    assert [c["id"] for c in listed] == [seeded["id"]]
+    assert listed[0]["certificate"].startswith("-----BEGIN CERTIFICATE-----")
+
+
+# -- the provider ---------------------------------------------------------------------------
+@pytest.fixture
+def elb() -> Iterator[MockElb]:
+    with mock_elb(ENDPOINT, strict=True) as fake:
+        yield fake
+
+
+@pytest.fixture
+def provider() -> CertificateProvider:
+    result = configured(CertificateProvider(retry=RetrySettings(backoff_factor=0,
+                                                                backoff_jitter=0)))
+    assert isinstance(result, CertificateProvider)
+    return result
+
+
+def program(**extra: Any) -> dict[str, Any]:
+    return {"certificate": CERT, "private_key": KEY, "name": "web", "__provider": "x", **extra}
+
+
+def test_check_judges_pem_form_with_no_call_and_never_quotes_the_key(
+        provider: CertificateProvider, elb: MockElb) -> None:
+    bad = provider.check({}, program(private_key="-----BEGIN PRIVATE KEY-----\nnot base64!"
+                                     "\n-----END PRIVATE KEY-----", certificate="x"))
+    assert {(f.property, f.reason.rsplit("[", 1)[1]) for f in bad.failures} == {
+        ("certificate", "ELB.1011]"), ("private_key", "ELB.5013]")}
+    assert all("not base64" not in f.reason for f in bad.failures)
+    assert provider.check({}, program()).failures == [] and elb.requests == []
+
+
+def test_lifecycle_reads_by_list_and_puts_name_only(provider: CertificateProvider,
+                                                    elb: MockElb) -> None:
+    created = provider.create(provider.check({}, program()).inputs)
+    outs = dict(created.outs or {})
+    assert outs["certificate_id"] == created.id and outs["private_key"] == KEY
+    assert [e["method"] for e in elb.requests] == ["POST"]
+    assert provider.diff(created.id, outs, program(name="x")).replaces == []
+    assert provider.diff(created.id, outs, program(private_key=OTHER_KEY)).replaces == [
+        "private_key"]
+    updated = provider.update(created.id, outs, program(name="renamed"))
+    assert elb.requests[-1]["body"] == {"name": "renamed"}
+    read = provider.read(created.id, dict(updated.outs or {}))
+    assert read.id == created.id and read.outs is not None and read.outs["name"] == "renamed"
+    assert [e["method"] for e in elb.requests[-1:]] == ["GET"]  # the list
+    provider.delete(created.id, outs)
+    provider.delete(created.id, outs)  # gone: done
+    assert provider.read(created.id, outs).id == ""
+
+
+def test_an_error_never_carries_the_key_the_service_echoed(
+        provider: CertificateProvider, elb: MockElb) -> None:
+    from fake_elb.service.errors import ApiError
+
+    def echoing(*_: Any, **__: Any) -> Any:  # a service that echoes the key in its error
+        raise ApiError(400, "ELB.1011", f"certificate invalid: {json.dumps(KEY)}")
+
+    elb.state.certificates.create = echoing  # type: ignore[method-assign]
+    with pytest.raises(ElbApiError) as caught:
+        provider.create(provider.check({}, program()).inputs)
+    text = str(caught.value)
+    assert "ELB create of certificate failed" in text and KEY.splitlines()[1] not in text
+    assert "***" in text
+
+
+def test_importing_a_certificate_compares_the_key_without_showing_it(
+        provider: CertificateProvider, elb: MockElb) -> None:
+    existing = elb.add_certificate(PROJECT)["id"]
+    checked = provider.check({}, program(__import_id=existing))
+    with pytest.raises(ElbApiError) as caught:
+        provider.create(checked.inputs)
+    text = str(caught.value)
+    assert "private_key is '***', the program says '***'" in text
+    assert "PRIVATE KEY" not in text and "BEGIN CERTIFICATE" in text  # certificates are public
+
+
+def test_the_pickled_provider_is_by_reference(provider: CertificateProvider) -> None:
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    decoded = base64.b64decode(serialize_provider(provider))
+    assert b"otc_elb_listener.certificate" in decoded and DEFAULT_TOKEN.encode() not in decoded
