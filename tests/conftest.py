@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from fake_elb import DEFAULT_TOKEN, FakeControl, ServerControl, mock_elb
+from fake_elb import DEFAULT_TOKEN, FakeControl, MockElb, ServerControl, mock_elb
 
 PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 
@@ -63,6 +63,21 @@ def fake(request: pytest.FixtureRequest) -> Iterator[Fake]:
     else:
         control: ServerControl = request.getfixturevalue("fake_elb_server")
         yield Fake(control, control.url)
+
+
+@pytest.fixture(params=["inprocess", "server"])
+def bare_fake(request: pytest.FixtureRequest) -> Iterator[MockElb | ServerControl]:
+    """A fake's own control (nothing seeded), once in-process and once as a real server."""
+    if request.param == "inprocess":
+        with mock_elb() as elb:
+            yield elb
+    else:
+        yield request.getfixturevalue("fake_elb_server")
+
+
+def url_of(control: MockElb | ServerControl) -> str:
+    """Where a fake answers, either transport."""
+    return control.endpoint if isinstance(control, MockElb) else control.url
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -23,13 +23,9 @@ CERT, KEY = self_signed("www.example.com")
 OTHER_CERT, OTHER_KEY = self_signed("other.example.com")
 
 
-@pytest.fixture(params=["inprocess", "server"])
-def fake(request: pytest.FixtureRequest, fake_elb_server: ServerControl) -> Iterator[Fake]:
-    if request.param == "server":
-        yield fake_elb_server
-    else:
-        with mock_elb() as elb:
-            yield elb
+@pytest.fixture
+def fake(bare_fake: MockElb | ServerControl) -> MockElb | ServerControl:
+    return bare_fake
 
 
 class Certs:

@@ -4,25 +4,20 @@ takes its health check)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
+from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl
 from tests.conftest import PROJECT, Api
 
 Fake = MockElb | ServerControl
 
 
-@pytest.fixture(params=["inprocess", "server"])
-def fake(request: pytest.FixtureRequest, fake_elb_server: ServerControl) -> Iterator[Fake]:
-    if request.param == "server":
-        yield fake_elb_server
-    else:
-        with mock_elb() as elb:
-            yield elb
+@pytest.fixture
+def fake(bare_fake: MockElb | ServerControl) -> MockElb | ServerControl:
+    return bare_fake
 
 
 class Checks:

@@ -12,28 +12,19 @@ from typing import Any
 import pytest
 import requests
 
-from fake_elb import DEFAULT_TOKEN, FakeElbServer, MockElb, ServerControl, mock_elb
+from fake_elb import DEFAULT_TOKEN, FakeElbServer, MockElb, ServerControl
 from fake_elb.service.faults import FaultRule
 from otc_elb_listener.auth import AkSk, signer
-from tests.conftest import PROJECT, Api
+from tests.conftest import PROJECT, Api, url_of
 from tests.test_server_conformance import LISTENERS, raw, status
 
 DOMAIN = "OTC00000000001000000xyz"
 PASSWORD = "pässwörd-ü"
 
 
-@pytest.fixture(params=["inprocess", "server"])
-def fake(request: pytest.FixtureRequest, fake_elb_server: ServerControl
-         ) -> Iterator[MockElb | ServerControl]:
-    if request.param == "server":
-        yield fake_elb_server
-    else:
-        with mock_elb() as elb:
-            yield elb
-
-
-def url_of(fake: MockElb | ServerControl) -> str:
-    return fake.endpoint if isinstance(fake, MockElb) else fake.url
+@pytest.fixture
+def fake(bare_fake: MockElb | ServerControl) -> MockElb | ServerControl:
+    return bare_fake
 
 
 def sign_in(fake: MockElb | ServerControl, body: Any) -> requests.Response:

@@ -14,7 +14,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pulumi.dynamic as dyn
@@ -164,3 +164,36 @@ class ElbProvider(dyn.ResourceProvider):
         if seen is not None and time.monotonic() - seen[0] < LIVE_FOR:
             return seen[1]
         return self._fetch(object_id)
+
+    def _take_over(self, adopt: Any, imported: Any, inputs: dict[str, Any], table: RuleTable,
+                   put: Callable[[str, dict[str, Any]], dict[str, Any]],
+                   outputs: Callable[[Mapping[str, Any], list[str]], dict[str, Any]],
+                   secrets: frozenset[str] = frozenset()) -> dyn.CreateResult:
+        """``create`` of a resource that takes over a live object: the read ``check`` made
+        (or one GET); an import changes nothing and fails naming each field that differs; an
+        adoption PUTs what differs (``put``), if anything."""
+        mode, target = ("adopt", str(adopt)) if adopt is not None else ("import", str(imported))
+        live = self._live_object(target)
+        if live is None:
+            raise ElbApiError(mode, target, 404, None, f"no such {self.kind} in this project; "
+                              f"remove {'import_' if adopt is None else self.adopt_input} to "
+                              "create a new one", kind=self.kind)
+        plan = plan_takeover(mode, target, live, inputs, table, secrets)
+        if plan.fails:
+            raise ElbApiError(mode, target, None, None, plan.refusal(), kind=self.kind)
+        if plan.changes:
+            live = put(target, plan.changes)
+        managed = [*inputs, self.adopt_input] if adopt is not None else list(inputs)
+        return dyn.CreateResult(live["id"], outputs(live, managed))
+
+    def _read_object(self, id_: str, props: Mapping[str, Any],
+                     outputs: Callable[[Mapping[str, Any], list[str]], dict[str, Any]]
+                     ) -> dyn.ReadResult:
+        """One read. Gone gives an empty id; otherwise the live values, also as the inputs
+        the user manages, so the next preview shows drift and the next up repairs it."""
+        live = self._fetch(id_)
+        if live is None:
+            return dyn.ReadResult("", {})
+        managed = [str(n) for n in props.get("managed_fields") or []]
+        found = outputs(live, managed)
+        return dyn.ReadResult(id_, found, {n: found[n] for n in managed if n in found})

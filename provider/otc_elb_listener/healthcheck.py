@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from .adoption import IMPORT, plan_takeover
+from .adoption import IMPORT
 from .base import PROVIDER_KEY, ElbProvider, headline_first, is_unknown
 from .client import ElbClient
 from .errors import ElbApiError
@@ -127,18 +127,9 @@ class HealthCheckProvider(ElbProvider):
             live = self._call(self._checks().create, body,
                               lambda lost: self._made_by_lost_post(body, lost))
             return dyn.CreateResult(live["id"], _outputs(live, list(inputs)))
-        mode, target = ("adopt", str(adopt)) if adopt is not None else ("import", str(imported))
-        live = self._live_object(target)
-        if live is None:
-            raise ElbApiError(mode, target, 404, "ELB.7020", "no such health check in this "
-                              "project", kind=KIND)
-        plan = plan_takeover(mode, target, live, inputs, rules.TABLE)
-        if plan.fails:
-            raise ElbApiError(mode, target, None, None, plan.refusal(), kind=KIND)
-        if plan.changes:
-            live = self._call(self._checks().update, target, plan.changes)
-        managed = [*inputs, ADOPT] if adopt is not None else list(inputs)
-        return dyn.CreateResult(live["id"], _outputs(live, managed))
+        return self._take_over(adopt, imported, inputs, rules.TABLE,
+                               lambda i, body: self._call(self._checks().update, i, body),
+                               _outputs)
 
     def _made_by_lost_post(self, body: Mapping[str, Any],
                       lost: ElbApiError) -> dict[str, Any] | None:
@@ -159,12 +150,7 @@ class HealthCheckProvider(ElbProvider):
     @headline_first
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         """One GET; gone gives an empty id; the live values become the managed inputs."""
-        live = self._call(self._checks().get, id_)
-        if live is None:
-            return dyn.ReadResult("", {})
-        managed = [str(n) for n in props.get("managed_fields") or []]
-        outputs = _outputs(live, managed)
-        return dyn.ReadResult(id_, outputs, {n: outputs[n] for n in managed if n in outputs})
+        return self._read_object(id_, props, _outputs)
 
     @headline_first
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:

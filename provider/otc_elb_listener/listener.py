@@ -20,7 +20,7 @@ import pulumi
 import pulumi.dynamic as dyn
 
 from . import spec
-from .adoption import ADOPT, IMPORT, plan_takeover
+from .adoption import ADOPT, IMPORT
 from .base import PROVIDER_KEY, ElbProvider
 from .base import headline_first as _headline_first
 from .base import is_unknown as _is_unknown
@@ -186,19 +186,8 @@ class ListenerProvider(ElbProvider):
                     raise
                 raise error.with_hint(hint) from None
             return dyn.CreateResult(listener["id"], listener_outputs(listener, list(inputs)))
-        mode = "import" if adopt is None else "adopt"
-        target = str(imported if adopt is None else adopt)
-        live = self._live_object(target)
-        if live is None:
-            raise ElbApiError(mode, target, 404, None, "no such listener in this project; "
-                              f"remove {'import_' if adopt is None else ADOPT} to create a "
-                              "new one")
-        plan = plan_takeover(mode, target, live, inputs)
-        if plan.fails:
-            raise ElbApiError(mode, target, None, None, plan.refusal())
-        listener = self._api().update(target, plan.changes) if plan.changes else live
-        managed = [*inputs, ADOPT] if adopt is not None else list(inputs)
-        return dyn.CreateResult(listener["id"], listener_outputs(listener, managed))
+        return self._take_over(adopt, imported, inputs, spec.TABLE, self._api().update,
+                               listener_outputs)
 
     def _create_once(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST, and never resend it blindly. If its answer is lost, or is a 5xx after which
@@ -254,15 +243,8 @@ class ListenerProvider(ElbProvider):
     # -- read ------------------------------------------------------------------------------
     @_headline_first
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
-        """One GET. Gone (404) gives an empty id; otherwise the live values, also as the inputs
-        the user manages, so the next preview shows drift and the next up repairs it."""
-        live = self._api().get(id_)
-        if live is None:
-            return dyn.ReadResult("", {})
-        managed = [str(n) for n in props.get("managed_fields") or []]
-        outputs = listener_outputs(live, managed)
-        inputs = {name: outputs[name] for name in managed if name in outputs}
-        return dyn.ReadResult(id_, outputs, inputs)
+        """One GET (see :meth:`~.base.ElbProvider._read_object`)."""
+        return self._read_object(id_, props, listener_outputs)
 
     # -- delete ----------------------------------------------------------------------------
     @_headline_first
