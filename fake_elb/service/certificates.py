@@ -10,6 +10,7 @@ deleted (Decision 7).
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any, Protocol
 
@@ -61,6 +62,11 @@ def self_signed(domain: str = "fake.example.com") -> tuple[str, str]:
                               serialization.NoEncryption()).decode())
 
 
+@functools.lru_cache(maxsize=1)
+def _seed_pair() -> tuple[str, str]:
+    return self_signed("seeded.example.com")
+
+
 def _check_path_id(certificate_id: str) -> None:
     if len(certificate_id) != 32:
         raise ApiError(400, "ELB.5020", f"certificate_id must be 32 characters, got "
@@ -86,6 +92,18 @@ class Certificates:
         with self.state.lock:
             self.state.project(project_id).certificates[created["id"]] = created
         return {**created, "tenant_id": project_id}
+
+    def seed(self, project_id: str, certificate_id: str) -> dict[str, Any]:
+        """An existing certificate, as if made long ago: a real one, the same pair for every
+        seed (made once per process: tests seed thousands)."""
+        certificate, private_key = _seed_pair()
+        now = timestamp()
+        seeded = {"id": certificate_id, "name": "seeded", "description": "", "domain": None,
+                  "certificate": certificate, "private_key": private_key,
+                  "create_time": now, "update_time": now}
+        with self.state.lock:
+            self.state.project(project_id).certificates[certificate_id] = seeded
+        return dict(seeded)
 
     def list(self, project_id: str) -> dict[str, Any]:
         with self.state.lock:

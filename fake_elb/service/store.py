@@ -116,12 +116,8 @@ class FakeElbState:
     def add_certificate(self, project_id: str, id: str | None = None) -> dict[str, Any]:
         """A real certificate (self-signed, with its key) that listeners of this project may
         use, as if made long ago; the certificate API lists it."""
-        from .certificates import self_signed
-
         cert_id = _check_id("certificate", id or new_id())
-        certificate, private_key = self_signed()
-        self.certificates.create(project_id, {"name": "seeded", "certificate": certificate,
-                                              "private_key": private_key}, id=cert_id)
+        self.certificates.seed(project_id, cert_id)
         return {"id": cert_id, "project_id": project_id}
 
     def record(self, method: str, path: str, query: str, status: int | None, body: Any,
