@@ -26,6 +26,7 @@ from .http import (
     json_response,
     parse_json_body,
 )
+from .members import JOBS_PATH, MEMBERS_PATH
 from .signing import check_signature
 from .store import FakeElbState
 
@@ -116,7 +117,8 @@ class ElbApi:
             issued, payload = self.state.iam.issue(parse_json_body(raw_body), self.base_url)
             answer = json_response(201, payload)
             return answer._replace(headers={**answer.headers, "X-Subject-Token": issued})
-        match = _WELL_FORMED.fullmatch(path) or _LISTENERS.fullmatch(path) or \
+        match = _WELL_FORMED.fullmatch(path) or MEMBERS_PATH.fullmatch(path) or \
+            JOBS_PATH.fullmatch(path) or _LISTENERS.fullmatch(path) or \
             _HEALTHCHECKS.fullmatch(path) or _CERTIFICATES.fullmatch(path)
         if match is None:
             raise ApiError(404, "ELB.8904", f"no such resource: {path[:200]}")
@@ -137,6 +139,8 @@ class ElbApi:
             return self._healthcheck(method, project, match["healthcheck"], raw_body, parsed)
         if match.re is _CERTIFICATES:
             return self._certificate(method, project, match["certificate"], raw_body, parsed)
+        if match.re is MEMBERS_PATH or match.re is JOBS_PATH:
+            return self._member(method, match, query, raw_body, parsed)
         listener_id = match["listener"]
         if match.re is _LISTENERS:  # something is malformed: say precisely what
             if not _PROJECT_RE.fullmatch(project):
@@ -208,6 +212,26 @@ class ElbApi:
             return HttpResponse(204, b"", {})
         raise ApiError(405, spec.INVALID, f"{method} is not allowed on a certificate (use PUT "
                        "or DELETE; list the collection to read one)")
+
+    def _member(self, method: str, match: re.Match[str], query: str,
+                raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
+        """A listener's members (add and remove answer a job at once) and the jobs."""
+        members, project = self.state.members, match["project"]
+        if match.re is JOBS_PATH:
+            if method != "GET":
+                raise ApiError(405, spec.INVALID, f"{method} is not allowed on a job (GET)")
+            return json_response(200, members.get_job(project, match["job"]))
+        listener_id = match["listener"]
+        if method == "GET" and not match["action"]:
+            filters = parse_qs(query, keep_blank_values=True)
+            return json_response(200, members.list(project, listener_id, filters))
+        if method != "POST":
+            raise ApiError(405, spec.INVALID, f"{method} is not allowed here (POST adds or, "
+                           "on /members/action, removes; GET lists)")
+        parsed[0] = body = parse_json_body(raw_body)
+        if match["action"]:
+            return json_response(200, members.remove(project, listener_id, body))
+        return json_response(200, members.add(project, listener_id, body))
 
 
 def _without_secrets(body: Any) -> Any:

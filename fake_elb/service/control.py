@@ -9,7 +9,9 @@ faults: the control plane is the test's, not the service's.
 {project_id, id?} · ``POST listeners`` {project_id, listener, id?, create_time?, status?}
 (an existing listener) · ``POST listeners/update`` {project_id, id, changes} and ``POST
 listeners/delete`` {project_id, id} (changes out of band, not journaled) · ``POST
-healthchecks`` {project_id, healthcheck, id?, create_time?} (an existing one) · ``POST users``
+healthchecks`` {project_id, healthcheck, id?, create_time?} (an existing one) · ``POST
+servers`` {project_id, server_id, address, name} (an ECS) · ``POST jobs`` {duration?, next?,
+empty_members_as_object?} · ``POST users``
 {domain, name, password, project_id, project_name} · ``POST users/delete`` {domain, name}
 (their tokens revoked) · ``POST credentials`` {access, secret, project_id, security_token?}
 · ``POST strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
@@ -69,6 +71,8 @@ class ControlPlane:
             ("POST", "listeners/update"): self._change_listener,
             ("POST", "listeners/delete"): self._delete_listener,
             ("POST", "healthchecks"): self._healthcheck,
+            ("POST", "servers"): self._server,
+            ("POST", "jobs"): self._jobs,
             ("POST", "users"): self._user,
             ("POST", "users/delete"): self._delete_user,
             ("POST", "credentials"): self._credential,
@@ -123,6 +127,17 @@ class ControlPlane:
                                                 optional=("id", "create_time"))
         return json_response(201, self.state.healthchecks.create(
             project_id, _object(args).get("healthcheck"), id=id_, create_time=create_time))
+
+    def _server(self, args: Any) -> HttpResponse:  # the members check their own arguments
+        args = _object(args)
+        return json_response(201, self.state.members.add_server(*(args.get(key) for key in (
+            "project_id", "server_id", "address", "name"))))
+
+    def _jobs(self, args: Any) -> HttpResponse:
+        args = _object(args)
+        self.state.members.configure_jobs(args.get("duration"), args.get("next"),
+                                          args.get("empty_members_as_object"))
+        return _NO_CONTENT
 
     def _change_listener(self, args: Any) -> HttpResponse:
         project_id, listener_id = _strings(args, "project_id", "id")

@@ -35,6 +35,8 @@ class _Project:
     certificates: dict[str, dict[str, Any]] = field(default_factory=dict)
     listeners: dict[str, dict[str, Any]] = field(default_factory=dict)
     healthchecks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    servers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 
@@ -74,6 +76,10 @@ class FakeElbState:
 
         #: The certificates HTTPS listeners use.
         self.certificates = Certificates(self)
+        from .members import Members
+
+        #: Listeners' backend members, the ECSs they point at, the jobs that change them.
+        self.members = Members(self)
 
     def project(self, project_id: str) -> _Project:
         """A project's objects (made empty on first use); the caller holds :attr:`lock`."""
@@ -91,6 +97,7 @@ class FakeElbState:
             self._journal.clear()
             self.tokens = self._initial_tokens
             self.strict = self._initial_strict
+            self.members.reset()
         self.iam.reset()
 
     def set_tokens(self, tokens: Iterable[str]) -> None:
@@ -256,6 +263,11 @@ class FakeElbState:
             if project is None or project.listeners.get(listener_id) is None:
                 # What the real service answers (elb-classic-api.md), not 404.
                 raise ApiError(503, "ELB.6002", f"listener {listener_id} does not exist")
+            self.members.settle_all()
+            members = self.members.listener_members(project, listener_id)
+            if members:  # Decision 10, by analogy with the load balancer's ELB.1008/1018
+                raise ApiError(400, "ELB.1001", f"listener {listener_id} still has members "
+                               f"{', '.join(members)}: remove them first")
             removed = project.listeners.pop(listener_id)
             project.healthchecks.pop(removed.get("healthcheck_id") or "", None)  # goes with it
 

@@ -87,6 +87,23 @@ class FakeControl(ABC):
             "create_time": create_time})
         return result
 
+    def add_server(self, project_id: str, server_id: str, address: str,
+                   name: str = "ecs") -> dict[str, Any]:
+        """An ECS that can become a member: its ID (as registered, with or without dashes)
+        and its private IPv4 address."""
+        result: dict[str, Any] = self._send("POST", "servers", {
+            "project_id": project_id, "server_id": server_id, "address": address,
+            "name": name})
+        return result
+
+    def set_jobs(self, duration: float | None = None, next: list[dict[str, Any]] | None = None,
+                 empty_members_as_object: bool | None = None) -> None:
+        """Member jobs: seconds each takes (0.2 by default); what the next ones do instead
+        of succeeding (``{"outcome": "fail"|"stuck"|"slow", ...}``); an empty member list
+        answered as ``{}``, as the real service was seen to."""
+        self._send("POST", "jobs", {"duration": duration, "next": next,
+                                    "empty_members_as_object": empty_members_as_object})
+
     def change_listener(self, project_id: str, listener_id: str,
                         **changes: Any) -> dict[str, Any]:
         """Change a listener out of band (someone in the console): a PUT's rules, not

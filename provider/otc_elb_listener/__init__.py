@@ -18,16 +18,19 @@ if TYPE_CHECKING:
     from .errors import ElbApiError
     from .healthcheck import HealthCheck, HealthCheckArgs, HealthCheckProvider
     from .listener import Listener, ListenerArgs, ListenerProvider
+    from .member import Member, MemberArgs, MemberProvider
     from .settings import RetrySettings
 
 __all__ = ["Certificate", "CertificateArgs", "CertificateProvider", "ElbApiError", "ElbClient",
            "HealthCheck", "HealthCheckArgs", "HealthCheckProvider",
-           "Listener", "ListenerArgs", "ListenerProvider", "RetrySettings"]
+           "Listener", "ListenerArgs", "ListenerProvider", "Member", "MemberArgs",
+           "MemberProvider", "RetrySettings"]
 _HOME = {"ElbApiError": "errors", "ElbClient": "client", "RetrySettings": "settings",
          "Listener": "listener", "ListenerArgs": "listener", "ListenerProvider": "listener",
          "HealthCheck": "healthcheck", "HealthCheckArgs": "healthcheck",
          "HealthCheckProvider": "healthcheck", "Certificate": "certificate",
-         "CertificateArgs": "certificate", "CertificateProvider": "certificate"}
+         "CertificateArgs": "certificate", "CertificateProvider": "certificate",
+         "Member": "member", "MemberArgs": "member", "MemberProvider": "member"}
 
 
 def __getattr__(name: str) -> Any:

@@ -37,7 +37,7 @@ LIVE_FOR = 60.0
 CONFIG_KEYS = ("cloud", "endpoint", "projectId", "projectName", "token", "region", "insecure",
                "cacert",
                "authUrl", "userName", "password", "domainName", "accessKey", "secretKey",
-               "securityToken")
+               "securityToken", "jobTimeout")
 
 
 def is_unknown(value: Any) -> bool:

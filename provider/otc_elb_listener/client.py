@@ -42,6 +42,8 @@ LOCAL_ERRORS = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidUR
                 requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                 UnicodeError)
 GONE_ON_DELETE = "ELB.6002"
+#: Answers that mean "not there" (a 404, or a 400 with a not-found code): the caller decides.
+NOT_FOUND_CODES = frozenset({"ELB.8904", "ELB.2012", "ELB.2011", "ELB.7020", "ELB.5040"})
 #: Finds out whether a POST with an uncertain outcome was applied: the object it made, or
 #: ``None`` (not applied: send it again); raises when the answer is neither.
 LookFirst = Callable[[ElbApiError], "dict[str, Any] | None"]
@@ -161,16 +163,16 @@ class ElbClient:
         return redact(text, self.sign_in.secrets())
 
     def _call(self, operation: str, method: str, listener_id: str | None,
-              body: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
-              gone_ok: bool = False,
-              look_first: LookFirst | None = None) -> requests.Response:
-        """Send one logical request, retried per policy; returns the final response. A POST
-        whose outcome is uncertain is resent only after ``look_first`` found it was not
-        applied (see the module's docstring); without ``look_first`` it is never resent."""
+              body: Any = None, params: Mapping[str, Any] | None = None,
+              gone_ok: bool = False, look_first: LookFirst | None = None,
+              url: str | None = None) -> requests.Response:
+        """Send one logical request (to ``url``, else the collection's), retried per
+        policy; the final response. A POST whose outcome is uncertain is resent only after
+        ``look_first`` found it was not applied; without ``look_first``, never."""
         if listener_id is not None and not spec.ID_RE.fullmatch(listener_id):
             raise ElbApiError(operation, listener_id[:64], None, None,
                               "a listener ID is 32 lowercase hex characters")
-        url = self.base if listener_id is None else f"{self.base}/{listener_id}"
+        url = url or (self.base if listener_id is None else f"{self.base}/{listener_id}")
         policy = self.retry.policy()
         deadline = time.monotonic() + self.retry.deadline
         renewed = False
@@ -301,6 +303,24 @@ class ElbClient:
             return None
         result: dict[str, Any] = self._json("read", response, listener_id)
         return result
+
+    def request(self, operation: str, method: str, path: str, body: Any = None,
+                params: Mapping[str, Any] | None = None) -> tuple[int, Any]:
+        """One call to ``path`` under the project (``/elbaas/...`` or ``/jobs/...``), retried
+        per policy (a POST is never resent blindly): its status and its JSON (``None`` when
+        empty). Errors other than a 4xx not-found are raised."""
+        from urllib.parse import quote
+
+        prefix = self.base.rsplit("/elbaas/", 1)[0]
+        response = self._call(operation, method, None, body=body, params=params,
+                              url=f"{prefix}/{quote(path, safe='/')}")
+        if response.status_code >= 300 and response.status_code not in (400, 404):
+            raise self._error(operation, response, None)
+        if response.status_code >= 300:
+            code = _error_body(response)[0]
+            if code not in NOT_FOUND_CODES:
+                raise self._error(operation, response, None)
+        return response.status_code, response.json() if response.content else None
 
     def read_collection(self) -> Any:
         """The collection's answer as it is (a certificate list is an object, not a list)."""

@@ -1,0 +1,292 @@
+"""The fake's backend members and the asynchronous jobs that add and remove them:
+``elb-classic-subresources.md`` sections 2 and 3, Decisions 3, 4, 5, 6, 9, 12 and 14.
+
+Add and remove answer at once with ``{"uri": "/v1/{project}/jobs/{id}", "job_id"}``; what
+needs no lookup of the ECS is judged at once, the rest ends the job in FAIL. A job goes
+INIT -> RUNNING -> SUCCESS/FAIL in the fake's own time (``duration`` seconds, 0.2 by
+default), its effect applied when it ends; the control plane can make the next jobs slow,
+stuck or failed. ECSs are registered through the control plane, as load balancers are.
+"""
+
+from __future__ import annotations
+
+import builtins
+import ipaddress
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .errors import ApiError
+from .ids import new_id, timestamp
+
+#: The documented quota is not published; the fake's, per listener.
+MEMBER_QUOTA = 100
+_JOB_TIME = "%Y-%m-%dT%H:%M:%S.000Z"
+_FILTERS = frozenset({"id", "server_id", "server_address", "address", "status",
+                      "health_status"})
+
+
+class _State(Protocol):
+    lock: threading.Lock
+
+    def project(self, project_id: str) -> Any: ...
+
+
+@dataclass
+class _Job:
+    job_id: str
+    job_type: str
+    project_id: str
+    began: float
+    duration: float
+    effect: Any  # a callable applied under the lock when the job succeeds
+    outcome: str = "success"  # success, fail, stuck
+    error_code: str | None = None
+    fail_reason: str | None = None
+    done: bool = False
+    entities: dict[str, Any] = field(default_factory=dict)
+    begin_time: str = ""
+    end_time: str = ""
+
+
+def _ipv4(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and isinstance(ipaddress.ip_address(value),
+                                                     ipaddress.IPv4Address)
+    except ValueError:
+        return False
+
+
+class Members:
+    """Members of listeners, the ECSs they point at, and the jobs that change them."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+        self.duration = 0.2
+        #: What the next jobs do instead of succeeding in ``duration``: fail, stuck, slow.
+        self.next: deque[dict[str, Any]] = deque()
+        #: Answer an empty member list as ``{}`` (a quirk seen on the real service).
+        self.empty_as_object = False
+        self._jobs: dict[str, _Job] = {}
+        self._addresses = 0
+
+    # -- control plane ---------------------------------------------------------------------
+    def add_server(self, project_id: Any, server_id: Any, address: Any,
+                   name: Any) -> dict[str, Any]:
+        for key, value in (("project_id", project_id), ("server_id", server_id),
+                           ("name", name)):
+            if not isinstance(value, str) or not value:
+                raise ApiError(400, "ELB.1001", f"{key}: a non-empty string is mandatory")
+        if not _ipv4(address):
+            raise ApiError(400, "ELB.1001", "address: the ECS's private IPv4 address is "
+                           "mandatory")
+        server = {"server_id": server_id, "address": address, "name": name}
+        with self.state.lock:
+            self.state.project(project_id).servers[server_id] = server
+        return dict(server)
+
+    def configure_jobs(self, duration: Any = None, next_jobs: Any = None,
+                       empty_as_object: Any = None) -> None:
+        if duration is not None:
+            if not isinstance(duration, (int, float)) or isinstance(duration, bool) or \
+                    duration < 0:
+                raise ApiError(400, "ELB.1001", "duration: seconds, a number >= 0")
+            self.duration = float(duration)
+        if next_jobs is not None:
+            if not isinstance(next_jobs, list) or not all(
+                    isinstance(j, dict) and j.get("outcome") in ("fail", "stuck", "slow")
+                    for j in next_jobs):
+                raise ApiError(400, "ELB.1001", "next: a list of {outcome: fail|stuck|slow, "
+                               "error_code?, fail_reason?, duration?}")
+            self.next.extend(next_jobs)
+        if empty_as_object is not None:
+            self.empty_as_object = bool(empty_as_object)
+
+    def reset(self) -> None:
+        self.duration, self.empty_as_object = 0.2, False
+        self.next.clear()
+        self._jobs.clear()
+
+    # -- jobs ------------------------------------------------------------------------------
+    def _job(self, project_id: str, job_type: str, effect: Any,
+             entities: dict[str, Any]) -> dict[str, Any]:
+        job = _Job(new_id(), job_type, project_id, time.monotonic(), self.duration, effect,
+                   entities=entities, begin_time=time.strftime(_JOB_TIME, time.gmtime()))
+        if self.next:
+            behaviour = self.next.popleft()
+            outcome = behaviour["outcome"]
+            job.duration = float(behaviour.get("duration", job.duration))
+            job.outcome = "success" if outcome == "slow" else outcome
+            if outcome == "fail":
+                job.error_code = str(behaviour.get("error_code", "ELB.2005"))
+                job.fail_reason = str(behaviour.get("fail_reason", "injected failure"))
+        self._jobs[job.job_id] = job
+        return {"uri": f"/v1/{project_id}/jobs/{job.job_id}", "job_id": job.job_id}
+
+    def _settle(self, job: _Job, now: float) -> str:
+        """The job's status now; its effect is applied (once) when it ends."""
+        elapsed = now - job.began
+        if job.outcome == "stuck" or elapsed < job.duration:
+            return "INIT" if elapsed < job.duration * 0.3 else "RUNNING"
+        if not job.done:
+            job.done = True
+            job.end_time = time.strftime(_JOB_TIME, time.gmtime())
+            if job.outcome == "success":
+                try:
+                    job.entities = job.effect()
+                except ApiError as failed:  # decided when the job runs (Decision 3)
+                    job.outcome, job.error_code, job.fail_reason = ("fail", failed.code,
+                                                                    failed.message)
+        return "SUCCESS" if job.outcome == "success" else "FAIL"
+
+    def settle_all(self) -> None:
+        """End every job whose time has come (the caller holds the lock)."""
+        now = time.monotonic()
+        for job in list(self._jobs.values()):
+            if not job.done:
+                self._settle(job, now)
+
+    def get_job(self, project_id: str, job_id: str) -> dict[str, Any]:
+        with self.state.lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.project_id != project_id:
+                raise ApiError(404, "ELB.8904", f"job {job_id[:64]} does not exist")
+            status = self._settle(job, time.monotonic())
+            running = status in ("INIT", "RUNNING")
+            return {"status": status, "job_id": job.job_id, "job_type": job.job_type,
+                    "begin_time": job.begin_time, "end_time": job.end_time,
+                    "entities": {} if status == "INIT" else dict(job.entities),
+                    "error_code": None if running or status == "SUCCESS" else job.error_code,
+                    "fail_reason": None if running or status == "SUCCESS" else
+                    job.fail_reason}
+
+    # -- members ---------------------------------------------------------------------------
+    def _listener(self, project: Any, listener_id: str) -> dict[str, Any]:
+        listener = project.listeners.get(listener_id)
+        if listener is None:
+            raise ApiError(404, "ELB.8904", f"listener {listener_id[:64]} does not exist")
+        return dict(listener)
+
+    def add(self, project_id: str, listener_id: str, body: Any) -> dict[str, Any]:
+        if not isinstance(body, list) or not body:
+            raise ApiError(400, "ELB.1001", "the body must be a non-empty JSON array of "
+                           "{server_id, address}")
+        for index, item in enumerate(body):
+            if not isinstance(item, dict) or not isinstance(item.get("server_id"), str) \
+                    or not item["server_id"]:
+                raise ApiError(400, "ELB.1001", f"[{index}].server_id: a non-empty string "
+                               "is mandatory")
+            if item.get("address") is None:
+                raise ApiError(400, "ELB.2021", f"[{index}].address: is mandatory")
+            if not _ipv4(item["address"]):
+                raise ApiError(400, "ELB.1001", f"[{index}].address: must be an IPv4 "
+                               "address")
+        items = [{"server_id": i["server_id"], "address": i["address"]} for i in body]
+        with self.state.lock:
+            self.settle_all()
+            project = self.state.project(project_id)
+            self._listener(project, listener_id)
+            count = sum(1 for m in project.members.values() if m["listener_id"] == listener_id)
+            if count + len(items) > MEMBER_QUOTA:
+                raise ApiError(403, "ELB.2001", f"listener {listener_id} would have more than "
+                               f"{MEMBER_QUOTA} members (quota)")
+            return self._job(project_id, "createMember",
+                             lambda: self._add_now(project_id, listener_id, items), {})
+
+    def _add_now(self, project_id: str, listener_id: str,
+                 items: list[dict[str, str]]) -> dict[str, Any]:
+        """The add job's effect (under the lock): all members or none."""
+        project = self.state.project(project_id)
+        self._listener(project, listener_id)
+        on_listener = {m["server_id"] for m in project.members.values()
+                       if m["listener_id"] == listener_id}
+        for item in items:
+            server = project.servers.get(item["server_id"])
+            if server is None:
+                raise ApiError(400, "ELB.2005", f"ECS {item['server_id']} does not exist in "
+                               "this project")
+            if server["address"] != item["address"]:
+                raise ApiError(400, "ELB.2005", f"{item['address']} is not the private "
+                               f"address of ECS {item['server_id']}")
+            if item["server_id"] in on_listener:
+                raise ApiError(400, "ELB.2005", f"ECS {item['server_id']} is already a "
+                               f"member of listener {listener_id}")
+            on_listener.add(item["server_id"])
+        made = []
+        has_check = bool(project.listeners[listener_id].get("healthcheck_id"))
+        for item in items:
+            self._addresses += 1
+            now = timestamp()
+            member = {"id": new_id(), "listener_id": listener_id,
+                      "server_id": item["server_id"], "server_address": item["address"],
+                      "address": f"100.64.{self._addresses // 250}.{self._addresses % 250 + 1}",
+                      "status": "ACTIVE",
+                      "health_status": "NORMAL" if has_check else "UNAVAILABLE",
+                      "server_name": None, "create_time": now, "update_time": now}
+            project.members[member["id"]] = member
+            made.append({"address": member["address"], "id": member["id"],
+                         "listener_id": listener_id, "server_id": member["server_id"],
+                         "status": "ACTIVE"})
+        return {"members": made}
+
+    def remove(self, project_id: str, listener_id: str, body: Any) -> dict[str, Any]:
+        items = body.get("removeMember") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items or not all(
+                isinstance(i, dict) and isinstance(i.get("id"), str) for i in items):
+            raise ApiError(400, "ELB.2002", "removeMember: a non-empty list of {id} is "
+                           "mandatory")
+        ids = [i["id"] for i in items]
+        with self.state.lock:
+            self.settle_all()
+            project = self.state.project(project_id)
+            self._listener(project, listener_id)
+            for member_id in ids:
+                member = project.members.get(member_id)
+                if member is None or member["listener_id"] != listener_id:
+                    raise ApiError(400, "ELB.2012", f"member {member_id[:64]} does not exist "
+                                   f"on listener {listener_id}")
+
+            def effect() -> dict[str, Any]:
+                for member_id in ids:
+                    project.members.pop(member_id, None)
+                return {"listener_id": listener_id, "members": [{"id": i} for i in ids]}
+
+            return self._job(project_id, "removeMember", effect, {})
+
+    def list(self, project_id: str, listener_id: str,
+             filters: Mapping[str, builtins.list[str]]) -> Any:
+        for name in filters:
+            if name not in _FILTERS:
+                raise ApiError(400, "ELB.2003", f"{name[:64]}: is not a member field to "
+                               "filter on")
+        with self.state.lock:
+            self.settle_all()
+            project = self.state.project(project_id)
+            self._listener(project, listener_id)
+            found = [self._shown(project, m) for m in project.members.values()
+                     if m["listener_id"] == listener_id and all(
+                         str(m.get(k)) in wanted for k, wanted in filters.items())]
+        return {} if not found and self.empty_as_object else found
+
+    @staticmethod
+    def _shown(project: Any, member: Mapping[str, Any]) -> dict[str, Any]:
+        """A member as the service lists it: every listener that ECS serves (Decision 9)."""
+        serves = sorted(m["listener_id"] for m in project.members.values()
+                        if m["server_id"] == member["server_id"])
+        shown = {k: v for k, v in member.items() if k != "listener_id"}
+        shown["listeners"] = [{"id": listener} for listener in serves]
+        return shown
+
+    def listener_members(self, project: Any, listener_id: str) -> builtins.list[str]:
+        """IDs of a listener's members (a listener with members cannot be deleted)."""
+        return sorted(m["id"] for m in project.members.values()
+                      if m["listener_id"] == listener_id)
+
+
+MEMBERS_PATH = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/listeners/"
+                          r"(?P<listener>[0-9a-f]{32})/members(?P<action>/action)?")
+JOBS_PATH = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/jobs/(?P<job>[^/?#]+)")

@@ -1,0 +1,286 @@
+"""The ``Member`` dynamic resource (one backend ECS on one listener) and its provider.
+
+Adding and removing a member are **asynchronous jobs**: the service answers at once with a
+``job_id``; the provider polls ``GET /v1.0/{project_id}/jobs/{job_id}`` (building the path
+itself: the service's ``uri`` says ``/v1/``) with backoff until the job ends or a deadline
+passes (``job_timeout`` input, else ``elb:jobTimeout``, else 10 minutes; Pulumi's custom
+timeouts do not reach dynamic providers). While it waits it reports the job's status as an
+info line on the resource (the CLI shows it under the member, see :mod:`.report`). A
+``FAIL`` job is one error with its ``error_code`` and ``fail_reason``. When an add's answer is
+lost, the member is looked up by ``server_id`` before anything is sent again: never a
+duplicate member, never another stack's member. Members have no update: every field but
+``job_timeout`` replaces.
+"""
+
+from __future__ import annotations
+
+import calendar
+import ipaddress
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi.dynamic as dyn
+
+from .base import PROVIDER_KEY, ElbProvider, headline_first, is_unknown
+from .errors import ElbApiError
+from .pickling import pickler_left_intact
+from .report import report
+from .resource import arg_names, provider_and_options, resource_inputs
+from .rules.machinery import ID_RE
+
+__all__ = ["Member", "MemberArgs", "MemberProvider"]
+
+KIND = "member"
+FIELDS = ("listener_id", "server_id", "address")
+OUTPUT_ONLY = ("member_id", "server_address", "internal_address", "status", "health_status",
+               "create_time", "update_time")
+#: Seconds a job may take unless ``job_timeout`` or ``elb:jobTimeout`` says otherwise.
+DEFAULT_JOB_TIMEOUT = 600.0
+#: Seconds between polls: a job of 1 s is seen done by the third poll.
+POLL_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 5.0)
+#: How long a lost add's member is looked for before the add is sent again.
+LOST_LOOK_SECONDS = 30.0
+
+
+def _ipv4(value: Any) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(str(value)), ipaddress.IPv4Address)
+    except ValueError:
+        return False
+
+
+def _epoch(text: Any) -> float:
+    try:
+        return float(calendar.timegm(time.strptime(str(text), "%Y-%m-%d %H:%M:%S")))
+    except ValueError:
+        return 0.0
+
+
+class MemberProvider(ElbProvider):
+    """Adds and removes one backend ECS on one listener, through the service's jobs."""
+
+    kind = KIND
+    adopt_input = "member_id"
+
+    # -- check and diff: no API call ----------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        inputs = {k: news.get(k) for k in (*FIELDS, "job_timeout") if news.get(k) is not None}
+        failures = []
+        for name in FIELDS:
+            value = inputs.get(name)
+            if value is None:
+                failures.append(dyn.CheckFailure(name, "is mandatory [ELB.1001]"))
+            elif is_unknown(value):
+                continue
+            elif name == "listener_id" and not (isinstance(value, str)
+                                                and ID_RE.fullmatch(value)):
+                failures.append(dyn.CheckFailure(name, "must be a listener ID (32 lowercase "
+                                                 f"hex characters), got {value!r} [ELB.2020]"))
+            elif name == "server_id" and not (isinstance(value, str) and value):
+                failures.append(dyn.CheckFailure(name, "must be the ECS's ID [ELB.1001]"))
+            elif name == "address" and not _ipv4(value):
+                failures.append(dyn.CheckFailure(name, "must be the ECS's private IPv4 "
+                                                 f"address, got {value!r} [ELB.1001]"))
+        timeout = inputs.get("job_timeout")
+        if timeout is not None and not is_unknown(timeout) and (
+                not isinstance(timeout, (int, float)) or isinstance(timeout, bool)
+                or timeout <= 0):
+            failures.append(dyn.CheckFailure("job_timeout", "must be seconds, a number > 0"))
+        return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        """Every field replaces (the old member goes first: one ECS is a member of a listener
+        once); ``job_timeout`` alone is a change that calls nothing."""
+        replaces = [n for n in FIELDS if is_unknown(news.get(n)) or news.get(n) != olds.get(n)]
+        timeout_changed = news.get("job_timeout") != olds.get("job_timeout")
+        return dyn.DiffResult(changes=bool(replaces) or timeout_changed, replaces=replaces,
+                              delete_before_replace=True)
+
+    # -- jobs -------------------------------------------------------------------------------
+    def _deadline(self, props: Mapping[str, Any]) -> float:
+        configured = props.get("job_timeout") or self._config.get("jobTimeout")
+        try:
+            return float(configured) if configured else DEFAULT_JOB_TIMEOUT
+        except (TypeError, ValueError):
+            return DEFAULT_JOB_TIMEOUT
+
+    def _wait(self, operation: str, job_id: str, server_id: str, seconds: float
+              ) -> dict[str, Any]:
+        """Poll the job until it ends; its answer, or an error naming the job."""
+        began = time.monotonic()
+        for attempt in range(1_000_000):
+            delay = POLL_DELAYS[min(attempt, len(POLL_DELAYS) - 1)]
+            if time.monotonic() - began + delay > seconds:
+                break
+            time.sleep(delay)
+            _, job = self._api().request(operation, "GET", f"jobs/{job_id}")
+            status = (job or {}).get("status")
+            report(f"member {server_id}: job {job_id} {status} after "
+                   f"{time.monotonic() - began:.1f} s", warning=False)
+            if status == "SUCCESS":
+                return dict(job or {})
+            if status == "FAIL":
+                raise ElbApiError(operation, None, None, job.get("error_code"),
+                                  f"job {job_id} failed: {job.get('fail_reason')}", kind=KIND)
+        raise ElbApiError(operation, None, None, None, f"job {job_id} had not ended after "
+                          f"{seconds:g} s (job_timeout); it may still end: run `pulumi "
+                          "refresh`, then `pulumi up`", kind=KIND)
+
+    def _find(self, listener_id: str, **filters: str) -> list[dict[str, Any]]:
+        """The listener's members matching ``filters`` (``{}``, an empty list's quirk, and
+        a listener that is gone read as none)."""
+        try:
+            status, found = self._api().request("read", "GET",
+                                                f"elbaas/listeners/{listener_id}/members",
+                                                params=filters)
+        except ElbApiError as error:
+            raise error.for_kind(KIND) from None
+        return [] if status >= 300 or not isinstance(found, list) else found
+
+    # -- create, read, delete -----------------------------------------------------------------
+    @headline_first
+    def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        """One POST and the job's polls; a lost answer is looked up before a resend."""
+        listener_id, server_id = str(props["listener_id"]), str(props["server_id"])
+        body = [{"server_id": server_id, "address": str(props["address"])}]
+        began, seconds = time.time(), self._deadline(props)
+        member = None
+        for _ in range(2):
+            try:
+                _, answer = self._api().request(
+                    "add member", "POST", f"elbaas/listeners/{listener_id}/members", body)
+            except ElbApiError as error:
+                if not (error.unanswered or (error.status or 0) >= 500):
+                    raise error.for_kind(KIND) from None
+                member = self._look_for_lost(listener_id, server_id, began)
+                if member is not None:
+                    break
+                continue  # not applied: sent again, once
+            if not isinstance(answer, dict) or "job_id" not in answer:
+                raise ElbApiError("add member", None, None, (answer or {}).get("error", {})
+                                  .get("code") if isinstance(answer, dict) else None,
+                                  f"the service refused the add: {answer}", kind=KIND)
+            try:
+                job = self._wait("add member", str(answer["job_id"]), server_id, seconds)
+            except ElbApiError as failed:
+                member = self._ours_after_all(listener_id, server_id, began, failed)
+                break
+            made = (job.get("entities") or {}).get("members") or [{}]
+            member = next(iter(self._find(listener_id, id=str(made[0].get("id")))), None)
+            break
+        if member is None:
+            raise ElbApiError("add member", None, None, None, f"ECS {server_id} is not a "
+                              f"member of listener {listener_id} after the add", kind=KIND)
+        return dyn.CreateResult(member["id"], self._outputs(member, props))
+
+    def _look_for_lost(self, listener_id: str, server_id: str,
+                       began: float) -> dict[str, Any] | None:
+        """After an add whose answer was lost: the member this add made, once its job ends,
+        or ``None`` when none appears (the add was not applied)."""
+        waited = time.monotonic()
+        for delay in (*POLL_DELAYS, *([5.0] * 6)):
+            found = self._find(listener_id, server_id=server_id)
+            if found:
+                return self._ours_after_all(listener_id, server_id, began, None, found)
+            if time.monotonic() - waited + delay > LOST_LOOK_SECONDS:
+                return None
+            time.sleep(delay)
+        return None
+
+    def _ours_after_all(self, listener_id: str, server_id: str, began: float,
+                        failed: ElbApiError | None,
+                        found: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The member of ``server_id`` on the listener, if this stack's add made it (created
+        after the add began by the service's clock, within a second); else the error."""
+        found = self._find(listener_id, server_id=server_id) if found is None else found
+        for member in found:
+            if _epoch(member.get("create_time")) >= int(began) - 1:
+                return member
+        if failed is not None:
+            raise failed
+        raise ElbApiError("add member", None, None, "ELB.2005", f"ECS {server_id} is already a "
+                          f"member of listener {listener_id} ({found[0].get('id')}), made "
+                          "before this add: not taking another stack's member; import it "
+                          "or remove it first", kind=KIND)
+
+    @staticmethod
+    def _outputs(member: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+        return {"listener_id": props.get("listener_id"), "server_id": member.get("server_id"),
+                "address": props.get("address"), "job_timeout": props.get("job_timeout"),
+                "member_id": member.get("id"), "server_address": member.get("server_address"),
+                "internal_address": member.get("address"), "status": member.get("status"),
+                "health_status": member.get("health_status"),
+                "create_time": member.get("create_time"),
+                "update_time": member.get("update_time")}
+
+    @headline_first
+    def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
+        """One list of the listener's members, filtered by ID; gone gives an empty id."""
+        found = self._find(str(props.get("listener_id")), id=id_)
+        if not found:
+            return dyn.ReadResult("", {})
+        outputs = self._outputs(found[0], {**props, "address": found[0].get("server_address")})
+        inputs = {k: outputs[k] for k in FIELDS}
+        if props.get("job_timeout") is not None:
+            inputs["job_timeout"] = props["job_timeout"]
+        return dyn.ReadResult(id_, outputs, inputs)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        """Only ``job_timeout`` can change without a replacement: nothing is called."""
+        return dyn.UpdateResult({**olds, "job_timeout": news.get("job_timeout")})
+
+    @headline_first
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        """One remove and its job; a member (or listener) already gone counts as removed."""
+        listener_id = str(props.get("listener_id"))
+        status, answer = self._api().request(
+            "remove member", "POST", f"elbaas/listeners/{listener_id}/members/action",
+            {"removeMember": [{"id": id_}]})
+        if status >= 300:
+            return  # ELB.2012 / ELB.8904: already gone
+        self._wait("remove member", str(answer["job_id"]), str(props.get("server_id")),
+                   self._deadline(props))
+
+
+@dataclass
+class MemberArgs:
+    """Inputs of a :class:`Member`: the listener, the ECS (its ID) and the ECS's private IPv4
+    address. ``job_timeout`` (seconds) bounds the wait for the add and remove jobs."""
+
+    listener_id: pulumi.Input[str] | None = None
+    server_id: pulumi.Input[str] | None = None
+    address: pulumi.Input[str] | None = None
+    job_timeout: pulumi.Input[float] | None = None
+
+
+_ARG_NAMES = arg_names(MemberArgs)
+
+
+class Member(dyn.Resource, module="elb", name="Member"):
+    """One backend ECS of a classic ELB (v1.0) listener."""
+
+    member_id: pulumi.Output[str]
+    listener_id: pulumi.Output[str]
+    server_id: pulumi.Output[str]
+    address: pulumi.Output[str]
+    job_timeout: pulumi.Output[float | None]
+    server_address: pulumi.Output[str]
+    internal_address: pulumi.Output[str]
+    status: pulumi.Output[str]
+    health_status: pulumi.Output[str]
+    create_time: pulumi.Output[str]
+    update_time: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, args: MemberArgs | None = None,
+                 opts: pulumi.ResourceOptions | None = None, *,
+                 provider: MemberProvider | None = None, **kwargs: Any) -> None:
+        props = resource_inputs("Member", _ARG_NAMES, OUTPUT_ONLY, args, kwargs)
+        chosen, opts = provider_and_options("Member", MemberProvider, provider, opts, props)
+        if "__import_id" in props:
+            raise TypeError("Member does not take import_ yet: add the member with Pulumi, "
+                            "or remove it in the console first")
+        with pickler_left_intact():
+            super().__init__(chosen, resource_name, props, opts)

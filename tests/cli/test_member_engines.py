@@ -1,0 +1,85 @@
+"""A listener, its health check and three members in one ``up``, through both engines: the same
+plan and the same calls (job polls aside: their number depends on timing), members added in
+parallel by the CLI, the job's progress shown on each member, destroy in dependency order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fake_elb import ServerControl
+from fake_elb.engine import CliStack, OfflineStack
+from otc_elb_listener import (
+    HealthCheck,
+    HealthCheckArgs,
+    Listener,
+    ListenerArgs,
+    Member,
+    MemberArgs,
+)
+from tests.cli.conftest import REPO, Elb
+from tests.conftest import PROJECT
+
+SERVERS = [(f"{i}" * 8 + "-0000-4000-8000-" + f"{i}" * 12, f"192.168.1.{10 + i}")
+           for i in range(1, 4)]
+
+
+def _program(elb: Elb, servers: list[tuple[str, str]]) -> Any:
+    def program() -> None:
+        web = Listener("web", ListenerArgs(**elb.inputs(protocol="TCP", backend_protocol="TCP")))
+        HealthCheck("web-check", HealthCheckArgs(listener_id=web.listener_id))
+        for index, (server, address) in enumerate(servers):
+            Member(f"web-{index}", MemberArgs(listener_id=web.listener_id, server_id=server,
+                                              address=address))
+    return program
+
+
+def _calls(elb: Elb, since: int) -> list[str]:
+    """Method and last path part of each call, job polls and member lists aside."""
+    found = []
+    for entry in elb.control.requests[since:]:
+        path = entry["path"]
+        if "/jobs/" in path or (entry["method"] == "GET" and path.endswith("/members")):
+            continue
+        last = path.rsplit("/", 1)[1] if "members" in path else \
+            path.split("/elbaas/")[1].split("/")[0]
+        found.append(f"{entry['method']} {last}")
+    return sorted(found)
+
+
+def _run(engine: Any, elb: Elb) -> list[Any]:
+    seen = []
+    for call in (lambda: engine.run_program(_program(elb, SERVERS), preview=True),
+                 lambda: engine.run_program(_program(elb, SERVERS)),
+                 lambda: engine.run_program(_program(elb, SERVERS[:2])),
+                 engine.destroy):
+        since = elb.mark()
+        plan = call()
+        seen.append((sorted(plan.ops().items()), _calls(elb, since)))
+    return seen
+
+
+def test_members_run_alike_through_both_engines(pulumi_cli: Path,
+                                                fake_elb_server: ServerControl) -> None:
+    results = {}
+    output = ""
+    for kind in ("cli", "in-process"):
+        fake_elb_server.reset()
+        elb = Elb(fake_elb_server, lb_id="c3" * 16)
+        for server, address in SERVERS:
+            fake_elb_server.add_server(PROJECT, server, address)
+        engine: Any = CliStack(config=elb.config, secrets=elb.secrets, cli=pulumi_cli,
+                               pythonpath=[REPO]) if kind == "cli" else OfflineStack(
+            config=elb.config, secrets=elb.secrets, cwd=REPO)
+        with engine:
+            results[kind] = _run(engine, elb)
+            output = engine.output if kind == "cli" else output
+    assert results["in-process"] == results["cli"]
+    preview, up, fewer, destroy = results["cli"]
+    assert preview[1] == []  # zero calls at preview
+    assert up[1].count("POST members") == 3 and "POST healthcheck" in up[1]
+    assert fewer == ([("web", "same"), ("web-0", "same"), ("web-1", "same"),
+                      ("web-2", "delete"), ("web-check", "same")], ["POST action"])
+    assert destroy[1] == sorted(["POST action", "POST action", "DELETE healthcheck",
+                                 "DELETE listeners"])
+    assert f"member {SERVERS[0][0]}: job" in output and "SUCCESS" in output

@@ -1,0 +1,118 @@
+"""MemberProvider against the in-process fake: an add is one POST and the job's polls; a
+failed job is one error with its code and reason; a stuck job ends at ``job_timeout``; a lost
+answer is looked up by ``server_id`` (one member, never a duplicate, never another stack's);
+a remove is one POST and its job; gone counts as removed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from fake_elb import MockElb, mock_elb
+from otc_elb_listener import ElbApiError, MemberProvider, RetrySettings
+from tests.conftest import PROJECT
+from tests.test_provider import ENDPOINT, configured
+
+SERVER = "556f0010-7a6b-4c3e-9b1a-0c8d2e3f4a5b"
+
+
+@pytest.fixture
+def elb() -> Iterator[MockElb]:
+    with mock_elb(ENDPOINT) as fake:
+        fake.add_server(PROJECT, SERVER, "192.168.0.10", "web-1")
+        yield fake
+
+
+@pytest.fixture
+def listener(elb: MockElb) -> str:
+    lb = elb.add_loadbalancer(PROJECT)["id"]
+    return str(elb.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
+                                backend_protocol="TCP", port=80, backend_port=8080,
+                                lb_algorithm="roundrobin", name="web")["id"])
+
+
+@pytest.fixture
+def provider() -> MemberProvider:
+    result = configured(MemberProvider(retry=RetrySettings(backoff_factor=0, backoff_jitter=0,
+                                                           retries=1)))
+    assert isinstance(result, MemberProvider)
+    return result
+
+
+def props(listener: str, **extra: Any) -> dict[str, Any]:
+    return {"listener_id": listener, "server_id": SERVER, "address": "192.168.0.10",
+            "__provider": "x", **extra}
+
+
+def calls(elb: MockElb, since: int = 0) -> list[str]:
+    return [f"{e['method']} {e['path'].split('/', 3)[3].split('/')[0]}"
+            f"{'/action' if e['path'].endswith('/action') else ''}"
+            f"{'/members' if e['path'].endswith('/members') else ''}"
+            for e in elb.requests[since:]]
+
+
+def test_check_judges_with_no_call(provider: MemberProvider, elb: MockElb) -> None:
+    failures = provider.check({}, {"listener_id": "x", "address": "300.0.0.1",
+                                   "job_timeout": 0, "__provider": "x"}).failures
+    assert [f.property for f in failures] == ["listener_id", "server_id", "address",
+                                              "job_timeout"]
+    assert provider.check({}, props("a" * 32)).failures == [] and elb.requests == []
+
+
+def test_an_add_is_one_post_and_the_jobs_polls(provider: MemberProvider, elb: MockElb,
+                                               listener: str) -> None:
+    elb.set_jobs(duration=1.0)
+    started = time.monotonic()
+    created = provider.create(props(listener))
+    outs = dict(created.outs or {})
+    made = calls(elb)
+    assert made[0] == "POST elbaas/members" and made[-1] == "GET elbaas/members"
+    polls = [c for c in made if c.startswith("GET jobs")]
+    assert 1 <= len(polls) <= 3, made  # a job of 1 s is seen done by the third poll
+    assert time.monotonic() - started < 3
+    assert outs["member_id"] == created.id and outs["server_address"] == "192.168.0.10"
+    assert outs["health_status"] == "UNAVAILABLE"
+    assert provider.read(created.id, outs).id == created.id
+    since = len(elb.requests)
+    provider.delete(created.id, outs)
+    assert calls(elb, since)[0] == "POST elbaas/action" and provider.read(created.id, outs).id == ""
+    provider.delete(created.id, outs)  # already gone: done
+
+
+def test_a_failed_job_is_one_error_with_code_and_reason(provider: MemberProvider,
+                                                       elb: MockElb, listener: str) -> None:
+    with pytest.raises(ElbApiError) as caught:
+        provider.create(props(listener, address="192.168.0.99"))  # not the ECS's address
+    text = str(caught.value)
+    assert text.startswith("ELB add member of member failed: ELB.2005: job ")
+    assert "is not the private address" in text
+
+
+def test_a_stuck_job_ends_at_job_timeout(provider: MemberProvider, elb: MockElb,
+                                         listener: str) -> None:
+    elb.set_jobs(next=[{"outcome": "stuck"}])
+    started = time.monotonic()
+    with pytest.raises(ElbApiError, match=r"had not ended after 1 s \(job_timeout\)"):
+        provider.create(props(listener, job_timeout=1.0))
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_lost_answer_is_looked_up_never_sent_twice(provider: MemberProvider, elb: MockElb,
+                                                     listener: str) -> None:
+    elb.faults.add(method="POST", path=r"/members$", action="timeout", applied=True,
+                   times=1)
+    created = provider.create(props(listener))
+    assert calls(elb).count("POST elbaas/members") == 1
+    assert created.id and len(elb.state.members.list(PROJECT, listener, {})) == 1
+
+
+def test_another_stacks_member_is_never_taken(provider: MemberProvider, elb: MockElb,
+                                              listener: str) -> None:
+    first = provider.create(props(listener))
+    time.sleep(2.1)  # made before this add began (timestamps are whole seconds)
+    with pytest.raises(ElbApiError, match="already a member"):
+        provider.create(props(listener))
+    assert [m["id"] for m in elb.state.members.list(PROJECT, listener, {})] == [first.id]

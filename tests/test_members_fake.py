@@ -1,0 +1,157 @@
+"""The fake's backend members and jobs, in both transports: sections 2 and 3 and Decisions 3
+(what fails at once, what fails the job), 4 (the job URI says /v1/), 5 (the empty-list quirk),
+6 (addresses), 9, 10 (a listener with members is not deleted) and 12."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl
+from tests.conftest import PROJECT, Api, url_of
+
+SERVER = "556f0010-7a6b-4c3e-9b1a-0c8d2e3f4a5b"
+
+
+@pytest.fixture
+def fake(bare_fake: MockElb | ServerControl) -> MockElb | ServerControl:
+    return bare_fake
+
+
+class Backend:
+    """A listener, two registered ECSs, and the members API of one fake."""
+
+    def __init__(self, fake: MockElb | ServerControl) -> None:
+        self.fake = fake
+        self.url = url_of(fake)
+        lb = fake.add_loadbalancer(PROJECT)["id"]
+        self.listener = fake.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
+                                          backend_protocol="TCP", port=80, backend_port=8080,
+                                          lb_algorithm="roundrobin", name="web")["id"]
+        fake.add_server(PROJECT, SERVER, "192.168.0.10", "web-1")
+        fake.add_server(PROJECT, "b" * 32, "192.168.0.11", "web-2")  # a machine ID, no dashes
+        self.base = f"{self.url}/v1.0/{PROJECT}/elbaas/listeners/{self.listener}/members"
+        self.session = requests.Session()
+        self.session.headers["X-Auth-Token"] = DEFAULT_TOKEN
+
+    def add(self, body: Any) -> requests.Response:
+        return self.session.post(self.base, json=body, timeout=10)
+
+    def remove(self, *ids: str) -> requests.Response:
+        return self.session.post(f"{self.base}/action", json={"removeMember": [
+            {"id": i} for i in ids]}, timeout=10)
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        answer = self.session.get(f"{self.url}/v1.0/{PROJECT}/jobs/{job_id}", timeout=10)
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def finished(self, answer: requests.Response, limit: float = 5.0) -> dict[str, Any]:
+        assert answer.status_code == 200, answer.text
+        started = time.monotonic()
+        seen = []
+        while time.monotonic() - started < limit:
+            job = self.job(answer.json()["job_id"])
+            seen.append(job["status"])
+            if job["status"] in ("SUCCESS", "FAIL"):
+                job["seen"] = seen
+                return job
+            time.sleep(0.05)
+        raise AssertionError(f"the job did not end: {seen[-3:]}")
+
+    def members(self, **filters: str) -> Any:
+        return self.session.get(self.base, params=filters, timeout=10).json()
+
+
+def code(response: requests.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["code"]
+
+
+def test_an_add_is_a_job_that_ends_with_the_member(fake: MockElb | ServerControl) -> None:
+    backend = Backend(fake)
+    answer = backend.add([{"server_id": SERVER, "address": "192.168.0.10"}])
+    job_id = answer.json()["job_id"]
+    assert answer.json()["uri"] == f"/v1/{PROJECT}/jobs/{job_id}"  # /v1/, as the service says
+    job = backend.finished(answer)
+    assert job["status"] == "SUCCESS" and job["job_type"] == "createMember"
+    assert job["seen"][0] in ("INIT", "RUNNING") and job["fail_reason"] is None
+    [made] = job["entities"]["members"]
+    [member] = backend.members()
+    assert member["id"] == made["id"] and member["server_id"] == SERVER
+    assert member["server_address"] == "192.168.0.10" and member["address"].startswith("100.64.")
+    assert member["health_status"] == "UNAVAILABLE" and member["server_name"] is None
+    assert member["listeners"] == [{"id": backend.listener}]
+    assert backend.members(server_id=SERVER)[0]["id"] == member["id"]
+    assert backend.members(server_id="other") == []
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ([], (400, "ELB.1001")),
+    ({"server_id": SERVER}, (400, "ELB.1001")),
+    ([{"address": "192.168.0.10"}], (400, "ELB.1001")),
+    ([{"server_id": SERVER}], (400, "ELB.2021")),
+    ([{"server_id": SERVER, "address": "300.1.1.1"}], (400, "ELB.1001")),
+])
+def test_what_needs_no_lookup_fails_at_once(fake: MockElb | ServerControl, body: Any,
+                                            expected: tuple[int, str]) -> None:
+    assert code(Backend(fake).add(body)) == expected
+
+
+@pytest.mark.parametrize(("item", "reason"), [
+    ({"server_id": "f" * 32, "address": "192.168.0.10"}, "does not exist"),
+    ({"server_id": SERVER, "address": "192.168.0.99"}, "is not the private address"),
+])
+def test_what_needs_the_ecs_fails_the_job(fake: MockElb | ServerControl, item: Any,
+                                          reason: str) -> None:
+    backend = Backend(fake)
+    job = backend.finished(backend.add([item]))
+    assert job["status"] == "FAIL" and job["error_code"] and reason in job["fail_reason"]
+    assert backend.members() == []
+
+
+def test_the_same_ecs_twice_on_one_listener_fails_the_second_job(
+        fake: MockElb | ServerControl) -> None:
+    backend = Backend(fake)
+    item = {"server_id": "b" * 32, "address": "192.168.0.11"}
+    assert backend.finished(backend.add([item]))["status"] == "SUCCESS"
+    again = backend.finished(backend.add([item]))
+    assert again["status"] == "FAIL" and "already a member" in again["fail_reason"]
+    assert len(backend.members()) == 1
+
+
+def test_remove_is_a_job_and_a_listener_with_members_is_kept(
+        fake: MockElb | ServerControl) -> None:
+    backend = Backend(fake)
+    backend.finished(backend.add([{"server_id": SERVER, "address": "192.168.0.10"}]))
+    [member] = backend.members()
+    refused = Api(backend.url).delete(backend.listener)
+    assert code(refused) == (400, "ELB.1001") and member["id"] in refused.text
+    assert code(backend.remove("0" * 32)) == (400, "ELB.2012")
+    job = backend.finished(backend.remove(member["id"]))
+    assert job["status"] == "SUCCESS" and job["entities"]["members"] == [{"id": member["id"]}]
+    assert backend.members() == []
+    assert Api(backend.url).delete(backend.listener).status_code == 204
+    assert code(backend.add([{"server_id": SERVER, "address": "192.168.0.10"}])) == (
+        404, "ELB.8904")
+
+
+def test_jobs_can_be_made_to_fail_stick_or_crawl_and_the_empty_list_is_a_quirk(
+        fake: MockElb | ServerControl) -> None:
+    backend = Backend(fake)
+    fake.set_jobs(next=[{"outcome": "fail", "error_code": "ELB.2005", "fail_reason": "boom"},
+                        {"outcome": "stuck"}], empty_members_as_object=True)
+    item = [{"server_id": SERVER, "address": "192.168.0.10"}]
+    failed = backend.finished(backend.add(item))
+    assert (failed["status"], failed["error_code"], failed["fail_reason"]) == (
+        "FAIL", "ELB.2005", "boom")
+    stuck = backend.add(item).json()["job_id"]
+    time.sleep(0.4)
+    assert backend.job(stuck)["status"] == "RUNNING"
+    assert backend.members() == {}  # the quirk: {} for an empty list
+    fake.set_jobs(duration=0.0, empty_members_as_object=False)
+    assert backend.finished(backend.add(item))["status"] == "SUCCESS"
+    assert isinstance(backend.members(), list)
