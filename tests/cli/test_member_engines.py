@@ -1,6 +1,8 @@
 """A listener, its health check and three members in one ``up``, through both engines: the same
-plan and the same calls (job polls aside: their number depends on timing), members added in
-parallel by the CLI, the job's progress shown on each member, destroy in dependency order."""
+plan and the same calls (job polls aside: their number depends on timing). Preview makes no
+call; members are added in parallel by the CLI and the job's progress shows on each member; a
+changed health check interval is one PUT of it, a member left out is one remove; destroy goes
+in dependency order (members and health check, then the listener)."""
 
 from __future__ import annotations
 
@@ -24,10 +26,11 @@ SERVERS = [(f"{i}" * 8 + "-0000-4000-8000-" + f"{i}" * 12, f"192.168.1.{10 + i}"
            for i in range(1, 4)]
 
 
-def _program(elb: Elb, servers: list[tuple[str, str]]) -> Any:
+def _program(elb: Elb, servers: list[tuple[str, str]], interval: int = 5) -> Any:
     def program() -> None:
         web = Listener("web", ListenerArgs(**elb.inputs(protocol="TCP", backend_protocol="TCP")))
-        HealthCheck("web-check", HealthCheckArgs(listener_id=web.listener_id))
+        HealthCheck("web-check", HealthCheckArgs(listener_id=web.listener_id,
+                                                 healthcheck_interval=interval))
         for index, (server, address) in enumerate(servers):
             Member(f"web-{index}", MemberArgs(listener_id=web.listener_id, server_id=server,
                                               address=address))
@@ -51,7 +54,7 @@ def _run(engine: Any, elb: Elb) -> list[Any]:
     seen = []
     for call in (lambda: engine.run_program(_program(elb, SERVERS), preview=True),
                  lambda: engine.run_program(_program(elb, SERVERS)),
-                 lambda: engine.run_program(_program(elb, SERVERS[:2])),
+                 lambda: engine.run_program(_program(elb, SERVERS[:2], interval=9)),
                  engine.destroy):
         since = elb.mark()
         plan = call()
@@ -79,7 +82,10 @@ def test_members_run_alike_through_both_engines(pulumi_cli: Path,
     assert preview[1] == []  # zero calls at preview
     assert up[1].count("POST members") == 3 and "POST healthcheck" in up[1]
     assert fewer == ([("web", "same"), ("web-0", "same"), ("web-1", "same"),
-                      ("web-2", "delete"), ("web-check", "same")], ["POST action"])
+                      ("web-2", "delete"), ("web-check", "update")],
+                     ["POST action", "PUT healthcheck"])
+    assert elb.control.requests and any(
+        e["body"] == {"healthcheck_interval": 9} for e in elb.control.requests)
     assert destroy[1] == sorted(["POST action", "POST action", "DELETE healthcheck",
                                  "DELETE listeners"])
     assert f"member {SERVERS[0][0]}: job" in output and "SUCCESS" in output

@@ -113,29 +113,34 @@ def test_options_both_engines_run_give_the_same_plan_and_calls(
 
 
 # -- taking over live listeners: import_ and listener_id, the same through both engines --------
-def _takeover_outcome(elb: Elb, engine: Any, live: str, program: Program) -> list[Any]:
-    """A preview, then an up: the step, its warnings and the calls of each."""
+def _takeover_outcome(elb: Elb, engine: Any, lives: list[str], program: Program) -> list[Any]:
+    """A preview, then an up: the steps, their warnings and the calls of each."""
     outcome: list[Any] = []
     for preview in (True, False):
         since = elb.mark()
         try:
             plan = engine.run_program(program, preview=preview)
-            outcome.append([(s.op, s.warnings) for s in plan.steps if s.name == "web"])
+            outcome.append(sorted((s.name, s.op, s.warnings) for s in plan.steps
+                                  if s.name.startswith("web")))
         except HarnessError as error:
             outcome.append(["failed", "port is 80, the program says 81" in str(error)])
-        outcome.append(_methods(elb, since))
-    outcome.append(Api(elb.control.url).get(live).json()["name"])
+        outcome.append(sorted(_methods(elb, since)))
+    outcome.append([Api(elb.control.url).get(live).json()["name"] for live in lives])
     return outcome
 
 
-def _takeover(how: str, elb: Elb, live: str) -> Program:
-    if how == "listener_id":
-        return lambda: Listener("web", ListenerArgs(listener_id=live, name="web"))
-    port = 80 if how == "import_ as it is" else 81
-    return lambda: _listener(elb, port=port, api_name="live", import_=live)
+def _takeover(how: str, elb: Elb, lives: list[str]) -> Program:
+    """``import_`` of a listener that differs; or one imported as it is beside one adopted."""
+    if how == "import_ differing":
+        return lambda: _listener(elb, port=81, api_name="live", import_=lives[0])
+
+    def program() -> None:
+        _listener(elb, port=80, api_name="live", import_=lives[0])
+        Listener("web-adopted", ListenerArgs(listener_id=lives[1], name="adopted"))
+    return program
 
 
-@pytest.mark.parametrize("how", ["import_ as it is", "import_ differing", "listener_id"])
+@pytest.mark.parametrize("how", ["import_ differing", "import_ as it is, listener_id"])
 def test_taking_over_a_live_listener_previews_what_up_will_do_in_both_engines(
         how: str, pulumi_cli: Path, fake_elb_server: ServerControl) -> None:
     """import_ works on a Listener (despite pulumi/pulumi#16175) with import semantics; the
@@ -145,24 +150,27 @@ def test_taking_over_a_live_listener_previews_what_up_will_do_in_both_engines(
     for kind in ("cli", "in-process"):
         fake_elb_server.reset()
         elb = Elb(fake_elb_server, lb_id="c1" * 16)
-        live = elb.control.add_listener(PROJECT, id="d" * 32, **elb.inputs(name="live"))["id"]
+        lives = [elb.control.add_listener(PROJECT, id=c * 32, **elb.inputs(port=port,
+                                                                          name="live"))["id"]
+                 for c, port in (("d", 80), ("e", 82))]
         with _engines(pulumi_cli, elb)[kind] as engine:
-            seen[kind] = _takeover_outcome(elb, engine, live, _takeover(how, elb, live))
+            seen[kind] = _takeover_outcome(elb, engine, lives, _takeover(how, elb, lives))
     assert seen["in-process"] == seen["cli"]
-    preview, preview_calls, up, up_calls, name = seen["cli"]
-    assert preview_calls == ["GET"]  # one GET per listener at preview
-    if how == "import_ as it is":
-        assert preview == up == [("create", [])]
-        assert up_calls == ["GET"] * len(up_calls) and len(up_calls) <= 2 and name == "live"
-    elif how == "import_ differing":
-        [(op, [warning])] = preview
-        assert op == "create" and f"importing listener {live} will fail" in warning
+    preview, preview_calls, up, up_calls, names = seen["cli"]
+    if how == "import_ differing":
+        assert preview_calls == ["GET"]  # one GET per listener at preview
+        [(_, op, [warning])] = preview
+        assert op == "create" and f"importing listener {'d' * 32} will fail" in warning
         assert "port is 80, the program says 81" in warning
-        assert up == ["failed", True] and "PUT" not in up_calls and name == "live"
-    else:
-        [(op, [warning])] = preview
-        assert op == "create" and "up will PUT name ('live' -> 'web')" in warning
-        assert up_calls[-1] == "PUT" and up_calls.count("GET") <= 2 and name == "web"
+        assert up == ["failed", True] and "PUT" not in up_calls and names == ["live", "live"]
+        return
+    assert preview_calls == ["GET", "GET"]
+    imported, adopted = preview
+    assert imported == ("web", "create", [])  # as it is: nothing to warn about
+    assert adopted[1] == "create" and "up will PUT name ('live' -> 'adopted')" in adopted[2][0]
+    assert up == preview
+    assert up_calls.count("PUT") == 1 and up_calls.count("GET") <= 4
+    assert names == ["live", "adopted"]
 
 
 # -- options only the CLI runs: the in-process engine refuses before any API call -------------
