@@ -11,7 +11,6 @@ stuck or failed. ECSs are registered through the control plane, as load balancer
 from __future__ import annotations
 
 import builtins
-import ipaddress
 import re
 import threading
 import time
@@ -19,6 +18,8 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from otc_elb_listener.rules import member as rules
 
 from .errors import ApiError
 from .ids import new_id, timestamp
@@ -53,14 +54,6 @@ class _Job:
     end_time: str = ""
 
 
-def _ipv4(value: Any) -> bool:
-    try:
-        return isinstance(value, str) and isinstance(ipaddress.ip_address(value),
-                                                     ipaddress.IPv4Address)
-    except ValueError:
-        return False
-
-
 class Members:
     """Members of listeners, the ECSs they point at, and the jobs that change them."""
 
@@ -81,7 +74,7 @@ class Members:
                            ("name", name)):
             if not isinstance(value, str) or not value:
                 raise ApiError(400, "ELB.1001", f"{key}: a non-empty string is mandatory")
-        if not _ipv4(address):
+        if not rules.is_ipv4(address):
             raise ApiError(400, "ELB.1001", "address: the ECS's private IPv4 address is "
                            "mandatory")
         server = {"server_id": server_id, "address": address, "name": name}
@@ -176,15 +169,11 @@ class Members:
             raise ApiError(400, "ELB.1001", "the body must be a non-empty JSON array of "
                            "{server_id, address}")
         for index, item in enumerate(body):
-            if not isinstance(item, dict) or not isinstance(item.get("server_id"), str) \
-                    or not item["server_id"]:
-                raise ApiError(400, "ELB.1001", f"[{index}].server_id: a non-empty string "
-                               "is mandatory")
-            if item.get("address") is None:
-                raise ApiError(400, "ELB.2021", f"[{index}].address: is mandatory")
-            if not _ipv4(item["address"]):
-                raise ApiError(400, "ELB.1001", f"[{index}].address: must be an IPv4 "
-                               "address")
+            if not isinstance(item, dict):
+                raise ApiError(400, "ELB.1001", f"[{index}]: must be {{server_id, address}}")
+            violations = rules.item_violations(item, f"[{index}].")
+            if violations:
+                raise ApiError.from_violations(violations)
         items = [{"server_id": i["server_id"], "address": i["address"]} for i in body]
         with self.state.lock:
             self.settle_all()

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pulumi.dynamic as dyn
 from pulumi.output import Unknown
 
-from .adoption import plan_takeover
+from .adoption import IMPORT, plan_takeover
 from .errors import ConfigError, ElbApiError, ElbListenerError
 from .report import report
-from .rules.machinery import UNKNOWN
+from .rules.machinery import ID_RE, UNKNOWN
 from .rules.table import RuleTable
 from .settings import RetrySettings, checked_endpoint, resolve_settings
 
@@ -197,3 +197,63 @@ class ElbProvider(dyn.ResourceProvider):
         managed = [str(n) for n in props.get("managed_fields") or []]
         found = outputs(live, managed)
         return dyn.ReadResult(id_, found, {n: found[n] for n in managed if n in found})
+
+    def _call_as_kind(self, action: Callable[..., Any], *args: Any,
+                      secrets: tuple[str, ...] = ()) -> Any:
+        """A client call whose errors name this provider's kind (the client is shared), with
+        ``secrets`` (a private key the service may echo) taken out of them."""
+        try:
+            return action(*args)
+        except ElbApiError as error:
+            raise error.for_kind(self.kind, [s for s in secrets if s]) from None
+
+    def _check_takeover(self, olds: Mapping[str, Any], news: Mapping[str, Any],
+                        inputs: dict[str, Any], judged: dict[str, Any], table: RuleTable,
+                        judge: Callable[[dict[str, Any]], list[dyn.CheckFailure]]
+                        ) -> dyn.CheckResult:
+        """The end of every provider's ``check``: the adopt-by-ID input and ``import_``
+        judged (one of them, a well-formed ID), the live object supplying the required
+        fields a takeover leaves out, the table's verdict (``judge``), and for a new resource
+        that takes over a live object, its one GET (see :meth:`_preview_takeover`).
+        ``judged`` holds the inputs with unknown values as ``UNKNOWN``."""
+        adopt = judged.pop(self.adopt_input, None)
+        imported = news.get(IMPORT)
+        failures: list[dyn.CheckFailure] = []
+        if adopt is not None and adopt is not UNKNOWN and (
+                not isinstance(adopt, str) or not ID_RE.fullmatch(adopt)):
+            failures.append(dyn.CheckFailure(self.adopt_input, f"must be the ID of an "
+                                             f"existing {self.kind} (32 lowercase hex "
+                                             f"characters), got {adopt!r}"))
+        if imported is not None and adopt is not None:
+            failures.append(dyn.CheckFailure(self.adopt_input, f"give one of import_ (take "
+                                             f"the live {self.kind} as it is) and "
+                                             f"{self.adopt_input} (adopt it and PUT what "
+                                             "differs)"))
+        program = dict(judged)
+        if adopt is not None or imported is not None:
+            for name in table.required:  # the live object supplies what the program omits
+                judged.setdefault(name, UNKNOWN)
+        failures += judge(judged)
+        if imported is not None:
+            inputs[IMPORT] = imported
+        target = imported if imported is not None else adopt
+        if not failures and not olds and isinstance(target, str):
+            failures += self._preview_takeover("import" if imported is not None else "adopt",
+                                               target, program, table)
+        return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
+
+
+def table_inputs(props: Mapping[str, Any], table: RuleTable, adopt: str) -> dict[str, Any]:
+    """The inputs the user set: the table's fields and the adopt-by-ID input, without nulls."""
+    return {name: value for name, value in props.items()
+            if (name in table.fields or name == adopt) and value is not None}
+
+
+def table_outputs(live: Mapping[str, Any], response_fields: tuple[str, ...], adopt: str,
+                  managed: list[str]) -> dict[str, Any]:
+    """Outputs from an API object: every response field (``id`` as the adopt-by-ID input)
+    and the list of fields the user manages (for ``read``)."""
+    outputs = {name: live.get(name) for name in response_fields if name != "id"}
+    outputs[adopt] = live["id"]
+    outputs["managed_fields"] = sorted(managed)
+    return outputs

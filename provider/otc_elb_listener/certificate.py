@@ -20,13 +20,12 @@ import pulumi
 import pulumi.dynamic as dyn
 
 from .adoption import IMPORT
-from .base import PROVIDER_KEY, ElbProvider, headline_first, is_unknown
+from .base import ElbProvider, headline_first, is_unknown, table_inputs, table_outputs
 from .client import ElbClient
-from .errors import ElbApiError
 from .pickling import pickler_left_intact
 from .resource import arg_names, provider_and_options, resource_inputs
 from .rules import certificate as rules
-from .rules.machinery import ID_RE, UNKNOWN
+from .rules.machinery import UNKNOWN
 
 __all__ = ["Certificate", "CertificateArgs", "CertificateProvider"]
 
@@ -36,15 +35,11 @@ OUTPUT_ONLY = ("create_time", "update_time", "managed_fields")
 
 
 def _inputs(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in props.items()
-            if (name in rules.FIELDS or name == ADOPT) and value is not None}
+    return table_inputs(props, rules.TABLE, ADOPT)
 
 
 def _outputs(live: Mapping[str, Any], managed: list[str]) -> dict[str, Any]:
-    outputs = {name: live.get(name) for name in rules.RESPONSE_FIELDS if name != "id"}
-    outputs[ADOPT] = live["id"]
-    outputs["managed_fields"] = sorted(managed)
-    return outputs
+    return table_outputs(live, rules.RESPONSE_FIELDS, ADOPT, managed)
 
 
 class CertificateProvider(ElbProvider):
@@ -57,10 +52,7 @@ class CertificateProvider(ElbProvider):
         return self._api().collection("certificate")
 
     def _call(self, action: Any, *args: Any, key: str | None = None) -> Any:
-        try:
-            return action(*args)
-        except ElbApiError as error:
-            raise error.for_kind(KIND, [key] if key else []) from None
+        return self._call_as_kind(action, *args, secrets=(key or "",))
 
     def _fetch(self, object_id: str) -> dict[str, Any] | None:
         """The certificate, found in the list (the service has no GET of one)."""
@@ -75,26 +67,9 @@ class CertificateProvider(ElbProvider):
         inputs = _inputs(news)
         judged = {name: UNKNOWN if is_unknown(value) else value
                   for name, value in inputs.items()}
-        adopt = judged.pop(ADOPT, None)
-        imported = news.get(IMPORT)
-        failures: list[dyn.CheckFailure] = []
-        if adopt is not None and adopt is not UNKNOWN and (
-                not isinstance(adopt, str) or not ID_RE.fullmatch(adopt)):
-            failures.append(dyn.CheckFailure(ADOPT, "must be the ID of an existing "
-                                             "certificate (32 lowercase hex characters)"))
-        program = dict(judged)
-        if adopt is not None or imported is not None:
-            for name in rules.TABLE.required:
-                judged.setdefault(name, UNKNOWN)
-        failures += [dyn.CheckFailure(v.field, f"{v.rule} [{v.code}]")
-                     for v in rules.validate_create(judged, unknown_ok=True)]
-        if imported is not None:
-            inputs[IMPORT] = imported
-        target = imported if imported is not None else adopt
-        if not failures and not olds and isinstance(target, str):
-            failures += self._preview_takeover("import" if imported is not None else "adopt",
-                                               target, program, rules.TABLE)
-        return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
+        return self._check_takeover(olds, news, inputs, judged, rules.TABLE, lambda judged: [
+            dyn.CheckFailure(v.field, f"{v.rule} [{v.code}]")
+            for v in rules.validate_create(judged, unknown_ok=True)])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         changed = [name for name, new in _inputs(news).items()

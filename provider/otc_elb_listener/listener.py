@@ -21,7 +21,7 @@ import pulumi.dynamic as dyn
 
 from . import spec
 from .adoption import ADOPT, IMPORT
-from .base import PROVIDER_KEY, ElbProvider
+from .base import ElbProvider
 from .base import headline_first as _headline_first
 from .base import is_unknown as _is_unknown
 from .errors import ConfigError, ElbApiError
@@ -86,6 +86,19 @@ def _created_at(listener: Mapping[str, Any]) -> float:
         return 0.0
 
 
+def _table_failures(judged: dict[str, Any]) -> list[dyn.CheckFailure]:
+    """The rule table's verdict on a program's inputs, as ``check`` reports it."""
+    failures = []
+    for violation in spec.validate_create(judged, unknown_ok=True, strict=True):
+        if violation.inapplicable:
+            failures.append(dyn.CheckFailure(violation.field, INAPPLICABLE.format(
+                rule=spec.FIELDS[violation.field].applies.describe())))
+        else:
+            failures.append(dyn.CheckFailure(violation.field, f"{violation.rule} "
+                                             f"[{violation.code}]"))
+    return failures
+
+
 class ListenerProvider(ElbProvider):
     """CRUD for one classic ELB listener; the rules come from :mod:`otc_elb_listener.spec`.
     Settings, sign-in and what is pickled: :class:`~.base.ElbProvider`."""
@@ -98,7 +111,6 @@ class ListenerProvider(ElbProvider):
         resource takes over a live listener (``import_`` or ``listener_id``), to show on the
         preview what ``up`` will do to it. Unknown values are not judged."""
         inputs = user_inputs(news)
-        failures: list[dyn.CheckFailure] = []
         judged: dict[str, Any] = {}
         for name, value in inputs.items():
             if _is_unknown(value):
@@ -108,35 +120,7 @@ class ListenerProvider(ElbProvider):
             if isinstance(value, tuple):
                 value = list(value)
             inputs[name] = judged[name] = value
-        adopt = judged.pop(ADOPT, None)
-        imported = news.get(IMPORT)
-        if adopt is not None and adopt is not spec.UNKNOWN and (
-                not isinstance(adopt, str) or not spec.ID_RE.fullmatch(adopt)):
-            failures.append(dyn.CheckFailure(ADOPT, f"must be the ID of an existing listener "
-                                             f"(32 lowercase hex characters), got {adopt!r}"))
-        if imported is not None and adopt is not None:
-            failures.append(dyn.CheckFailure(ADOPT, "give one of import_ (take the live "
-                                             "listener as it is) and listener_id (adopt it "
-                                             "and PUT what differs)"))
-        program = dict(judged)
-        if adopt is not None or imported is not None:
-            # Taking over: the live listener supplies what the program leaves out.
-            for name in spec.REQUIRED_FIELDS:
-                judged.setdefault(name, spec.UNKNOWN)
-        for violation in spec.validate_create(judged, unknown_ok=True, strict=True):
-            if violation.inapplicable:
-                failures.append(dyn.CheckFailure(violation.field, INAPPLICABLE.format(
-                    rule=spec.FIELDS[violation.field].applies.describe())))
-            else:
-                failures.append(dyn.CheckFailure(violation.field, f"{violation.rule} "
-                                                 f"[{violation.code}]"))
-        if imported is not None:
-            inputs[IMPORT] = imported
-        target = imported if imported is not None else adopt
-        if not failures and not olds and isinstance(target, str):
-            failures += self._preview_takeover("import" if imported is not None else "adopt",
-                                               target, program, spec.TABLE)
-        return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
+        return self._check_takeover(olds, news, inputs, judged, spec.TABLE, _table_failures)
 
     def _fetch(self, object_id: str) -> dict[str, Any] | None:
         return self._api().get(object_id)

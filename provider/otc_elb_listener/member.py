@@ -15,7 +15,6 @@ duplicate member, never another stack's member. Members have no update: every fi
 from __future__ import annotations
 
 import calendar
-import ipaddress
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from .errors import ElbApiError
 from .pickling import pickler_left_intact
 from .report import report
 from .resource import arg_names, provider_and_options, resource_inputs
+from .rules import member as rules
 from .rules.machinery import ID_RE
 
 __all__ = ["Member", "MemberArgs", "MemberProvider"]
@@ -43,13 +43,6 @@ DEFAULT_JOB_TIMEOUT = 600.0
 POLL_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 5.0)
 #: How long a lost add's member is looked for before the add is sent again.
 LOST_LOOK_SECONDS = 30.0
-
-
-def _ipv4(value: Any) -> bool:
-    try:
-        return isinstance(ipaddress.ip_address(str(value)), ipaddress.IPv4Address)
-    except ValueError:
-        return False
 
 
 def _epoch(text: Any) -> float:
@@ -69,21 +62,18 @@ class MemberProvider(ElbProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
         inputs = {k: news.get(k) for k in (*FIELDS, "job_timeout") if news.get(k) is not None}
         failures = []
-        for name in FIELDS:
-            value = inputs.get(name)
-            if value is None:
-                failures.append(dyn.CheckFailure(name, "is mandatory [ELB.1001]"))
-            elif is_unknown(value):
-                continue
-            elif name == "listener_id" and not (isinstance(value, str)
-                                                and ID_RE.fullmatch(value)):
-                failures.append(dyn.CheckFailure(name, "must be a listener ID (32 lowercase "
-                                                 f"hex characters), got {value!r} [ELB.2020]"))
-            elif name == "server_id" and not (isinstance(value, str) and value):
-                failures.append(dyn.CheckFailure(name, "must be the ECS's ID [ELB.1001]"))
-            elif name == "address" and not _ipv4(value):
-                failures.append(dyn.CheckFailure(name, "must be the ECS's private IPv4 "
-                                                 f"address, got {value!r} [ELB.1001]"))
+        listener_id = inputs.get("listener_id")
+        if listener_id is None:
+            failures.append(dyn.CheckFailure("listener_id", "is mandatory [ELB.1001]"))
+        elif not is_unknown(listener_id) and not (isinstance(listener_id, str)
+                                                  and ID_RE.fullmatch(listener_id)):
+            failures.append(dyn.CheckFailure("listener_id", "must be a listener ID (32 lowercase "
+                                             f"hex characters), got {listener_id!r} [ELB.2020]"))
+        known = {k: inputs.get(k) for k in ("server_id", "address")
+                 if not is_unknown(inputs.get(k))}
+        failures += [dyn.CheckFailure(v.field, f"{v.rule} [{v.code}]")
+                     for v in rules.item_violations({"server_id": "unknown", "address":
+                                                     "0.0.0.0", **known})]
         timeout = inputs.get("job_timeout")
         if timeout is not None and not is_unknown(timeout) and (
                 not isinstance(timeout, (int, float)) or isinstance(timeout, bool)

@@ -1,13 +1,16 @@
 """A member's codes (``elb-classic-subresources.md`` section 2, from the reference's table of
-error codes), and where the fake and the provider use them. Members have no rule table: an
-add carries two fields (``server_id`` and the ECS's private ``address``), judged where they
-are used (:mod:`fake_elb.service.members`, :class:`otc_elb_listener.member.MemberProvider`).
+error codes), and the one rule for what an add carries. Members have no rule table: an add
+carries two fields, ``server_id`` and the ECS's private ``address``, judged here for both the
+fake (:mod:`fake_elb.service.members`) and the provider's ``check``.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
+
+from .machinery import INVALID, Violation
 
 ERROR_CODES: Final[Mapping[str, str]] = {
     "ELB.1001": "documented: request parameters invalid, the general code (an add body that "
@@ -22,3 +25,27 @@ ERROR_CODES: Final[Mapping[str, str]] = {
     "ELB.2020": "documented: listener ID content invalid",
     "ELB.2021": "documented: member address null",
 }
+
+
+def is_ipv4(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and isinstance(ipaddress.ip_address(value),
+                                                     ipaddress.IPv4Address)
+    except ValueError:
+        return False
+
+
+def item_violations(item: Mapping[str, Any], where: str = "") -> list[Violation]:
+    """What is wrong with one ``{server_id, address}`` of an add, judged with no lookup."""
+    found = []
+    server_id = item.get("server_id")
+    if not isinstance(server_id, str) or not server_id:
+        found.append(Violation(f"{where}server_id", "must be the ECS's ID, a non-empty string",
+                               INVALID))
+    address = item.get("address")
+    if address is None:
+        found.append(Violation(f"{where}address", "is mandatory", "ELB.2021"))
+    elif not is_ipv4(address):
+        found.append(Violation(f"{where}address", "must be the ECS's private IPv4 address, got "
+                               f"{address!r}", INVALID))
+    return found
