@@ -116,3 +116,44 @@ def test_another_stacks_member_is_never_taken(provider: MemberProvider, elb: Moc
     with pytest.raises(ElbApiError, match="already a member"):
         provider.create(props(listener))
     assert [m["id"] for m in elb.state.members.list(PROJECT, listener, {})] == [first.id]
+
+
+def test_taking_over_a_member_by_id_or_server_id_sends_nothing(
+        provider: MemberProvider, elb: MockElb, listener: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", "otc_elb_listener")
+    existing = provider.create(props(listener))
+    for target in (existing.id, SERVER):  # Decision 11: also by listener and server_id
+        for key in ("member_id", "__import_id"):
+            since = len(elb.requests)
+            checked = provider.check({}, {"listener_id": listener, key: target,
+                                          "__provider": "x"})
+            assert checked.failures == []
+            assert "it matches the program, up sends nothing" in caplog.text
+            taken = provider.create(checked.inputs)
+            assert taken.id == existing.id
+            assert (taken.outs or {})["server_id"] == SERVER
+            assert (taken.outs or {})["address"] == "192.168.0.10"
+            assert all(c.startswith("GET") for c in calls(elb, since))  # the list, reused
+            diff = provider.diff(taken.id, dict(taken.outs or {}), checked.inputs)
+            assert not diff.changes and not diff.replaces
+    assert len(elb.state.members.list(PROJECT, listener, {})) == 1
+
+
+def test_a_member_taken_over_must_match_the_program(provider: MemberProvider, elb: MockElb,
+                                                    listener: str,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    existing = provider.create(props(listener))
+    checked = provider.check({}, props(listener, __import_id=existing.id,
+                                       address="192.168.0.11"))
+    assert "up will fail: address is '192.168.0.10', the program says '192.168.0.11'" \
+        in caplog.text
+    since = len(elb.requests)
+    with pytest.raises(ElbApiError, match=r"address is '192.168.0.10', the program says "
+                       r"'192.168.0.11'. A member has no update"):
+        provider.create(checked.inputs)
+    assert all(c.startswith("GET") for c in calls(elb, since))  # nothing was changed
+    with pytest.raises(ElbApiError, match="has no member with that ID or server_id"):
+        provider.create(props(listener, member_id="f" * 32))
+    both = provider.check({}, props(listener, __import_id=existing.id, member_id=existing.id))
+    assert [f.property for f in both.failures] == ["member_id"]

@@ -10,6 +10,11 @@ info line on the resource (the CLI shows it under the member, see :mod:`.report`
 lost, the member is looked up by ``server_id`` before anything is sent again: never a
 duplicate member, never another stack's member. Members have no update: every field but
 ``job_timeout`` replaces.
+
+An existing member is taken over (Decision 11) by ``member_id`` or ``import_``, either holding
+the member's ID or the ECS's ``server_id`` (the member of that ECS on ``listener_id``). A
+member has no PUT, so the two are the same: every field the program sets must match the live
+member, or ``up`` fails naming each field and changes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from .base import PROVIDER_KEY, ElbProvider, headline_first, is_unknown
+from .adoption import IMPORT
+from .base import LIVE_FOR, PROVIDER_KEY, ElbProvider, headline_first, is_unknown
 from .errors import ElbApiError
 from .pickling import pickler_left_intact
 from .report import report
@@ -35,7 +41,7 @@ __all__ = ["Member", "MemberArgs", "MemberProvider"]
 
 KIND = "member"
 FIELDS = ("listener_id", "server_id", "address")
-OUTPUT_ONLY = ("member_id", "server_address", "internal_address", "status", "health_status",
+OUTPUT_ONLY = ("server_address", "internal_address", "status", "health_status",
                "create_time", "update_time")
 #: Seconds a job may take unless ``job_timeout`` or ``elb:jobTimeout`` says otherwise.
 DEFAULT_JOB_TIMEOUT = 600.0
@@ -43,6 +49,14 @@ DEFAULT_JOB_TIMEOUT = 600.0
 POLL_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 5.0)
 #: How long a lost add's member is looked for before the add is sent again.
 LOST_LOOK_SECONDS = 30.0
+#: Input that takes over an existing member (its ID, or its ECS's ``server_id``).
+ADOPT = "member_id"
+
+
+def _takeover_target(props: Mapping[str, Any]) -> Any:
+    """What a takeover names (``import_`` or ``member_id``), or ``None``."""
+    imported = props.get(IMPORT)
+    return imported if imported is not None else props.get(ADOPT)
 
 
 def _epoch(text: Any) -> float:
@@ -58,9 +72,30 @@ class MemberProvider(ElbProvider):
     kind = KIND
     adopt_input = "member_id"
 
-    # -- check and diff: no API call ----------------------------------------------------
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
-        inputs = {k: news.get(k) for k in (*FIELDS, "job_timeout") if news.get(k) is not None}
+    # -- check and diff: no API call (but a takeover's one list) ----------------------------
+    @headline_first
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        inputs = {k: news.get(k) for k in (*FIELDS, "job_timeout", ADOPT)
+                  if news.get(k) is not None}
+        target = _takeover_target(news)
+        failures = self._judge(inputs, target is not None)
+        if news.get(IMPORT) is not None:
+            inputs[IMPORT] = news[IMPORT]
+            if news.get(ADOPT) is not None:
+                failures.append(dyn.CheckFailure(ADOPT, "give one of import_ and member_id "
+                                                 "(for a member they do the same)"))
+        if target is not None and not is_unknown(target) and not (
+                isinstance(target, str) and target):
+            failures.append(dyn.CheckFailure(ADOPT, "must be the ID of an existing member or "
+                                             f"its ECS's server_id, got {target!r}"))
+        if not failures and not olds and isinstance(target, str) and all(
+                not is_unknown(inputs.get(k)) for k in FIELDS):
+            self._preview_member(target, inputs)
+        return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
+
+    @staticmethod
+    def _judge(inputs: Mapping[str, Any], taking_over: bool) -> list[dyn.CheckFailure]:
+        """Every rule on the inputs; a takeover's live member supplies what it leaves out."""
         failures = []
         listener_id = inputs.get("listener_id")
         if listener_id is None:
@@ -70,7 +105,7 @@ class MemberProvider(ElbProvider):
             failures.append(dyn.CheckFailure("listener_id", "must be a listener ID (32 lowercase "
                                              f"hex characters), got {listener_id!r} [ELB.2020]"))
         known = {k: inputs.get(k) for k in ("server_id", "address")
-                 if not is_unknown(inputs.get(k))}
+                 if not is_unknown(inputs.get(k)) and (k in inputs or not taking_over)}
         failures += [dyn.CheckFailure(v.field, f"{v.rule} [{v.code}]")
                      for v in rules.item_violations({"server_id": "unknown", "address":
                                                      "0.0.0.0", **known})]
@@ -79,15 +114,71 @@ class MemberProvider(ElbProvider):
                 not isinstance(timeout, (int, float)) or isinstance(timeout, bool)
                 or timeout <= 0):
             failures.append(dyn.CheckFailure("job_timeout", "must be seconds, a number > 0"))
-        return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
+        return failures
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         """Every field replaces (the old member goes first: one ECS is a member of a listener
         once); ``job_timeout`` alone is a change that calls nothing."""
-        replaces = [n for n in FIELDS if is_unknown(news.get(n)) or news.get(n) != olds.get(n)]
+        replaces = [n for n in FIELDS if news.get(n) is not None and (
+            is_unknown(news.get(n)) or news.get(n) != olds.get(n))]
         timeout_changed = news.get("job_timeout") != olds.get("job_timeout")
         return dyn.DiffResult(changes=bool(replaces) or timeout_changed, replaces=replaces,
                               delete_before_replace=True)
+
+    # -- taking over an existing member (Decision 11) -----------------------------------------
+    def _member_of(self, listener_id: str, target: str) -> dict[str, Any] | None:
+        """The listener's member whose ID, or whose ECS's ``server_id``, is ``target``."""
+        for key in ("id", "server_id"):
+            found = self._find(listener_id, **{key: target})
+            if found:
+                return found[0]
+        return None
+
+    @staticmethod
+    def _differences(live: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[str]:
+        """Each field the program sets that the live member does not have."""
+        have = {"listener_id": inputs.get("listener_id"), "server_id": live.get("server_id"),
+                "address": live.get("server_address")}
+        return [f"{name} is {have[name]!r}, the program says {inputs[name]!r}"
+                for name in FIELDS if inputs.get(name) is not None
+                and inputs[name] != have[name]]
+
+    def _preview_member(self, target: str, inputs: Mapping[str, Any]) -> None:
+        """A new member that takes over a live one: one list, and what ``up`` will do shows
+        on the resource. ``create`` reuses the answer."""
+        listener_id = str(inputs["listener_id"])
+        live = self._member_of(listener_id, target)
+        if live is None:
+            report(f"taking over member {target} will fail: listener {listener_id} has no "
+                   "member with that ID or server_id", warning=True)
+            return
+        with self._lock:
+            self._live[target] = (time.monotonic(), live)
+        wrong = self._differences(live, inputs)
+        report(f"taking over member {live.get('id')} (ECS {live.get('server_id')}): " + (
+            f"up will fail: {'; '.join(wrong)}" if wrong else "it matches the program, up "
+            "sends nothing"), warning=bool(wrong))
+
+    def _take_over_member(self, target: str, props: Mapping[str, Any]) -> dyn.CreateResult:
+        """``create`` of a takeover: the member ``check`` read (or one list); a member has no
+        PUT, so any field the program sets that differs fails the takeover, naming it."""
+        listener_id = str(props["listener_id"])
+        with self._lock:
+            seen = self._live.pop(target, None)
+        live = seen[1] if seen and time.monotonic() - seen[0] < LIVE_FOR else \
+            self._member_of(listener_id, target)
+        if live is None:
+            raise ElbApiError("take over", target, 404, "ELB.2012", f"listener {listener_id} "
+                              "has no member with that ID or server_id; remove import_ / "
+                              "member_id to add a new one", kind=KIND)
+        wrong = self._differences(live, props)
+        if wrong:
+            raise ElbApiError("take over", str(live.get("id")), None, None, "the live member "
+                              f"differs from the program: {'; '.join(wrong)}. A member has no "
+                              "update: make the program match it; nothing was changed",
+                              kind=KIND)
+        return dyn.CreateResult(live["id"], self._outputs(
+            live, {**props, "address": live.get("server_address")}))
 
     # -- jobs -------------------------------------------------------------------------------
     def _deadline(self, props: Mapping[str, Any]) -> float:
@@ -133,7 +224,11 @@ class MemberProvider(ElbProvider):
     # -- create, read, delete -----------------------------------------------------------------
     @headline_first
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
-        """One POST and the job's polls; a lost answer is looked up before a resend."""
+        """One POST and the job's polls; a lost answer is looked up before a resend. A
+        takeover reuses the list ``check`` made and sends nothing."""
+        target = _takeover_target(props)
+        if target is not None:
+            return self._take_over_member(str(target), props)
         listener_id, server_id = str(props["listener_id"]), str(props["server_id"])
         body = [{"server_id": server_id, "address": str(props["address"])}]
         began, seconds = time.time(), self._deadline(props)
@@ -193,8 +288,8 @@ class MemberProvider(ElbProvider):
             raise failed
         raise ElbApiError("add member", None, None, "ELB.2005", f"ECS {server_id} is already a "
                           f"member of listener {listener_id} ({found[0].get('id')}), made "
-                          "before this add: not taking another stack's member; import it "
-                          "or remove it first", kind=KIND)
+                          "before this add: not taking another stack's member; take it "
+                          "over (member_id or import_) or remove it first", kind=KIND)
 
     @staticmethod
     def _outputs(member: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
@@ -240,10 +335,14 @@ class MemberArgs:
     """Inputs of a :class:`Member`: the listener, the ECS (its ID) and the ECS's private IPv4
     address. ``job_timeout`` (seconds) bounds the wait for the add and remove jobs."""
 
+
     listener_id: pulumi.Input[str] | None = None
     server_id: pulumi.Input[str] | None = None
     address: pulumi.Input[str] | None = None
     job_timeout: pulumi.Input[float] | None = None
+    #: Take over this existing member (its ID, or its ECS's ``server_id``) instead of adding
+    #: one; ``server_id`` and ``address`` may then be left out.
+    member_id: pulumi.Input[str] | None = None
 
 
 _ARG_NAMES = arg_names(MemberArgs)
@@ -269,8 +368,5 @@ class Member(dyn.Resource, module="elb", name="Member"):
                  provider: MemberProvider | None = None, **kwargs: Any) -> None:
         props = resource_inputs("Member", _ARG_NAMES, OUTPUT_ONLY, args, kwargs)
         chosen, opts = provider_and_options("Member", MemberProvider, provider, opts, props)
-        if "__import_id" in props:
-            raise TypeError("Member does not take import_ yet: add the member with Pulumi, "
-                            "or remove it in the console first")
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
