@@ -155,3 +155,27 @@ def test_jobs_can_be_made_to_fail_stick_or_crawl_and_the_empty_list_is_a_quirk(
     fake.set_jobs(duration=0.0, empty_members_as_object=False)
     assert backend.finished(backend.add(item))["status"] == "SUCCESS"
     assert isinstance(backend.members(), list)
+
+
+def test_health_follows_the_listeners_check_unless_the_control_plane_sets_it(
+        fake: MockElb | ServerControl) -> None:
+    """Decision 12: UNAVAILABLE without a health check, NORMAL with one, and ABNORMAL or
+    UNAVAILABLE when the test says so (for code that waits for NORMAL)."""
+    backend = Backend(fake)
+    backend.finished(backend.add([{"server_id": SERVER, "address": "192.168.0.10"}]))
+    [member] = backend.members()
+    assert member["health_status"] == "UNAVAILABLE"
+    fake.add_healthcheck(PROJECT, listener_id=backend.listener)
+    assert backend.members()[0]["health_status"] == "NORMAL"
+    shown = fake.set_member_health(PROJECT, member["id"], "ABNORMAL")
+    assert shown["health_status"] == "ABNORMAL"
+    assert backend.members(health_status="ABNORMAL")[0]["id"] == member["id"]
+    assert backend.members(health_status="NORMAL") == []
+    fake.set_member_health(PROJECT, member["id"], None)
+    assert backend.members()[0]["health_status"] == "NORMAL"
+    for args, expected in ((("x" * 32, "ABNORMAL"), (404, "ELB.2012")),
+                           ((member["id"], "SICK"), (400, "ELB.1001"))):
+        answer = requests.post(f"{url_of(fake)}/_fake/members/health", json={
+            "project_id": PROJECT, "member_id": args[0], "health_status": args[1]}, timeout=10)
+        assert code(answer) == expected
+    assert backend.members()[0]["health_status"] == "NORMAL"  # a refused call changes nothing

@@ -10,11 +10,12 @@ faults: the control plane is the test's, not the service's.
 (an existing listener) · ``POST listeners/update`` {project_id, id, changes} and ``POST
 listeners/delete`` {project_id, id} (changes out of band, not journaled) · ``POST
 healthchecks`` {project_id, healthcheck, id?, create_time?} (an existing one) · ``POST
-servers`` {project_id, server_id, address, name} (an ECS) · ``POST jobs`` {duration?, next?,
-empty_members_as_object?} · ``POST users``
-{domain, name, password, project_id, project_name} · ``POST users/delete`` {domain, name}
-(their tokens revoked) · ``POST credentials`` {access, secret, project_id, security_token?}
-· ``POST strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
+servers`` {project_id, server_id, address, name} (an ECS) · ``POST members/health``
+{project_id, member_id, health_status} (NORMAL, ABNORMAL, UNAVAILABLE, or null) ·
+``POST jobs`` {duration?, next?, empty_members_as_object?} · ``POST users`` {domain, name,
+password, project_id, project_name} · ``POST users/delete`` {domain, name} (their tokens
+revoked) · ``POST credentials`` {access, secret, project_id, security_token?} · ``POST
+strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
 ``GET|POST|DELETE faults``.
 """
 
@@ -72,6 +73,7 @@ class ControlPlane:
             ("POST", "listeners/delete"): self._delete_listener,
             ("POST", "healthchecks"): self._healthcheck,
             ("POST", "servers"): self._server,
+            ("POST", "members/health"): self._member_health,
             ("POST", "jobs"): self._jobs,
             ("POST", "users"): self._user,
             ("POST", "users/delete"): self._delete_user,
@@ -132,6 +134,11 @@ class ControlPlane:
         args = _object(args)
         return json_response(201, self.state.members.add_server(*(args.get(key) for key in (
             "project_id", "server_id", "address", "name"))))
+
+    def _member_health(self, args: Any) -> HttpResponse:
+        args = _object(args)
+        return json_response(200, self.state.members.set_health(*(args.get(key) for key in (
+            "project_id", "member_id", "health_status"))))
 
     def _jobs(self, args: Any) -> HttpResponse:
         args = _object(args)

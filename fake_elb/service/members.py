@@ -27,6 +27,8 @@ from .ids import new_id, timestamp
 #: The documented quota is not published; the fake's, per listener.
 MEMBER_QUOTA = 100
 _JOB_TIME = "%Y-%m-%dT%H:%M:%S.000Z"
+#: What the control plane may set a member's ``health_status`` to (Decision 12).
+HEALTH_STATUSES = ("NORMAL", "ABNORMAL", "UNAVAILABLE")
 _FILTERS = frozenset({"id", "server_id", "server_address", "address", "status",
                       "health_status"})
 
@@ -81,6 +83,20 @@ class Members:
         with self.state.lock:
             self.state.project(project_id).servers[server_id] = server
         return dict(server)
+
+    def set_health(self, project_id: Any, member_id: Any, health_status: Any) -> dict[str, Any]:
+        """What the service says of a member's health from now on (Decision 12); ``None``
+        gives it back to the listener's health check."""
+        if health_status not in (*HEALTH_STATUSES, None):
+            raise ApiError(400, "ELB.1001", "health_status: one of "
+                           f"{', '.join(HEALTH_STATUSES)}, or null")
+        with self.state.lock:
+            project = self.state.project(str(project_id))
+            member = project.members.get(member_id) if isinstance(member_id, str) else None
+            if member is None:
+                raise ApiError(404, "ELB.2012", f"member {str(member_id)[:64]} does not exist")
+            member["health_status"] = health_status
+            return self._shown(project, member)
 
     def configure_jobs(self, duration: Any = None, next_jobs: Any = None,
                        empty_as_object: Any = None) -> None:
@@ -206,15 +222,13 @@ class Members:
                                f"member of listener {listener_id}")
             on_listener.add(item["server_id"])
         made = []
-        has_check = bool(project.listeners[listener_id].get("healthcheck_id"))
         for item in items:
             self._addresses += 1
             now = timestamp()
             member = {"id": new_id(), "listener_id": listener_id,
                       "server_id": item["server_id"], "server_address": item["address"],
                       "address": f"100.64.{self._addresses // 250}.{self._addresses % 250 + 1}",
-                      "status": "ACTIVE",
-                      "health_status": "NORMAL" if has_check else "UNAVAILABLE",
+                      "status": "ACTIVE", "health_status": None,  # see _shown
                       "server_name": None, "create_time": now, "update_time": now}
             project.members[member["id"]] = member
             made.append({"address": member["address"], "id": member["id"],
@@ -256,18 +270,25 @@ class Members:
             self.settle_all()
             project = self.state.project(project_id)
             self._listener(project, listener_id)
-            found = [self._shown(project, m) for m in project.members.values()
-                     if m["listener_id"] == listener_id and all(
-                         str(m.get(k)) in wanted for k, wanted in filters.items())]
+            shown = [self._shown(project, m) for m in project.members.values()
+                     if m["listener_id"] == listener_id]
+        found = [m for m in shown if all(str(m.get(k)) in wanted
+                                         for k, wanted in filters.items())]
         return {} if not found and self.empty_as_object else found
 
     @staticmethod
     def _shown(project: Any, member: Mapping[str, Any]) -> dict[str, Any]:
-        """A member as the service lists it: every listener that ECS serves (Decision 9)."""
+        """A member as the service lists it: every listener that ECS serves (Decision 9);
+        its ``health_status`` as the control plane set it, else NORMAL while its listener
+        has a health check and UNAVAILABLE without one (Decision 12: the fake probes no ECS)."""
         serves = sorted(m["listener_id"] for m in project.members.values()
                         if m["server_id"] == member["server_id"])
         shown = {k: v for k, v in member.items() if k != "listener_id"}
         shown["listeners"] = [{"id": listener} for listener in serves]
+        if shown["health_status"] is None:
+            listener = project.listeners.get(member["listener_id"]) or {}
+            shown["health_status"] = "NORMAL" if listener.get("healthcheck_id") else \
+                "UNAVAILABLE"
         return shown
 
     def listener_members(self, project: Any, listener_id: str) -> builtins.list[str]:

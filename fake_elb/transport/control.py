@@ -96,6 +96,15 @@ class FakeControl(ABC):
             "name": name})
         return result
 
+    def set_member_health(self, project_id: str, member_id: str,
+                          health_status: str | None) -> dict[str, Any]:
+        """What the service says of a member's health from now on: ``ABNORMAL`` or
+        ``UNAVAILABLE`` (to test code that waits for ``NORMAL``), or ``None`` to follow
+        the listener's health check again (NORMAL with one, UNAVAILABLE without)."""
+        result: dict[str, Any] = self._send("POST", "members/health", {
+            "project_id": project_id, "member_id": member_id, "health_status": health_status})
+        return result
+
     def set_jobs(self, duration: float | None = None, next: list[dict[str, Any]] | None = None,
                  empty_members_as_object: bool | None = None) -> None:
         """Member jobs: seconds each takes (0.2 by default); what the next ones do instead
