@@ -198,3 +198,16 @@ def test_the_pickled_provider_is_by_reference(provider: CertificateProvider) -> 
 
     decoded = base64.b64decode(serialize_provider(provider))
     assert b"otc_elb_listener.certificate" in decoded and DEFAULT_TOKEN.encode() not in decoded
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_lost_post_is_looked_up_before_it_is_sent_again(
+        provider: CertificateProvider, elb: MockElb, applied: bool) -> None:
+    elb.faults.add(method="POST", path=r".*/certificate", action="timeout", applied=applied,
+                   times=1)
+    created = provider.create(provider.check({}, program()).inputs)
+    assert [r["fired"] for r in elb.faults.rules] == [1]
+    posts = [e["method"] for e in elb.requests].count("POST")
+    assert posts == (1 if applied else 2)  # applied: found in the list; not: sent once more
+    assert [c["id"] for c in elb.state.certificates.list(PROJECT)["certificates"]] == [
+        created.id]

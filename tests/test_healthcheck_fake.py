@@ -147,3 +147,27 @@ def test_seeding_an_existing_health_check(fake: Fake) -> None:
     assert seeded["id"] == "a" * 32 and seeded["create_time"] == "2019-01-02 03:04:05"
     assert checks.get("a" * 32).json()["healthcheck_interval"] == 20
     assert Api(checks.url).get(checks.listener).json()["healthcheck_id"] == "a" * 32
+
+
+def test_faults_reach_health_check_certificate_and_job_calls(fake: Fake) -> None:
+    """Every ELB API call can meet a fault rule, not only the listener's: a refused call
+    changes nothing, an applied one is changed though its answer is lost."""
+    checks = Checks(fake)
+    fake.faults.add(method="POST", path=r".*/healthcheck", times=1)
+    refused = checks.create(healthcheck_interval=7)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (503, "ELB.5030")
+    made = checks.create(healthcheck_interval=7)
+    assert made.status_code == 200, made.text  # the refused POST made nothing
+    check_id = made.json()["id"]
+    fake.faults.add(method="PUT", path=r".*/healthcheck/.*", action="drop", applied=True, times=1)
+    with pytest.raises(requests.ConnectionError):
+        checks.put(check_id, {"healthcheck_interval": 9})
+    assert checks.get(check_id).json()["healthcheck_interval"] == 9  # applied, answer lost
+    fake.faults.add(operation="list", path=r".*/certificate", status=500, code="ELB.5000",
+                    times=1)
+    listed = checks.session.get(checks.base.replace("healthcheck", "certificate"), timeout=10)
+    assert (listed.status_code, listed.json()["error"]["code"]) == (500, "ELB.5000")
+    fake.faults.add(method="GET", path=r".*/jobs/.*", times=1)
+    job = checks.session.get(f"{checks.url}/v1.0/{PROJECT}/jobs/{'a' * 32}", timeout=10)
+    assert job.status_code == 503
+    assert [r["fired"] for r in fake.faults.rules] == [1, 1, 1, 1]

@@ -131,3 +131,13 @@ def test_the_pickled_provider_holds_no_token(provider: HealthCheckProvider, elb:
     provider.create(provider.check({}, news(listener)).inputs)
     decoded = base64.b64decode(serialize_provider(provider))
     assert DEFAULT_TOKEN.encode() not in decoded and b"otc_elb_listener.healthcheck" in decoded
+
+
+def test_a_lost_post_is_found_through_the_listener_never_made_twice(
+        provider: HealthCheckProvider, elb: MockElb, listener: str) -> None:
+    elb.faults.add(method="POST", path=r".*/healthcheck", action="timeout", applied=True,
+                   times=1)
+    created = provider.create(provider.check({}, news(listener)).inputs)
+    assert [r["fired"] for r in elb.faults.rules] == [1]
+    assert [m for m, _, _ in calls(elb)] == ["POST", "GET", "GET"]  # the listener, the check
+    assert created.id == elb.state.project(PROJECT).listeners[listener]["healthcheck_id"]

@@ -16,7 +16,7 @@ from otc_elb_listener import spec
 
 from .control import CONTROL_PREFIX, ControlPlane
 from .errors import ApiError
-from .faults import Faults
+from .faults import FaultRule, Faults
 from .http import (
     MAX_BODY_BYTES,
     HttpResponse,
@@ -87,10 +87,7 @@ class ElbApi:
         parsed: list[Any] = [None]  # the body once parsed, for the journal
         fault = None
         if self.faults.active:
-            match = _LISTENERS.fullmatch(path)
-            if match is not None:
-                operation = _OPERATIONS.get((bool(match["listener"]), method))
-                fault = self.faults.pick(method, path, operation, match["project"])
+            fault = self._fault_for(method, path)
         if fault is not None and not fault.applied and fault.action in ("status", "drop",
                                                                         "timeout"):
             response = HttpResponse(0)  # failed before the request reached the service
@@ -110,6 +107,18 @@ class ElbApi:
         self.state.record(method, path, query, None if no_answer else response.status,
                           parsed[0], fault.action)
         return response
+
+    def _fault_for(self, method: str, path: str) -> FaultRule | None:
+        """The fault rule this call meets, if any: every ELB API call can meet one
+        (listeners, members and their jobs, health checks, certificates); IAM and the
+        control plane never do."""
+        for pattern, group in ((_LISTENERS, "listener"), (_HEALTHCHECKS, "healthcheck"),
+                               (_CERTIFICATES, "certificate"), (JOBS_PATH, "job")):
+            match = pattern.fullmatch(path)
+            if match is not None:
+                operation = _OPERATIONS.get((bool(match[group]), method))
+                return self.faults.pick(method, path, operation, match["project"])
+        return None
 
     def _dispatch(self, method: str, path: str, query: str, headers: Mapping[str, str],
                   raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:

@@ -34,7 +34,7 @@ class FaultRule(BaseModel):
 
     id: int = 0
     method: Literal["GET", "POST", "PUT", "DELETE"] | None = None
-    path: str | None = Field(None, description="regular expression matched against the path")
+    path: str | None = Field(None, description="regular expression the whole path must match")
     operation: Operation | None = None
     project: str | None = None
     nth: int | None = Field(None, ge=1, description="first matching call that fails (1-based)")

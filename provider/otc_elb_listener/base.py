@@ -10,6 +10,7 @@ state, so it holds only tuning knobs; endpoint, project and credentials are read
 
 from __future__ import annotations
 
+import calendar
 import functools
 import os
 import threading
@@ -51,6 +52,15 @@ def is_unknown(value: Any) -> bool:
         return any(is_unknown(item) for item in value.values())
     return False
 
+
+
+def service_epoch(text: Any) -> float:
+    """Seconds since the epoch of a service timestamp (``2026-12-04 15:00:00``, UTC); 0 when
+    it is not one. Whole seconds: compare with a second's slack."""
+    try:
+        return float(calendar.timegm(time.strptime(str(text), "%Y-%m-%d %H:%M:%S")))
+    except ValueError:
+        return 0.0
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])

@@ -12,6 +12,7 @@ takes it out of every error (the service echoes it), and no message quotes it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,14 @@ import pulumi
 import pulumi.dynamic as dyn
 
 from .adoption import IMPORT
-from .base import ElbProvider, headline_first, is_unknown, table_inputs, table_outputs
+from .base import (
+    ElbProvider,
+    headline_first,
+    is_unknown,
+    service_epoch,
+    table_inputs,
+    table_outputs,
+)
 from .client import ElbClient
 from .pickling import pickler_left_intact
 from .resource import arg_names, provider_and_options, resource_inputs
@@ -86,12 +94,26 @@ class CertificateProvider(ElbProvider):
         imported = props.get(IMPORT)
         key = inputs.get("private_key")
         if adopt is None and imported is None:
-            live = self._call(self._certificates().create, inputs, key=key)
+            began = time.time()
+            live = self._call(self._certificates().create, inputs,
+                              lambda _lost: self._made_by_lost_post(inputs, began), key=key)
             return dyn.CreateResult(live["id"], _outputs(live, list(inputs)))
         return self._take_over(adopt, imported, inputs, rules.TABLE,
                                lambda i, body: self._call(self._certificates().update, i, body,
                                                           key=key),
                                _outputs, rules.SECRET_FIELDS)
+
+    def _made_by_lost_post(self, body: Mapping[str, Any], began: float
+                           ) -> dict[str, Any] | None:
+        """A POST whose answer was lost: the certificate it made, if the list has one with
+        the same name and PEM made since the POST began (by the service's clock, within a
+        second); ``None`` sends it again."""
+        answer = self._call(self._certificates().read_collection, key=body.get("private_key"))
+        made = [c for c in (answer or {}).get("certificates") or []
+                if c.get("certificate") == body.get("certificate")
+                and c.get("name") == body.get("name")
+                and service_epoch(c.get("create_time")) >= int(began) - 1]
+        return dict(made[-1]) if made else None
 
     @headline_first
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:

@@ -19,7 +19,6 @@ member, or ``up`` fails naming each field and changes nothing.
 
 from __future__ import annotations
 
-import calendar
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ import pulumi
 import pulumi.dynamic as dyn
 
 from .adoption import IMPORT
-from .base import LIVE_FOR, PROVIDER_KEY, ElbProvider, headline_first, is_unknown
+from .base import LIVE_FOR, PROVIDER_KEY, ElbProvider, headline_first, is_unknown, service_epoch
 from .errors import ElbApiError
 from .pickling import pickler_left_intact
 from .report import report
@@ -57,13 +56,6 @@ def _takeover_target(props: Mapping[str, Any]) -> Any:
     """What a takeover names (``import_`` or ``member_id``), or ``None``."""
     imported = props.get(IMPORT)
     return imported if imported is not None else props.get(ADOPT)
-
-
-def _epoch(text: Any) -> float:
-    try:
-        return float(calendar.timegm(time.strptime(str(text), "%Y-%m-%d %H:%M:%S")))
-    except ValueError:
-        return 0.0
 
 
 class MemberProvider(ElbProvider):
@@ -282,7 +274,7 @@ class MemberProvider(ElbProvider):
         after the add began by the service's clock, within a second); else the error."""
         found = self._find(listener_id, server_id=server_id) if found is None else found
         for member in found:
-            if _epoch(member.get("create_time")) >= int(began) - 1:
+            if service_epoch(member.get("create_time")) >= int(began) - 1:
                 return member
         if failed is not None:
             raise failed
