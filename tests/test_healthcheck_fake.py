@@ -171,3 +171,18 @@ def test_faults_reach_health_check_certificate_and_job_calls(fake: Fake) -> None
     job = checks.session.get(f"{checks.url}/v1.0/{PROJECT}/jobs/{'a' * 32}", timeout=10)
     assert job.status_code == 503
     assert [r["fired"] for r in fake.faults.rules] == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/v1.0/b%20d/elbaas/healthcheck", (400, "ELB.1001")),  # a malformed project, as for
+    ("/v1.0/b%20d/elbaas/certificate", (400, "ELB.1001")),  # a listener's path
+    ("/v1.0/b%20d/jobs/x", (400, "ELB.1001")),
+    (f"/v1.0/{PROJECT}/elbaas/healthcheck/a/b", (404, "ELB.8904")),  # no such resource
+])
+def test_a_malformed_path_is_a_4xx_that_says_what(fake: Fake, path: str,
+                                                  expected: tuple[int, str]) -> None:
+    checks = Checks(fake)
+    answer = checks.session.get(f"{checks.url}{path}", timeout=10)
+    assert (answer.status_code, answer.json()["error"]["code"]) == expected
+    unsigned = requests.get(f"{checks.url}{path}", timeout=10)
+    assert unsigned.status_code == (403 if expected[0] == 400 else 404)  # who asks, first

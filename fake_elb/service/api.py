@@ -40,6 +40,9 @@ _CERTIFICATES = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/cert
 #: A listener's health check (``elb-classic-subresources.md`` section 1).
 _HEALTHCHECKS = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/healthcheck"
                            r"(?:/(?P<healthcheck>[^/?#]+))?")
+#: A sub-resource's path whose project is malformed: 400, as for a listener's.
+_ANY_PROJECT = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/(?:elbaas/(?:healthcheck|certificate)"
+                          r"|jobs)(?:/[^?#]*)?")
 #: The common case in one match: a well-formed project and (optional) listener ID.
 _WELL_FORMED = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/listeners"
                           r"(?:/(?P<listener>[0-9a-f]{32}))?")
@@ -108,6 +111,22 @@ class ElbApi:
                           parsed[0], fault.action)
         return response
 
+    def _authenticate(self, method: str, path: str, query: str, headers: Mapping[str, str],
+                      raw_body: bytes | str | None, project: str) -> None:
+        """A signed request's signature, else the token: 403 without one, 401 refused."""
+        token = header(headers, "X-Auth-Token")
+        signed = (header(headers, "Authorization") or "").startswith("SDK-HMAC-SHA256")
+        if signed:
+            check_signature(self.state.iam.credentials, method, path, query, headers,
+                            raw_body, project)
+        elif not token:
+            raise ApiError(403, "ELB.1102", "the X-Auth-Token header is missing")
+        elif token not in self.state.tokens:
+            refused = self.state.iam.check(token, project)
+            if refused is not None:
+                raise ApiError(401, "ELB.1103", "the X-Auth-Token is invalid or expired"
+                               if refused == "unknown" else refused)
+
     def _fault_for(self, method: str, path: str) -> FaultRule | None:
         """The fault rule this call meets, if any: every ELB API call can meet one
         (listeners, members and their jobs, health checks, certificates); IAM and the
@@ -130,19 +149,13 @@ class ElbApi:
             JOBS_PATH.fullmatch(path) or _LISTENERS.fullmatch(path) or \
             _HEALTHCHECKS.fullmatch(path) or _CERTIFICATES.fullmatch(path)
         if match is None:
-            raise ApiError(404, "ELB.8904", f"no such resource: {path[:200]}")
-        token = header(headers, "X-Auth-Token")
-        signed = (header(headers, "Authorization") or "").startswith("SDK-HMAC-SHA256")
-        if signed:
-            check_signature(self.state.iam.credentials, method, path, query, headers,
-                            raw_body, match["project"])
-        elif not token:
-            raise ApiError(403, "ELB.1102", "the X-Auth-Token header is missing")
-        elif token not in self.state.tokens:
-            refused = self.state.iam.check(token, match["project"])
-            if refused is not None:
-                raise ApiError(401, "ELB.1103", "the X-Auth-Token is invalid or expired"
-                               if refused == "unknown" else refused)
+            loose = _ANY_PROJECT.fullmatch(path)
+            if loose is None or _PROJECT_RE.fullmatch(loose["project"]):
+                raise ApiError(404, "ELB.8904", f"no such resource: {path[:200]}")
+            self._authenticate(method, path, query, headers, raw_body, loose["project"])
+            raise ApiError(400, spec.INVALID, "project_id must be 1-64 letters, digits, '_' "
+                           "or '-'")
+        self._authenticate(method, path, query, headers, raw_body, match["project"])
         project = match["project"]
         if match.re is _HEALTHCHECKS:
             return self._healthcheck(method, project, match["healthcheck"], raw_body, parsed)

@@ -1,8 +1,10 @@
-"""The OpenAPI 3.0 document of the fake's listener API, derived from the rule table.
+"""The OpenAPI 3.0 document of the fake's API, derived from the rule tables.
 
-Each request model is a pydantic model built from :data:`otc_elb_listener.spec.FIELDS` (type,
-range, length, enum, pattern, required, updatable), so the document cannot drift from the
-rules the fake enforces. Served by ``fake-elb serve`` at ``/openapi.json``. Cross-field rules
+Each request model is a pydantic model built from a rule table (the listener's
+:data:`otc_elb_listener.spec.FIELDS`, the health check's and the certificate's: type, range,
+length, enum, pattern, required, updatable), so the document cannot drift from the rules the
+fake enforces. Members and their jobs have no table: their shapes are written out here.
+Served by ``fake-elb serve`` at ``/openapi.json``. Cross-field rules
 cannot be expressed per field; they answer 400. A field that does not apply to the listener
 is ignored (shown as null), as the real service does; ``fake-elb serve --strict`` refuses it.
 """
@@ -15,6 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
 
 from otc_elb_listener import spec
+from otc_elb_listener.rules import certificate, healthcheck
+from otc_elb_listener.rules.table import RuleTable
 
 
 def _annotation(field: spec.Field) -> Any:
@@ -43,15 +47,30 @@ def _described(field: spec.Field) -> Any:
     return Field(..., description=text) if field.required else Field(None, description=text)
 
 
-ListenerCreate = _model("ListenerCreate", {
-    **{name: (_annotation(f) if f.required else _annotation(f) | None, _described(f))
-       for name, f in spec.FIELDS.items()},
-    "admin_state_up": (StrictBool | None, Field(None, description="Accepted and ignored: a "
-                                                "new listener is always up.")),
-})
-ListenerUpdate = _model("ListenerUpdate", {
-    name: (_annotation(f) | None, Field(None, description=f.doc))
-    for name, f in spec.FIELDS.items() if f.updatable})
+def _create_model(name: str, fields: Any, **extra: tuple[Any, Any]) -> type[BaseModel]:
+    return _model(name, {
+        **{key: (_annotation(f) if f.required else _annotation(f) | None, _described(f))
+           for key, f in fields.items()}, **extra})
+
+
+def _update_model(name: str, fields: Any, **extra: tuple[Any, Any]) -> type[BaseModel]:
+    return _model(name, {**{key: (_annotation(f) | None, Field(None, description=f.doc))
+                            for key, f in fields.items() if f.updatable}, **extra})
+
+
+ListenerCreate = _create_model("ListenerCreate", spec.FIELDS, admin_state_up=(
+    StrictBool | None, Field(None, description="Accepted and ignored: a new listener is "
+                             "always up.")))
+ListenerUpdate = _update_model("ListenerUpdate", spec.FIELDS)
+HealthCheckCreate = _create_model("HealthCheckCreate", healthcheck.FIELDS)
+HealthCheckUpdate = _update_model("HealthCheckUpdate", healthcheck.FIELDS, healthcheck_protocol=(
+    Literal[healthcheck.PUT_PROTOCOLS] | None, Field(None, description="HTTP or TCP (a PUT "
+                                                     "cannot set UDP); any case.")))
+CertificateCreate = _create_model("CertificateCreate", certificate.FIELDS)
+CertificateUpdate = _update_model("CertificateUpdate", certificate.FIELDS, domain=(
+    StrictStr | None, Field(None, description="Accepted and ignored, as the service does "
+                            "(production clients send it in every PUT); strict mode refuses "
+                            "it.")))
 
 
 class ErrorDetail(BaseModel):
@@ -82,6 +101,45 @@ def _listener_schema() -> dict[str, Any]:
             properties[name] = _nullable({"type": kinds[field.kind]})
     return {"type": "object", "properties": properties, "required": list(spec.RESPONSE_FIELDS),
             "additionalProperties": False}
+
+
+def _object_schema(table: RuleTable, response_fields: tuple[str, ...],
+                   **extra: dict[str, Any]) -> dict[str, Any]:
+    """A health check's or a certificate's response object: every field of its table."""
+    kinds = {int: "integer", bool: "boolean", str: "string"}
+    properties: dict[str, Any] = {
+        "id": {"type": "string", "pattern": f"^{spec.ID_RE.pattern}$"},
+        **{name: _nullable({"type": kinds[field.kind]}) for name, field in table.fields.items()},
+        "create_time": {"type": "string"}, "update_time": {"type": "string"}, **extra}
+    return {"type": "object", "properties": properties, "required": list(response_fields)}
+
+
+_MEMBER: dict[str, Any] = {"type": "object", "required": [
+    "id", "server_id", "server_address", "address", "status", "health_status", "listeners"],
+    "properties": {
+        "id": {"type": "string"}, "server_id": {"type": "string"},
+        "server_address": {"type": "string", "description": "the ECS's private address"},
+        "address": {"type": "string", "description": "an address from 100.64.0.0/10"},
+        "status": {"type": "string"},
+        "health_status": {"type": "string", "enum": ["NORMAL", "ABNORMAL", "UNAVAILABLE"]},
+        "server_name": {"type": "string", "nullable": True},
+        "create_time": {"type": "string"}, "update_time": {"type": "string"},
+        "listeners": {"type": "array", "items": {"type": "object", "required": ["id"],
+                                                 "properties": {"id": {"type": "string"}}}}}}
+_JOB_ANSWER: dict[str, Any] = {"type": "object", "required": ["uri", "job_id"], "properties": {
+    "uri": {"type": "string", "description": "/v1/{project_id}/jobs/{job_id}: /v1/, as the "
+            "service says; clients build /v1.0/ themselves"},
+    "job_id": {"type": "string"}}}
+_JOB: dict[str, Any] = {"type": "object", "required": [
+    "status", "job_id", "job_type", "begin_time", "end_time", "entities", "error_code",
+    "fail_reason"], "properties": {
+        "status": {"type": "string", "enum": ["INIT", "RUNNING", "SUCCESS", "FAIL"]},
+        "job_id": {"type": "string"},
+        "job_type": {"type": "string", "enum": ["createMember", "removeMember"]},
+        "begin_time": {"type": "string"}, "end_time": {"type": "string"},
+        "entities": {"type": "object"},
+        "error_code": {"type": "string", "nullable": True},
+        "fail_reason": {"type": "string", "nullable": True}}}
 
 
 def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
@@ -174,16 +232,117 @@ def document() -> dict[str, Any]:
     }
     return {
         "openapi": "3.0.3",
-        "info": {"title": "Classic ELB (v1.0) listener API — fake-elb", "version": "1.0"},
+        "info": {"title": "Classic ELB (v1.0) API — fake-elb", "version": "1.0"},
         "paths": {"/v1.0/{project_id}/elbaas/listeners": collection,
-                  "/v1.0/{project_id}/elbaas/listeners/{listener_id}": item},
+                  "/v1.0/{project_id}/elbaas/listeners/{listener_id}": item,
+                  **_subresource_paths(project, listener)},
         "components": {
             "schemas": {"ListenerCreate": _schema_of(ListenerCreate),
                         "ListenerUpdate": _schema_of(ListenerUpdate),
                         "Listener": _listener_schema(),
+                        "HealthCheckCreate": _schema_of(HealthCheckCreate),
+                        "HealthCheckUpdate": _schema_of(HealthCheckUpdate),
+                        "HealthCheck": _object_schema(healthcheck.TABLE,
+                                                      healthcheck.RESPONSE_FIELDS),
+                        "CertificateCreate": _schema_of(CertificateCreate),
+                        "CertificateUpdate": _schema_of(CertificateUpdate),
+                        "Certificate": _object_schema(certificate.TABLE,
+                                                      certificate.RESPONSE_FIELDS,
+                                                      tenant_id={"type": "string"}),
+                        "Member": _MEMBER, "JobAnswer": _JOB_ANSWER, "Job": _JOB,
                         "ErrorBody": {"type": "object", "required": ["error"],
                                       "properties": {"error": _schema_of(ErrorDetail)}}},
             "securitySchemes": {"token": {"type": "apiKey", "in": "header",
                                           "name": "X-Auth-Token"}}},
         "security": [{"token": []}],
+    }
+
+
+def _answer(description: str, schema: str | dict[str, Any]) -> dict[str, Any]:
+    body = {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else schema
+    return {"description": description, "content": {"application/json": {"schema": body}}}
+
+
+def _body(schema: str | dict[str, Any]) -> dict[str, Any]:
+    body = {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else schema
+    return {"required": True, "content": {"application/json": {"schema": body}}}
+
+
+def _subresource_paths(project: dict[str, Any], listener: dict[str, Any]
+                       ) -> dict[str, Any]:
+    """Health checks, certificates, members and jobs (``elb-classic-subresources.md``)."""
+    def item_id(name: str) -> dict[str, Any]:
+        return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+    missing = {"404": _error("no such object (ELB.7020, ELB.5040, ELB.8904)")}
+    large = {"413": _error("ELB.1001: body over 1 MiB")}
+    check_path = {"parameters": [project, item_id("healthcheck_id")], **{
+        "get": {"operationId": "getHealthCheck", "summary": "Get a health check",
+                "responses": {"200": _answer("the health check", "HealthCheck"),
+                              **_COMMON_ERRORS, **missing}},
+        "put": {"operationId": "updateHealthCheck", "summary": "Modify a health check",
+                "requestBody": _body("HealthCheckUpdate"),
+                "responses": {"200": _answer("the modified health check", "HealthCheck"),
+                              **_COMMON_ERRORS, **missing, **large}},
+        "delete": {"operationId": "deleteHealthCheck", "summary": "Delete a health check",
+                   "responses": {"204": {"description": "deleted"}, **_COMMON_ERRORS,
+                                 **missing}}}}
+    certificates = {"type": "object", "required": ["certificates", "instance_num"],
+                    "properties": {"certificates": {"type": "array", "items": {
+                        "$ref": "#/components/schemas/Certificate"}},
+                        "instance_num": {"type": "string"}}}
+    member_items = {"type": "array", "minItems": 1, "items": {
+        "type": "object", "required": ["server_id", "address"], "properties": {
+            "server_id": {"type": "string", "minLength": 1},
+            "address": {"type": "string", "format": "ipv4"}}}}
+    removal = {"type": "object", "required": ["removeMember"], "properties": {
+        "removeMember": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}}
+    job_errors = {**_COMMON_ERRORS, "404": _error("ELB.8904: no such listener")}
+    return {
+        "/v1.0/{project_id}/elbaas/healthcheck": {"parameters": [project], "post": {
+            "operationId": "createHealthCheck", "summary": "Create a listener's health check",
+            "requestBody": _body("HealthCheckCreate"),
+            "responses": {"200": _answer("the new health check", "HealthCheck"),
+                          **_COMMON_ERRORS, **large}}},
+        "/v1.0/{project_id}/elbaas/healthcheck/{healthcheck_id}": check_path,
+        "/v1.0/{project_id}/elbaas/certificate": {"parameters": [project], "get": {
+            "operationId": "listCertificates", "summary": "List certificates",
+            "responses": {"200": _answer("the certificates", certificates), **_COMMON_ERRORS}},
+            "post": {"operationId": "createCertificate", "summary": "Upload a certificate",
+                     "requestBody": _body("CertificateCreate"),
+                     "responses": {"200": _answer("the new certificate (the key echoed)",
+                                                  "Certificate"), **_COMMON_ERRORS, **large}}},
+        "/v1.0/{project_id}/elbaas/certificate/{certificate_id}": {
+            "parameters": [project, item_id("certificate_id")],
+            "put": {"operationId": "updateCertificate", "summary": "Rename a certificate",
+                    "requestBody": _body("CertificateUpdate"),
+                    "responses": {"200": _answer("the certificate", "Certificate"),
+                                  **_COMMON_ERRORS, **missing, **large}},
+            "delete": {"operationId": "deleteCertificate", "summary": "Delete a certificate",
+                       "responses": {"204": {"description": "deleted"}, **_COMMON_ERRORS,
+                                     **missing}}},
+        "/v1.0/{project_id}/elbaas/listeners/{listener_id}/members": {
+            "parameters": [project, listener],
+            "get": {"operationId": "listMembers", "summary": "List a listener's members",
+                    "responses": {"200": _answer("the members ({} in the empty-list mode)",
+                                                 {"type": "array", "items": {
+                                                     "$ref": "#/components/schemas/Member"}}),
+                                  **job_errors}},
+            "post": {"operationId": "addMembers", "summary": "Add members: a job",
+                     "requestBody": _body(member_items),
+                     "responses": {"200": _answer("the job", "JobAnswer"), **job_errors,
+                                   "403": _error("ELB.1102 token missing, or ELB.2001 quota"),
+                                   **large}}},
+        "/v1.0/{project_id}/elbaas/listeners/{listener_id}/members/action": {
+            "parameters": [project, listener],
+            "post": {"operationId": "removeMembers", "summary": "Remove members: a job",
+                     "requestBody": _body(removal),
+                     "responses": {"200": _answer("the job", "JobAnswer"), **job_errors,
+                                   **large}}},
+        "/v1.0/{project_id}/jobs/{job_id}": {
+            "parameters": [project, item_id("job_id")],
+            "get": {"operationId": "getJob", "summary": "A member job's status",
+                    "responses": {"200": _answer("the job", "Job"), **_COMMON_ERRORS,
+                                  "404": _error("ELB.8904: no such job")}}},
     }
