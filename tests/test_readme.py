@@ -51,3 +51,12 @@ def test_the_readme_is_a_short_first_page() -> None:
     """Reference goes to docs/: the README stays a user's path (about 2,500 words at most)."""
     words = len(README.read_text().split())
     assert words <= 2500, words
+
+
+def test_the_readme_program_with_all_four_resources_is_the_example_the_cli_tier_runs() -> None:
+    """The README's whole-listener program is the example folder's, which
+    ``tests/cli/test_program_folder.py`` runs through the real CLI."""
+    section = README.read_text().split("## A whole listener", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    example = (README.parent / "examples" / "https_listener" / "__main__.py").read_text()
+    assert block.strip() and block in example

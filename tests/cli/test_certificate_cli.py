@@ -1,11 +1,8 @@
-"""An HTTPS listener and its certificate through the real CLI: the private key is a secret in
-state as an input and as an output (read in ``pulumi stack export``), never in the state
-files, the CLI's output or the fake's journal; a rotation is one ``up`` (the new certificate,
-the listener pointed at it, then the old one deleted); destroy goes in dependency order."""
+"""A certificate through the real CLI: one a listener still uses is not deleted. Its secret
+key, its rotation and the dependency order of destroy are in ``test_program_folder.py``."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fake_elb.engine import CliStack
@@ -31,32 +28,6 @@ def _calls(elb: Elb, since: int) -> list[tuple[str, str]]:
 def _secret(value: Any) -> bool:
     return isinstance(value, dict) and \
         value.get("4dabf18193072939515e22adb298388d") == "1b47061264138c4ac30d75fd1eb44270"
-
-
-def test_a_certificate_is_secret_everywhere_and_rotates_in_one_up(
-        cli_stack: CliStack, elb: Elb) -> None:
-    cert, key = self_signed("www.example.com")
-    new_cert, new_key = self_signed("www.example.com")
-    since = elb.mark()
-    assert cli_stack.run_program(_program(elb, cert, key)).ops() == {
-        "tls-cert": "create", "tls": "create"}
-    assert _calls(elb, since) == [("POST", "certificate"), ("POST", "listeners")]
-    deployment = cli_stack.export()
-    [state] = [r for r in deployment["resources"] if r["type"].endswith("elb:Certificate")]
-    assert _secret(state["inputs"]["private_key"]) and _secret(state["outputs"]["private_key"])
-    since = elb.mark()
-    plan = cli_stack.run_program(_program(elb, new_cert, new_key))
-    assert plan.ops() == {"tls-cert": "replace", "tls": "update"}
-    assert _calls(elb, since) == [("POST", "certificate"), ("PUT", "listeners"),
-                                  ("DELETE", "certificate")]
-    since = elb.mark()
-    cli_stack.destroy()
-    assert _calls(elb, since) == [("DELETE", "listeners"), ("DELETE", "certificate")]
-    everywhere = "\n".join([json.dumps(deployment), cli_stack.state_text(), cli_stack.output,
-                            json.dumps(elb.control.requests)])
-    for secret in (key, new_key):
-        for line in secret.splitlines()[1:-1]:
-            assert line not in everywhere
 
 
 def test_a_certificate_a_listener_uses_is_not_deleted(cli_stack: CliStack, elb: Elb) -> None:
