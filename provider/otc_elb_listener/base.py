@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from .client import ElbClient
 
 PROVIDER_KEY = "__provider"
+#: Seconds to connect and to read, unless a provider is given others.
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
 #: Seconds a live object ``check`` read stays good for ``create`` in the same pass.
 LIVE_FOR = 60.0
 #: The ``elb:*`` stack config keys the provider reads (in the host, never pickled).
@@ -83,7 +85,7 @@ def headline_first(method: _Method) -> _Method:
 class ElbProvider(dyn.ResourceProvider):
     """The shared part of every provider here: a target, a timeout and a retry budget."""
 
-    def __init__(self, timeout: float | tuple[float, float] = (10.0, 60.0),
+    def __init__(self, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
                  retry: RetrySettings | None = None, *, cloud: str | None = None,
                  region: str | None = None, project_id: str | None = None,
                  project_name: str | None = None, endpoint: str | None = None) -> None:
@@ -109,15 +111,24 @@ class ElbProvider(dyn.ResourceProvider):
         self._live: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # Only the tuning knobs are pickled into state; never config, token, session or lock.
+    # And only those that differ from the defaults: the blob is stored twice per resource
+    # (inputs and outputs) and the file backend rewrites the whole checkpoint after every
+    # step, so a plain provider pickles as its class name and one flag (~110 characters of
+    # base64, not 360).
     def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"timeout": self.timeout, "retry": self.retry}
-        if self.target:  # only when set: a plain provider pickles as it always did
+        state: dict[str, Any] = {"v": 2}  # never empty: pickle skips __setstate__ for {}
+        if self.timeout != DEFAULT_TIMEOUT:
+            state["timeout"] = self.timeout
+        if self.retry != RetrySettings():
+            state["retry"] = self.retry
+        if self.target:
             state["target"] = self.target
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.timeout = state["timeout"]
-        self.retry = state["retry"]
+        """Also reads the states pickled before (``timeout`` and ``retry`` always there)."""
+        self.timeout = state.get("timeout", DEFAULT_TIMEOUT)
+        self.retry = state.get("retry") or RetrySettings()
         self.target = dict(state.get("target") or {})
         self._runtime_init()
 
@@ -266,4 +277,12 @@ def table_outputs(live: Mapping[str, Any], response_fields: tuple[str, ...], ado
     outputs = {name: live.get(name) for name in response_fields if name != "id"}
     outputs[adopt] = live["id"]
     outputs["managed_fields"] = sorted(managed)
-    return outputs
+    return stored(outputs)
+
+
+def stored(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Outputs as they go into state: without the fields that are null. A registered
+    property the engine returns no value for reads ``None`` in the program all the same
+    (unknown at preview, as a null is), and the file backend rewrites every resource's
+    state after every step: a listener has a dozen null fields (~240 bytes)."""
+    return {name: value for name, value in outputs.items() if value is not None}

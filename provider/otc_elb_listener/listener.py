@@ -21,7 +21,7 @@ import pulumi.dynamic as dyn
 
 from . import spec
 from .adoption import ADOPT, IMPORT
-from .base import ElbProvider
+from .base import ElbProvider, stored
 from .base import headline_first as _headline_first
 from .base import is_unknown as _is_unknown
 from .errors import ConfigError, ElbApiError
@@ -66,14 +66,15 @@ def user_inputs(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def listener_outputs(listener: Mapping[str, Any], managed: list[str]) -> dict[str, Any]:
     """Outputs from an API listener object: every response field (``id`` as ``listener_id``),
-    canonical booleans, and the list of fields the user manages (for ``read``)."""
+    canonical booleans, and the list of fields the user manages (for ``read``); fields that
+    are null are left out (see :func:`~.base.stored`)."""
     outputs = {name: listener.get(name) for name in spec.RESPONSE_FIELDS if name != "id"}
     for name in spec.FIELDS:
         if spec.FIELDS[name].kind is bool and outputs[name] is not None:
             outputs[name] = spec.canonical(name, outputs[name])
     outputs[ADOPT] = listener["id"]
     outputs["managed_fields"] = sorted(managed)
-    return outputs
+    return stored(outputs)
 
 
 def _created_at(listener: Mapping[str, Any]) -> float:

@@ -28,7 +28,15 @@ import pulumi
 import pulumi.dynamic as dyn
 
 from .adoption import IMPORT
-from .base import LIVE_FOR, PROVIDER_KEY, ElbProvider, headline_first, is_unknown, service_epoch
+from .base import (
+    LIVE_FOR,
+    PROVIDER_KEY,
+    ElbProvider,
+    headline_first,
+    is_unknown,
+    service_epoch,
+    stored,
+)
 from .errors import ElbApiError
 from .pickling import pickler_left_intact
 from .report import report
@@ -285,13 +293,14 @@ class MemberProvider(ElbProvider):
 
     @staticmethod
     def _outputs(member: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
-        return {"listener_id": props.get("listener_id"), "server_id": member.get("server_id"),
+        return stored({
+                "listener_id": props.get("listener_id"), "server_id": member.get("server_id"),
                 "address": props.get("address"), "job_timeout": props.get("job_timeout"),
                 "member_id": member.get("id"), "server_address": member.get("server_address"),
                 "internal_address": member.get("address"), "status": member.get("status"),
                 "health_status": member.get("health_status"),
                 "create_time": member.get("create_time"),
-                "update_time": member.get("update_time")}
+                "update_time": member.get("update_time")})
 
     @headline_first
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
@@ -300,7 +309,7 @@ class MemberProvider(ElbProvider):
         if not found:
             return dyn.ReadResult("", {})
         outputs = self._outputs(found[0], {**props, "address": found[0].get("server_address")})
-        inputs = {k: outputs[k] for k in FIELDS}
+        inputs = {k: outputs[k] for k in FIELDS if k in outputs}
         if props.get("job_timeout") is not None:
             inputs["job_timeout"] = props["job_timeout"]
         return dyn.ReadResult(id_, outputs, inputs)
