@@ -46,12 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (median)")
     parser.add_argument("--calls", type=int, default=1000, help="calls per timed batch")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="which benchmarks, e.g. 1,3")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="which benchmarks, e.g. 1,3")
+    parser.add_argument("--sizes", default="100,500,1000",
+                        help="benchmark 7's sizes (N listeners), e.g. 100 for a quick run")
+    parser.add_argument("--chart", type=Path,
+                        help="benchmark 7: write the chart of time per resource here (SVG)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     chosen = {int(x) for x in args.only.split(",")}
 
-    from . import cli_costs, fake_speed, provider_costs
+    from . import cli_costs, fake_speed, member_costs, provider_costs
 
     steps = {
         1: lambda: fake_speed.inprocess(args.rounds, args.calls),
@@ -60,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         4: lambda: provider_costs.startup(args.rounds),
         5: lambda: provider_costs.check_diff(args.rounds),
         6: provider_costs.suite,
-        7: lambda: cli_costs.cli_costs(args.rounds),
+        7: lambda: cli_costs.cli_costs(min(args.rounds, 3), tuple(
+            int(n) for n in args.sizes.split(",")), args.chart),
+        8: lambda: member_costs.member_costs(args.rounds),
     }
     rows: list[Row] = []
     started = time.time()

@@ -1,99 +1,280 @@
-"""Benchmark 7: ``pulumi preview`` and ``pulumi up`` through the real CLI, 1, 10 and 100
-listeners, beside the same program with a trivial dynamic provider that does no I/O (the
-engine's own floor), in one run; plus the API calls each operation made."""
+"""Benchmark 7: scale, the way users run programs. A program folder of N ``Listener``s (N/5
+load balancers on ``fake-elb serve``) through the real CLI and its Python language host,
+beside the same folder whose resources use a floor provider that does no I/O (two floors:
+listener-sized values, and the inputs only; :mod:`benchmarks.floors`), in one run: preview,
+up, no-change preview, no-change up, refresh and destroy; API calls per listener per
+operation; state bytes per listener; peak memory of the provider host and of the program's
+Python process. Medians of three rounds at N = 100 and 500, one round at 1,000; ``--sizes``
+picks the sizes (the quick mode), ``--rounds`` the rounds below 1,000."""
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from fake_elb import DEFAULT_TOKEN, ServerControl, serve_in_subprocess
-from fake_elb.engine import CliStack, DynamicResource, find_cli
+from fake_elb.engine import CliStack, find_cli
 from otc_elb_listener import spec
-from otc_elb_listener.listener import TYPE_TOKEN, ListenerProvider
 
 from .common import Row
-from .trivial_provider import TrivialProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "0123456789abcdef0123456789abcdef"
-SIZES = (1, 10, 100)
-#: Goal: a preview of 100 listeners costs at most this much more than the engine's floor.
-PREVIEW_GOAL = 1.15
+SIZES = (100, 500, 1000)
+SIDES = ("ours", "sized", "inputs")
+OPS = ("preview", "up", "no-change preview", "no-change up", "refresh", "destroy")
+#: Goals at the largest size against the listener-sized floor (ratio of wall times).
+SIZED_GOALS = {"preview": 1.05, "up": 1.10, "no-change preview": 1.10, "no-change up": 1.10,
+               "refresh": 1.10}
+#: ... and against the inputs-only floor.
+INPUTS_GOALS = {"up": 1.20}
+MEMORY_GOAL = 1.2
+#: Our per-listener cost may grow from the smallest to the largest size at most this much
+#: faster than the floor's (the machine's noise).
+GROWTH_SLACK = 1.10
+
+PROGRAM = '''"""Benchmark 7's program: N listeners, ours or a floor's (config: count, side)."""
+import pulumi
+
+from benchmarks.floors import FloorListener, InputsFloorProvider, SizedFloorProvider
+from otc_elb_listener import Listener, ListenerArgs
+
+config = pulumi.Config()
+count, side = config.require_int("count"), config.require("side")
+balancers = config.require_object("loadbalancers")
+floor = {"sized": SizedFloorProvider(), "inputs": InputsFloorProvider()}.get(side)
+for i in range(count):
+    args = ListenerArgs(loadbalancer_id=balancers[i // QUOTA], protocol="HTTP",
+                        backend_protocol="HTTP", port=8000 + i, backend_port=8080,
+                        lb_algorithm="roundrobin", name=f"l{i}")
+    if floor is None:
+        Listener(f"l{i}", args)
+    else:
+        FloorListener(f"l{i}", args, floor)
+'''
 
 
-def _listeners(fake: ServerControl, count: int) -> list[DynamicResource]:
-    provider = ListenerProvider()
+def program_folder(root: Path) -> Path:
+    """The benchmark's program folder (written once per run)."""
+    folder = root / "scale-program"
+    folder.mkdir(exist_ok=True)
+    (folder / "Pulumi.yaml").write_text("name: bench-scale\nruntime: python\n")
+    (folder / "__main__.py").write_text(PROGRAM.replace("QUOTA", str(spec.LISTENER_QUOTA)))
+    return folder
+
+
+# -- peak memory: the processes the CLI starts ---------------------------------------------
+_ROLES = {"host": "pulumi.dynamic", "program": "pulumi-language-python-exec"}
+
+
+class PeakMemory:
+    """Samples the peak RSS (``VmHWM``) of the provider host and of the program's Python
+    process while they run (Linux ``/proc``; elsewhere nothing is reported)."""
+
+    def __init__(self) -> None:
+        self.peak: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for role, marker in _ROLES.items():
+                if marker.encode() in cmdline and b"python" in cmdline:
+                    kb = next((int(line.split()[1]) for line in status.splitlines()
+                               if line.startswith("VmHWM:")), 0)
+                    self.peak[role] = max(self.peak.get(role, 0), kb * 1024)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self._sample()
+
+    @contextmanager
+    def watching(self) -> Iterator[PeakMemory]:
+        if not Path("/proc/self/status").exists():
+            yield self
+            return
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join()
+
+
+# -- one round -------------------------------------------------------------------------------
+def _calls_since(fake: ServerControl, marker: str) -> int:
+    """API calls after the marker call (the journal keeps the last 10,000)."""
+    journal = fake.requests
+    index = max(i for i, e in enumerate(journal) if marker in (e.get("query") or ""))
+    return len(journal) - index - 1
+
+
+def _mark(fake: ServerControl, label: str) -> str:
+    import requests
+
+    marker = f"name=bench-{label}-{time.monotonic_ns()}"
+    requests.get(f"{fake.url}/v1.0/{PROJECT}/elbaas/listeners?{marker}", timeout=10,
+                 headers={"X-Auth-Token": DEFAULT_TOKEN})
+    return marker
+
+
+def _state_bytes(stack: CliStack, count: int) -> float:
+    """Bytes per resource of the stack's checkpoint file (the file the backend rewrites
+    after every step; not its history or backups), over N."""
+    assert stack._tmp is not None
+    [checkpoint] = [path for path in (Path(stack._tmp.name) / "state").rglob(
+        f"{stack.stack_name}.json") if "history" not in path.parts and
+        "backups" not in path.parts]
+    return checkpoint.stat().st_size / count
+
+
+def one_round(cli: Path, fake: ServerControl, folder: Path, count: int, side: str
+              ) -> dict[str, float]:
+    """Every operation of one side at one size: seconds, calls per listener, state bytes
+    per resource, peak memory of the host and of the program."""
+    fake.reset()
     balancers = [fake.add_loadbalancer(PROJECT)["id"]
                  for _ in range(-(-count // spec.LISTENER_QUOTA))]
-    return [DynamicResource(f"l{i}", provider, {
-        "loadbalancer_id": balancers[i // spec.LISTENER_QUOTA], "protocol": "HTTP",
-        "backend_protocol": "HTTP", "port": 8000 + i, "backend_port": 8080,
-        "lb_algorithm": "roundrobin", "name": f"l{i}"}, TYPE_TOKEN) for i in range(count)]
+    config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT, "count": count,
+              "side": side, "loadbalancers": json.dumps(balancers)}
+    figures: dict[str, float] = {}
+    memory = PeakMemory()
+    with memory.watching(), CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN},
+                                     cli=cli, program_dir=folder, pythonpath=[ROOT]) as stack:
+        steps: dict[str, Callable[[], Any]] = {
+            "preview": lambda: stack.run_program(folder, preview=True),
+            "up": lambda: stack.run_program(folder),
+            "no-change preview": lambda: stack.run_program(folder, preview=True),
+            "no-change up": lambda: stack.run_program(folder),
+            "refresh": stack.refresh, "destroy": stack.destroy}
+        for op, step in steps.items():
+            marker = _mark(fake, op.replace(" ", "-"))
+            start = time.perf_counter()
+            step()
+            figures[op] = time.perf_counter() - start
+            figures[f"calls {op}"] = _calls_since(fake, marker) / count
+            if op == "up":
+                figures["state bytes"] = _state_bytes(stack, count)
+    figures.update({f"memory {role}": float(peak) for role, peak in memory.peak.items()})
+    return figures
 
 
-def _trivial(resources: list[DynamicResource]) -> list[DynamicResource]:
-    provider = TrivialProvider()
-    return [DynamicResource(r.name, provider, r.inputs, TYPE_TOKEN) for r in resources]
+def get_seconds(fake: ServerControl, calls: int = 200) -> float:
+    """Seconds of one GET of a listener from a client of the fake server (keep-alive)."""
+    import requests
 
-
-def _timed(call: Callable[[list[DynamicResource]], Any],
-           resources: list[DynamicResource]) -> float:
+    lb = fake.add_loadbalancer(PROJECT)["id"]
+    made = fake.add_listener(PROJECT, loadbalancer_id=lb, protocol="HTTP",
+                             backend_protocol="HTTP", port=80, backend_port=8080,
+                             lb_algorithm="roundrobin", name="get")["id"]
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["X-Auth-Token"] = DEFAULT_TOKEN
+    url = f"{fake.url}/v1.0/{PROJECT}/elbaas/listeners/{made}"
     start = time.perf_counter()
-    call(resources)
-    return time.perf_counter() - start
+    for _ in range(calls):
+        session.get(url, timeout=10)
+    return (time.perf_counter() - start) / calls
 
 
-def _one_round(cli: Path, fake: ServerControl, count: int,
-               calls: dict[str, list[float]]) -> dict[str, float]:
-    """Preview and up of a new stack, then a no-change preview and up, for both sides."""
-    fake.reset()
-    ours = _listeners(fake, count)
-    floor = _trivial(ours)
-    times: dict[str, float] = {}
-    config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT}
-    for side, resources in (("ours", ours), ("floor", floor)):
-        with CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN}, cli=cli,
-                      pythonpath=[ROOT]) as stack:
-            for op, run in (("preview", stack.preview), ("up", stack.up),
-                            ("no-op preview", stack.preview), ("no-op up", stack.up)):
-                mark = len(fake.requests)
-                times[f"{side} {op}"] = _timed(run, resources)
-                if side == "ours":
-                    calls.setdefault(op, []).append((len(fake.requests) - mark) / count)
-            stack.destroy()
-    return times
+def _median(samples: list[dict[str, float]], key: str) -> float:
+    return statistics.median(s[key] for s in samples if key in s)
 
 
-def cli_costs(rounds: int) -> list[Row]:
+def cli_costs(rounds: int, sizes: tuple[int, ...] = SIZES, chart: Path | None = None
+              ) -> list[Row]:
+    """The rows; with ``chart``, also the SVG chart of time per resource against N."""
     cli = find_cli()
     if cli is None:
-        return [Row("7. real CLI", "no pulumi CLI: run python3 dev.py test first", 0, "")]
+        return [Row("7. scale", "no pulumi CLI: run python3 dev.py test first", 0, "")]
+    medians: dict[tuple[int, str], dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp, \
+            serve_in_subprocess() as fake:
+        folder = program_folder(Path(tmp))
+        get = get_seconds(fake)
+        for count in sizes:
+            samples: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
+            for _ in range(1 if count >= 1000 else max(1, rounds)):
+                for side in SIDES:  # interleaved: the machine's noise hits every side
+                    samples[side].append(one_round(cli, fake, folder, count, side))
+            for side in SIDES:
+                keys = set().union(*samples[side])
+                medians[(count, side)] = {k: _median(samples[side], k) for k in keys}
+    if chart is not None and len(sizes) > 1:
+        from .chart import svg
+
+        chart.write_text(svg(medians, sizes, time.strftime("%Y-%m-%d", time.gmtime())))
+    return _rows(medians, sizes, get)
+
+
+def _rows(medians: dict[tuple[int, str], dict[str, float]], sizes: tuple[int, ...],
+          get: float) -> list[Row]:
+    """The table; refresh's goal allows its GETs on top (one sequential GET's time each)."""
     rows: list[Row] = []
-    with serve_in_subprocess() as fake:
-        for count in SIZES:
-            samples: dict[str, list[float]] = {}
-            calls: dict[str, list[float]] = {}
-            for _ in range(max(1, rounds // 3)):
-                for key, value in _one_round(cli, fake, count, calls).items():
-                    samples.setdefault(key, []).append(value)
-            median = {key: statistics.median(values) for key, values in samples.items()}
-            for op in ("preview", "up", "no-op preview", "no-op up"):
-                ratio = median[f"ours {op}"] / median[f"floor {op}"]
-                goal, met = "", None
-                if op == "preview" and count == 100:
-                    goal, met = f"<= {PREVIEW_GOAL:g}x", ratio <= PREVIEW_GOAL
-                rows.append(Row("7. real CLI", f"{op}, {count} listener(s)",
-                                median[f"ours {op}"], "s", "trivial provider, no I/O",
-                                median[f"floor {op}"], ratio, goal or "(reported)", met))
-            per_op = ", ".join(f"{op} {statistics.median(v):.0f}" for op, v in calls.items())
-            rows.append(Row("7. real CLI", f"API calls per listener ({count}): {per_op}",
-                            statistics.median(calls["up"]), "calls", goal="0 preview and "
-                            "no-op, 1 per create", met=all(
-                                statistics.median(calls[op]) == want for op, want in (
-                                    ("preview", 0), ("up", 1), ("no-op preview", 0),
-                                    ("no-op up", 0)))))
+    largest, smallest = max(sizes), min(sizes)
+    for count in sizes:
+        ours, sized, inputs = (medians[(count, side)] for side in SIDES)
+        for op in OPS:
+            goal, met = "(reported)", None
+            if count == largest and op in SIZED_GOALS:
+                extra = count * ours[f"calls {op}"] * get if op == "refresh" else 0.0
+                goal = f"<= {SIZED_GOALS[op]:.2f}x" + (
+                    f" + the GETs ({extra:.1f} s)" if extra else "")
+                met = ours[op] <= SIZED_GOALS[op] * sized[op] + extra
+            rows.append(Row("7. scale", f"{op}, N={count}", ours[op], "s",
+                            "listener-sized floor", sized[op], ours[op] / sized[op], goal, met))
+            if op in INPUTS_GOALS or count == largest:
+                goal, met = "(reported)", None
+                if count == largest and op in INPUTS_GOALS:
+                    goal = f"<= {INPUTS_GOALS[op]:.2f}x"
+                    met = ours[op] / inputs[op] <= INPUTS_GOALS[op]
+                rows.append(Row("7. scale", f"{op}, N={count}", ours[op], "s",
+                                "inputs-only floor", inputs[op], ours[op] / inputs[op], goal,
+                                met))
+        calls = ", ".join(f"{op} {ours[f'calls {op}']:.0f}" for op in OPS)
+        rows.append(Row("7. scale", f"API calls per listener (N={count}): {calls}",
+                        ours["calls up"], "calls", goal="0 preview and no-change, 1 up, "
+                        "1 refresh, 1 destroy", met=all(
+                            round(ours[f"calls {op}"], 2) == want for op, want in (
+                                ("preview", 0), ("up", 1), ("no-change preview", 0),
+                                ("no-change up", 0), ("refresh", 1), ("destroy", 1)))))
+        rows.append(Row("7. scale", f"state bytes per listener (N={count})",
+                        ours["state bytes"], "B", "listener-sized floor", sized["state bytes"],
+                        ours["state bytes"] / sized["state bytes"], "(reported)"))
+        rows.append(Row("7. scale", f"state bytes per listener (N={count})",
+                        ours["state bytes"], "B", "inputs-only floor", inputs["state bytes"],
+                        ours["state bytes"] / inputs["state bytes"], "(reported)"))
+        for role in ("host", "program"):
+            key = f"memory {role}"
+            if key in ours and key in sized:
+                goal, met = "(reported)", None
+                if count == largest:
+                    goal, met = f"<= {MEMORY_GOAL}x", ours[key] <= MEMORY_GOAL * sized[key]
+                rows.append(Row("7. scale", f"peak memory, {role} (N={count})",
+                                ours[key] / 2**20, "MiB", "listener-sized floor",
+                                sized[key] / 2**20, ours[key] / sized[key], goal, met))
+    if largest > smallest:
+        for op in ("up", "no-change preview", "refresh"):
+            grow = {side: (medians[(largest, side)][op] / largest)
+                    / (medians[(smallest, side)][op] / smallest) for side in SIDES}
+            met = grow["ours"] <= GROWTH_SLACK * grow["sized"]
+            rows.append(Row("7. scale", f"{op}: time per listener, N={largest} over "
+                            f"N={smallest}", grow["ours"], "x", "listener-sized floor",
+                            grow["sized"], grow["ours"] / grow["sized"],
+                            f"<= {GROWTH_SLACK:.2f}x the floor's growth", met))
     return rows

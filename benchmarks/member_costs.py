@@ -1,0 +1,106 @@
+"""Benchmark 8: member jobs. How many polls a job of 1 s costs (the provider's backoff), and
+what the service's job time adds to an ``up`` of 20 members on one listener through the real
+CLI: the same program against jobs of 0.2 s and against jobs that end at once, in one run.
+The provider host serves 4 calls at a time, so 20 members wait for ``ceil(20 / 4)`` waves of
+jobs: the goal is that the jobs add at most 1.2 x (5 x 0.2 s)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from fake_elb import DEFAULT_TOKEN, ServerControl, mock_elb, serve_in_subprocess
+from fake_elb.engine import CliStack, find_cli
+from otc_elb_listener import Member, MemberArgs, MemberProvider
+
+from .common import Row
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "0123456789abcdef0123456789abcdef"
+ENDPOINT = "https://elb.bench.invalid"
+MEMBERS = 20
+#: Calls the Python provider host serves at once (its gRPC server's workers).
+HOST_CONCURRENCY = 4
+JOB_SECONDS = 0.2
+
+
+def polls_per_job(seconds: float = 1.0) -> tuple[float, float]:
+    """(job polls, wall seconds) of one member add whose job takes ``seconds``."""
+    from pulumi.dynamic import ConfigureRequest
+    from pulumi.dynamic.config import Config
+
+    provider = MemberProvider()
+    provider.configure(ConfigureRequest(Config({"elb:endpoint": ENDPOINT,
+                                                "elb:projectId": PROJECT,
+                                                "elb:token": DEFAULT_TOKEN}, "bench")))
+    with mock_elb(ENDPOINT) as elb:
+        lb = elb.add_loadbalancer(PROJECT)["id"]
+        listener = elb.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
+                                    backend_protocol="TCP", port=80, backend_port=8080,
+                                    lb_algorithm="roundrobin", name="web")["id"]
+        elb.add_server(PROJECT, "ecs-1", "192.168.0.10")
+        elb.set_jobs(duration=seconds)
+        start = time.perf_counter()
+        provider.create({"listener_id": listener, "server_id": "ecs-1",
+                         "address": "192.168.0.10"})
+        wall = time.perf_counter() - start
+        polls = sum(1 for e in elb.requests if "/jobs/" in e["path"])
+    return float(polls), wall
+
+
+def _up_seconds(cli: Path, fake: ServerControl, job_seconds: float) -> tuple[float, float]:
+    """(up seconds, polls per member) of 20 members on a fresh listener."""
+    fake.reset()
+    fake.set_jobs(duration=job_seconds)
+    lb = fake.add_loadbalancer(PROJECT)["id"]
+    listener = fake.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
+                                 backend_protocol="TCP", port=80, backend_port=8080,
+                                 lb_algorithm="roundrobin", name="web")["id"]
+    servers = [(f"ecs-{i}", f"192.168.0.{10 + i}") for i in range(MEMBERS)]
+    for server, address in servers:
+        fake.add_server(PROJECT, server, address)
+
+    def program() -> Any:
+        for server, address in servers:
+            Member(server, MemberArgs(listener_id=listener, server_id=server, address=address))
+
+    config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT}
+    with CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN}, cli=cli,
+                  pythonpath=[ROOT]) as stack:
+        start = time.perf_counter()
+        stack.run_program(program)
+        seconds = time.perf_counter() - start
+        polls = sum(1 for e in fake.requests if "/jobs/" in e["path"]) / MEMBERS
+        stack.destroy()
+    return seconds, polls
+
+
+def member_costs(rounds: int) -> list[Row]:
+    polls, wall = polls_per_job(1.0)
+    rows = [Row("8. member jobs", f"polls for one job of 1 s (add took {wall:.2f} s)", polls,
+                "polls", goal="<= 3", met=polls <= 3)]
+    cli = find_cli()
+    if cli is None:
+        return [*rows, Row("8. member jobs", "no pulumi CLI: run python3 dev.py test first",
+                           0, "")]
+    samples: dict[str, list[float]] = {"jobs": [], "instant": [], "polls": []}
+    with serve_in_subprocess() as fake:
+        for _ in range(max(1, rounds // 3)):  # interleaved: the machine's noise hits both
+            seconds, polls = _up_seconds(cli, fake, JOB_SECONDS)
+            samples["jobs"].append(seconds)
+            samples["polls"].append(polls)
+            samples["instant"].append(_up_seconds(cli, fake, 0.0)[0])
+    jobs, instant = statistics.median(samples["jobs"]), statistics.median(samples["instant"])
+    allowed = 1.2 * math.ceil(MEMBERS / HOST_CONCURRENCY) * JOB_SECONDS
+    extra = jobs - instant
+    return [*rows,
+            Row("8. member jobs", f"up of {MEMBERS} members, jobs of {JOB_SECONDS} s", jobs,
+                "s", "the same, jobs end at once", instant, jobs / instant,
+                f"extra <= {allowed:.1f} s", extra <= allowed),
+            Row("8. member jobs", f"extra time of the jobs (polls per member "
+                f"{statistics.median(samples['polls']):.1f})", extra, "s",
+                goal=f"<= 1.2 x ceil({MEMBERS}/{HOST_CONCURRENCY}) x {JOB_SECONDS} s",
+                met=extra <= allowed)]
