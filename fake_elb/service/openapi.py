@@ -191,10 +191,41 @@ _COMMON_ERRORS = {
 @functools.lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     """The whole OpenAPI 3.0.3 document (built once)."""
-    project = {"name": "project_id", "in": "path", "required": True,
-               "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
-    listener = {"name": "listener_id", "in": "path", "required": True,
-                "schema": {"type": "string", "pattern": f"^{spec.ID_RE.pattern}$"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Classic ELB (v1.0) API — fake-elb", "version": "1.0"},
+        "paths": {**_listener_paths(), **_healthcheck_paths(), **_certificate_paths(),
+                  **_member_paths()},
+        "components": {
+            "schemas": {"ListenerCreate": _schema_of(ListenerCreate),
+                        "ListenerUpdate": _schema_of(ListenerUpdate),
+                        "Listener": _listener_schema(),
+                        "HealthCheckCreate": _schema_of(HealthCheckCreate),
+                        "HealthCheckUpdate": _schema_of(HealthCheckUpdate),
+                        "HealthCheck": _object_schema(healthcheck.TABLE,
+                                                      healthcheck.RESPONSE_FIELDS),
+                        "CertificateCreate": _schema_of(CertificateCreate),
+                        "CertificateUpdate": _schema_of(CertificateUpdate),
+                        "Certificate": _object_schema(certificate.TABLE,
+                                                      certificate.RESPONSE_FIELDS,
+                                                      tenant_id={"type": "string"}),
+                        "Member": _MEMBER, "JobAnswer": _JOB_ANSWER, "Job": _JOB,
+                        "ErrorBody": {"type": "object", "required": ["error"],
+                                      "properties": {"error": _schema_of(ErrorDetail)}}},
+            "securitySchemes": {"token": {"type": "apiKey", "in": "header",
+                                          "name": "X-Auth-Token"}}},
+        "security": [{"token": []}],
+    }
+
+
+_PROJECT: dict[str, Any] = {"name": "project_id", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
+_LISTENER: dict[str, Any] = {"name": "listener_id", "in": "path", "required": True,
+                             "schema": {"type": "string", "pattern": f"^{spec.ID_RE.pattern}$"}}
+
+
+def _listener_paths() -> dict[str, Any]:
+    project, listener = _PROJECT, _LISTENER
     filters = [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
                for name in spec.RESPONSE_FIELDS]
     json_body = {"required": True, "content": {"application/json": {"schema": {}}}}
@@ -230,32 +261,8 @@ def document() -> dict[str, Any]:
                                  "503": _error("ELB.6002: the listener does not exist (what "
                                                "the real service answers)")}},
     }
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "Classic ELB (v1.0) API — fake-elb", "version": "1.0"},
-        "paths": {"/v1.0/{project_id}/elbaas/listeners": collection,
-                  "/v1.0/{project_id}/elbaas/listeners/{listener_id}": item,
-                  **_subresource_paths(project, listener)},
-        "components": {
-            "schemas": {"ListenerCreate": _schema_of(ListenerCreate),
-                        "ListenerUpdate": _schema_of(ListenerUpdate),
-                        "Listener": _listener_schema(),
-                        "HealthCheckCreate": _schema_of(HealthCheckCreate),
-                        "HealthCheckUpdate": _schema_of(HealthCheckUpdate),
-                        "HealthCheck": _object_schema(healthcheck.TABLE,
-                                                      healthcheck.RESPONSE_FIELDS),
-                        "CertificateCreate": _schema_of(CertificateCreate),
-                        "CertificateUpdate": _schema_of(CertificateUpdate),
-                        "Certificate": _object_schema(certificate.TABLE,
-                                                      certificate.RESPONSE_FIELDS,
-                                                      tenant_id={"type": "string"}),
-                        "Member": _MEMBER, "JobAnswer": _JOB_ANSWER, "Job": _JOB,
-                        "ErrorBody": {"type": "object", "required": ["error"],
-                                      "properties": {"error": _schema_of(ErrorDetail)}}},
-            "securitySchemes": {"token": {"type": "apiKey", "in": "header",
-                                          "name": "X-Auth-Token"}}},
-        "security": [{"token": []}],
-    }
+    return {"/v1.0/{project_id}/elbaas/listeners": collection,
+            "/v1.0/{project_id}/elbaas/listeners/{listener_id}": item}
 
 
 def _answer(description: str, schema: str | dict[str, Any]) -> dict[str, Any]:
@@ -268,29 +275,65 @@ def _body(schema: str | dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": body}}}
 
 
-def _subresource_paths(project: dict[str, Any], listener: dict[str, Any]
-                       ) -> dict[str, Any]:
-    """Health checks, certificates, members and jobs (``elb-classic-subresources.md``)."""
-    def item_id(name: str) -> dict[str, Any]:
-        return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+def _item_id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
-    missing = {"404": _error("no such object (ELB.7020, ELB.5040, ELB.8904)")}
-    large = {"413": _error("ELB.1001: body over 1 MiB")}
-    check_path = {"parameters": [project, item_id("healthcheck_id")], **{
-        "get": {"operationId": "getHealthCheck", "summary": "Get a health check",
-                "responses": {"200": _answer("the health check", "HealthCheck"),
-                              **_COMMON_ERRORS, **missing}},
-        "put": {"operationId": "updateHealthCheck", "summary": "Modify a health check",
-                "requestBody": _body("HealthCheckUpdate"),
-                "responses": {"200": _answer("the modified health check", "HealthCheck"),
-                              **_COMMON_ERRORS, **missing, **large}},
-        "delete": {"operationId": "deleteHealthCheck", "summary": "Delete a health check",
-                   "responses": {"204": {"description": "deleted"}, **_COMMON_ERRORS,
-                                 **missing}}}}
+
+_MISSING = {"404": _error("no such object (ELB.7020, ELB.5040, ELB.8904)")}
+_LARGE = {"413": _error("ELB.1001: body over 1 MiB")}
+
+
+def _healthcheck_paths() -> dict[str, Any]:
+    """A listener's health check (``elb-classic-subresources.md`` section 1)."""
+    return {
+        "/v1.0/{project_id}/elbaas/healthcheck": {"parameters": [_PROJECT], "post": {
+            "operationId": "createHealthCheck", "summary": "Create a listener's health check",
+            "requestBody": _body("HealthCheckCreate"),
+            "responses": {"200": _answer("the new health check", "HealthCheck"),
+                          **_COMMON_ERRORS, **_LARGE}}},
+        "/v1.0/{project_id}/elbaas/healthcheck/{healthcheck_id}": {
+            "parameters": [_PROJECT, _item_id("healthcheck_id")],
+            "get": {"operationId": "getHealthCheck", "summary": "Get a health check",
+                    "responses": {"200": _answer("the health check", "HealthCheck"),
+                                  **_COMMON_ERRORS, **_MISSING}},
+            "put": {"operationId": "updateHealthCheck", "summary": "Modify a health check",
+                    "requestBody": _body("HealthCheckUpdate"),
+                    "responses": {"200": _answer("the modified health check", "HealthCheck"),
+                                  **_COMMON_ERRORS, **_MISSING, **_LARGE}},
+            "delete": {"operationId": "deleteHealthCheck", "summary": "Delete a health check",
+                       "responses": {"204": {"description": "deleted"}, **_COMMON_ERRORS,
+                                     **_MISSING}}},
+    }
+
+
+def _certificate_paths() -> dict[str, Any]:
+    """Certificates (section 4): no GET of one, the list answers an object."""
     certificates = {"type": "object", "required": ["certificates", "instance_num"],
                     "properties": {"certificates": {"type": "array", "items": {
                         "$ref": "#/components/schemas/Certificate"}},
                         "instance_num": {"type": "string"}}}
+    return {
+        "/v1.0/{project_id}/elbaas/certificate": {"parameters": [_PROJECT], "get": {
+            "operationId": "listCertificates", "summary": "List certificates",
+            "responses": {"200": _answer("the certificates", certificates), **_COMMON_ERRORS}},
+            "post": {"operationId": "createCertificate", "summary": "Upload a certificate",
+                     "requestBody": _body("CertificateCreate"),
+                     "responses": {"200": _answer("the new certificate (the key echoed)",
+                                                  "Certificate"), **_COMMON_ERRORS, **_LARGE}}},
+        "/v1.0/{project_id}/elbaas/certificate/{certificate_id}": {
+            "parameters": [_PROJECT, _item_id("certificate_id")],
+            "put": {"operationId": "updateCertificate", "summary": "Rename a certificate",
+                    "requestBody": _body("CertificateUpdate"),
+                    "responses": {"200": _answer("the certificate", "Certificate"),
+                                  **_COMMON_ERRORS, **_MISSING, **_LARGE}},
+            "delete": {"operationId": "deleteCertificate", "summary": "Delete a certificate",
+                       "responses": {"204": {"description": "deleted"}, **_COMMON_ERRORS,
+                                     **_MISSING}}},
+    }
+
+
+def _member_paths() -> dict[str, Any]:
+    """Members and their jobs (sections 2 and 3): add and remove answer a job."""
     member_items = {"type": "array", "minItems": 1, "items": {
         "type": "object", "required": ["server_id", "address"], "properties": {
             "server_id": {"type": "string", "minLength": 1},
@@ -299,49 +342,26 @@ def _subresource_paths(project: dict[str, Any], listener: dict[str, Any]
         "removeMember": {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}}
     job_errors = {**_COMMON_ERRORS, "404": _error("ELB.8904: no such listener")}
+    members = {"type": "array", "items": {"$ref": "#/components/schemas/Member"}}
     return {
-        "/v1.0/{project_id}/elbaas/healthcheck": {"parameters": [project], "post": {
-            "operationId": "createHealthCheck", "summary": "Create a listener's health check",
-            "requestBody": _body("HealthCheckCreate"),
-            "responses": {"200": _answer("the new health check", "HealthCheck"),
-                          **_COMMON_ERRORS, **large}}},
-        "/v1.0/{project_id}/elbaas/healthcheck/{healthcheck_id}": check_path,
-        "/v1.0/{project_id}/elbaas/certificate": {"parameters": [project], "get": {
-            "operationId": "listCertificates", "summary": "List certificates",
-            "responses": {"200": _answer("the certificates", certificates), **_COMMON_ERRORS}},
-            "post": {"operationId": "createCertificate", "summary": "Upload a certificate",
-                     "requestBody": _body("CertificateCreate"),
-                     "responses": {"200": _answer("the new certificate (the key echoed)",
-                                                  "Certificate"), **_COMMON_ERRORS, **large}}},
-        "/v1.0/{project_id}/elbaas/certificate/{certificate_id}": {
-            "parameters": [project, item_id("certificate_id")],
-            "put": {"operationId": "updateCertificate", "summary": "Rename a certificate",
-                    "requestBody": _body("CertificateUpdate"),
-                    "responses": {"200": _answer("the certificate", "Certificate"),
-                                  **_COMMON_ERRORS, **missing, **large}},
-            "delete": {"operationId": "deleteCertificate", "summary": "Delete a certificate",
-                       "responses": {"204": {"description": "deleted"}, **_COMMON_ERRORS,
-                                     **missing}}},
         "/v1.0/{project_id}/elbaas/listeners/{listener_id}/members": {
-            "parameters": [project, listener],
+            "parameters": [_PROJECT, _LISTENER],
             "get": {"operationId": "listMembers", "summary": "List a listener's members",
                     "responses": {"200": _answer("the members ({} in the empty-list mode)",
-                                                 {"type": "array", "items": {
-                                                     "$ref": "#/components/schemas/Member"}}),
-                                  **job_errors}},
+                                                 members), **job_errors}},
             "post": {"operationId": "addMembers", "summary": "Add members: a job",
                      "requestBody": _body(member_items),
                      "responses": {"200": _answer("the job", "JobAnswer"), **job_errors,
                                    "403": _error("ELB.1102 token missing, or ELB.2001 quota"),
-                                   **large}}},
+                                   **_LARGE}}},
         "/v1.0/{project_id}/elbaas/listeners/{listener_id}/members/action": {
-            "parameters": [project, listener],
+            "parameters": [_PROJECT, _LISTENER],
             "post": {"operationId": "removeMembers", "summary": "Remove members: a job",
                      "requestBody": _body(removal),
                      "responses": {"200": _answer("the job", "JobAnswer"), **job_errors,
-                                   **large}}},
+                                   **_LARGE}}},
         "/v1.0/{project_id}/jobs/{job_id}": {
-            "parameters": [project, item_id("job_id")],
+            "parameters": [_PROJECT, _item_id("job_id")],
             "get": {"operationId": "getJob", "summary": "A member job's status",
                     "responses": {"200": _answer("the job", "Job"), **_COMMON_ERRORS,
                                   "404": _error("ELB.8904: no such job")}}},
