@@ -33,7 +33,7 @@ from tests.test_differential import target as listener_target  # noqa: F401 (a f
 CERT, KEY = self_signed("www.example.com")
 OTHER_CERT, OTHER_KEY = self_signed("other.example.com")
 #: Bodies judged per test: in-process, over the server (a socket per call costs more).
-EXAMPLES = {"inprocess": 40, "server": 8}
+EXAMPLES = {"inprocess": 25, "server": 8}
 DISAGREEMENTS: list[str] = []
 
 

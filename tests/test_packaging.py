@@ -237,7 +237,8 @@ def test_our_own_suite_mix_leaves_no_asyncio_noise() -> None:
     lines in ``python3 dev.py test``: unit tests under Pulumi's mocks, then an
     ``asyncio.run()`` in the same thread, then a program through the in-process engine."""
     root = Path(__file__).resolve().parent.parent
-    result = run_pytest(root, "tests/test_resource.py",
+    result = run_pytest(root, "tests/test_resource.py", "-k", "not many_listeners and not "
+                        "provider_through_opts",  # the slow ones add no new mix
                         "tests/test_server_conformance.py::"
                         "test_the_server_starts_inside_a_running_event_loop",
                         "tests/test_engine.py::test_the_example_program_creates_then_updates",
