@@ -56,13 +56,15 @@ def is_unknown(value: Any) -> bool:
 
 
 
-def service_epoch(text: Any) -> float:
-    """Seconds since the epoch of a service timestamp (``2026-12-04 15:00:00``, UTC); 0 when
-    it is not one. Whole seconds: compare with a second's slack."""
+def made_since(obj: Mapping[str, Any], began: float) -> bool:
+    """Was ``obj`` created at or after ``began`` (epoch seconds), by its ``create_time``
+    (``2026-12-04 15:00:00`` UTC, whole seconds: a second's slack)? An unreadable time
+    proves nothing: ``False``."""
     try:
-        return float(calendar.timegm(time.strptime(str(text), "%Y-%m-%d %H:%M:%S")))
+        made = calendar.timegm(time.strptime(str(obj.get("create_time")), "%Y-%m-%d %H:%M:%S"))
     except ValueError:
-        return 0.0
+        return False
+    return made >= int(began) - 1
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -172,19 +174,26 @@ class ElbProvider(dyn.ResourceProvider):
         if live is None:
             return [dyn.CheckFailure("import_" if mode == "import" else self.adopt_input,
                                      f"no {self.kind} {object_id} in this project (HTTP 404)")]
-        with self._lock:
-            self._live[object_id] = (time.monotonic(), live)
+        self._remember_live(object_id, live)
         warning, message = plan_takeover(mode, object_id, live, program, table).message()
         report(message, warning=warning)
         return []
 
-    def _live_object(self, object_id: str) -> dict[str, Any] | None:
-        """The object ``check`` just read in this pass, else one GET."""
+    def _remember_live(self, object_id: str, live: dict[str, Any]) -> None:
+        """Keep what ``check`` read of a live object for ``create`` in the same pass."""
+        with self._lock:
+            self._live[object_id] = (time.monotonic(), live)
+
+    def _live_object(self, object_id: str,
+                     fetch: Callable[[], dict[str, Any] | None] | None = None
+                     ) -> dict[str, Any] | None:
+        """The object ``check`` just read in this pass, else one read (``fetch``, or one
+        GET of ``object_id``)."""
         with self._lock:
             seen = self._live.pop(object_id, None)
         if seen is not None and time.monotonic() - seen[0] < LIVE_FOR:
             return seen[1]
-        return self._fetch(object_id)
+        return fetch() if fetch is not None else self._fetch(object_id)
 
     def _take_over(self, adopt: Any, imported: Any, inputs: dict[str, Any], table: RuleTable,
                    put: Callable[[str, dict[str, Any]], dict[str, Any]],

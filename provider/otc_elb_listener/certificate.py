@@ -25,7 +25,7 @@ from .base import (
     ElbProvider,
     headline_first,
     is_unknown,
-    service_epoch,
+    made_since,
     table_inputs,
     table_outputs,
 )
@@ -106,13 +106,13 @@ class CertificateProvider(ElbProvider):
     def _made_by_lost_post(self, body: Mapping[str, Any], began: float
                            ) -> dict[str, Any] | None:
         """A POST whose answer was lost: the certificate it made, if the list has one with
-        the same name and PEM made since the POST began (by the service's clock, within a
-        second); ``None`` sends it again."""
+        the same name and PEM made since the POST began (its ``create_time`` against this
+        machine's clock, within a second); ``None`` sends it again."""
         answer = self._call(self._certificates().read_collection, key=body.get("private_key"))
         made = [c for c in (answer or {}).get("certificates") or []
                 if c.get("certificate") == body.get("certificate")
                 and c.get("name") == body.get("name")
-                and service_epoch(c.get("create_time")) >= int(began) - 1]
+                and made_since(c, began)]
         return dict(made[-1]) if made else None
 
     @headline_first

@@ -10,7 +10,6 @@ provider host and the HTTP client is built on first use.
 
 from __future__ import annotations
 
-import calendar
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import pulumi.dynamic as dyn
 
 from . import spec
 from .adoption import ADOPT, IMPORT
-from .base import ElbProvider, stored
+from .base import ElbProvider, made_since, stored
 from .base import headline_first as _headline_first
 from .base import is_unknown as _is_unknown
 from .errors import ConfigError, ElbApiError
@@ -75,16 +74,6 @@ def listener_outputs(listener: Mapping[str, Any], managed: list[str]) -> dict[st
     outputs[ADOPT] = listener["id"]
     outputs["managed_fields"] = sorted(managed)
     return stored(outputs)
-
-
-def _created_at(listener: Mapping[str, Any]) -> float:
-    """A listener's ``create_time`` (``YYYY-MM-DD HH:MM:SS`` UTC) as epoch seconds; 0 when
-    unreadable (then nothing proves it is new)."""
-    try:
-        return calendar.timegm(time.strptime(str(listener.get("create_time")),
-                                             "%Y-%m-%d %H:%M:%S"))
-    except ValueError:
-        return 0.0
 
 
 def _table_failures(judged: dict[str, Any]) -> list[dyn.CheckFailure]:
@@ -197,7 +186,7 @@ class ListenerProvider(ElbProvider):
         as_sent = [listener for listener in found if all(
             spec.same_value(name, listener.get(name), value) for name, value in body.items())]
         for listener in as_sent:
-            if _created_at(listener) >= int(began_by_service) - 1:
+            if made_since(listener, began_by_service):
                 return listener
         other = (as_sent or found)[0]
         why = ("was created before this create began (by the service's clock), so it is not "

@@ -29,12 +29,11 @@ import pulumi.dynamic as dyn
 
 from .adoption import IMPORT
 from .base import (
-    LIVE_FOR,
     PROVIDER_KEY,
     ElbProvider,
     headline_first,
     is_unknown,
-    service_epoch,
+    made_since,
     stored,
 )
 from .errors import ElbApiError
@@ -127,12 +126,10 @@ class MemberProvider(ElbProvider):
 
     # -- taking over an existing member (Decision 11) -----------------------------------------
     def _member_of(self, listener_id: str, target: str) -> dict[str, Any] | None:
-        """The listener's member whose ID, or whose ECS's ``server_id``, is ``target``."""
-        for key in ("id", "server_id"):
-            found = self._find(listener_id, **{key: target})
-            if found:
-                return found[0]
-        return None
+        """The listener's member whose ID, or whose ECS's ``server_id``, is ``target``: one
+        list of the listener's members."""
+        return next((member for member in self._find(listener_id)
+                     if target in (member.get("id"), member.get("server_id"))), None)
 
     @staticmethod
     def _differences(live: Mapping[str, Any], inputs: Mapping[str, Any]) -> list[str]:
@@ -152,8 +149,7 @@ class MemberProvider(ElbProvider):
             report(f"taking over member {target} will fail: listener {listener_id} has no "
                    "member with that ID or server_id", warning=True)
             return
-        with self._lock:
-            self._live[target] = (time.monotonic(), live)
+        self._remember_live(target, live)
         wrong = self._differences(live, inputs)
         report(f"taking over member {live.get('id')} (ECS {live.get('server_id')}): " + (
             f"up will fail: {'; '.join(wrong)}" if wrong else "it matches the program, up "
@@ -163,10 +159,7 @@ class MemberProvider(ElbProvider):
         """``create`` of a takeover: the member ``check`` read (or one list); a member has no
         PUT, so any field the program sets that differs fails the takeover, naming it."""
         listener_id = str(props["listener_id"])
-        with self._lock:
-            seen = self._live.pop(target, None)
-        live = seen[1] if seen and time.monotonic() - seen[0] < LIVE_FOR else \
-            self._member_of(listener_id, target)
+        live = self._live_object(target, lambda: self._member_of(listener_id, target))
         if live is None:
             raise ElbApiError("take over", target, 404, "ELB.2012", f"listener {listener_id} "
                               "has no member with that ID or server_id; remove import_ / "
@@ -278,11 +271,13 @@ class MemberProvider(ElbProvider):
     def _ours_after_all(self, listener_id: str, server_id: str, began: float,
                         failed: ElbApiError | None,
                         found: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """The member of ``server_id`` on the listener, if this stack's add made it (created
-        after the add began by the service's clock, within a second); else the error."""
+        """The member of ``server_id`` on the listener, if this stack's add made it (its
+        ``create_time`` no earlier than the add began by this machine's clock, within a
+        second: unlike a listener's create, no answer here carries the service's clock);
+        else the error."""
         found = self._find(listener_id, server_id=server_id) if found is None else found
         for member in found:
-            if service_epoch(member.get("create_time")) >= int(began) - 1:
+            if made_since(member, began):
                 return member
         if failed is not None:
             raise failed
