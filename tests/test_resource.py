@@ -61,11 +61,59 @@ def test_listener_registers_the_dynamic_type_with_its_inputs() -> Any:
     return pulumi.Output.all(listener.port, listener.name).apply(check)
 
 
+def _source_annotations(cls: type) -> dict[str, str]:
+    """The output annotations a type checker reads in the class's source (at run time the
+    class keeps only those the SDK acts on: :func:`otc_elb_listener.resource.lean_outputs`)."""
+    import ast
+    import inspect
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    return {node.target.id: ast.unparse(node.annotation) for node in ast.walk(tree)
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)}
+
+
 def test_every_response_field_is_an_output_attribute() -> None:
+    annotated = _source_annotations(Listener)
     for name in ("status", "create_time", "update_time", "admin_state_up", "healthcheck_id",
                  "listener_id", "member_number", "tcp_timeout", "certificates"):
-        assert name in Listener.__annotations__
-    assert set(OUTPUT_ONLY) <= set(Listener.__annotations__)
+        assert name in annotated
+    assert set(OUTPUT_ONLY) <= set(annotated)
+
+
+@pytest.mark.parametrize("kind", ["Listener", "HealthCheck", "Member", "Certificate"])
+def test_every_integer_output_keeps_its_runtime_annotation(kind: str) -> None:
+    """The run-time annotations are exactly the source's integer outputs: what turns the
+    engine's floats back into ``int`` in a program."""
+    import otc_elb_listener
+
+    cls = getattr(otc_elb_listener, kind)
+    integers = {name for name, hint in _source_annotations(cls).items()
+                if "int" in hint.replace("[", " ").replace("]", " ").replace("|", " ").split()}
+    assert set(cls.__annotations__) == integers
+
+
+@pulumi.runtime.test
+def test_integer_outputs_come_back_as_integers() -> Any:
+    """The engine sends every number as a float; a program reads ``port`` as an ``int``."""
+
+    class FloatMocks(RecordingMocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs
+                         ) -> tuple[str, dict[str, Any]]:
+            return f"{args.name}-id", {k: float(v) if type(v) is int else v
+                                       for k, v in args.inputs.items()}
+
+    pulumi.runtime.set_mocks(FloatMocks(), preview=False)
+    listener = Listener("floats", ListenerArgs(loadbalancer_id="c" * 32, protocol="TCP",
+                                               backend_protocol="TCP", port=81,
+                                               backend_port=82, lb_algorithm="source",
+                                               name="floats", tcp_timeout=5))
+
+    def check(values: list[Any]) -> None:
+        assert values == [81, 82, 5] and all(type(v) is int for v in values), values
+
+    return pulumi.Output.all(listener.port, listener.backend_port,
+                             listener.tcp_timeout).apply(check)
 
 
 @pulumi.runtime.test

@@ -31,7 +31,7 @@ from .base import (
 )
 from .client import ElbClient
 from .pickling import pickler_left_intact
-from .resource import arg_names, provider_and_options, resource_inputs
+from .resource import arg_names, lean_outputs, provider_and_options, resource_inputs
 from .rules import certificate as rules
 from .rules.machinery import UNKNOWN
 
@@ -157,6 +157,7 @@ class CertificateArgs:
 _ARG_NAMES = arg_names(CertificateArgs)
 
 
+@lean_outputs
 class Certificate(dyn.Resource, module="elb", name="Certificate"):
     """A classic ELB (v1.0) certificate; ``private_key`` is a secret input and output."""
 

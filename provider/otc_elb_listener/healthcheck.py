@@ -23,7 +23,7 @@ from .base import ElbProvider, headline_first, is_unknown, table_inputs, table_o
 from .client import ElbClient
 from .errors import ElbApiError
 from .pickling import pickler_left_intact
-from .resource import arg_names, provider_and_options, resource_inputs
+from .resource import arg_names, lean_outputs, provider_and_options, resource_inputs
 from .rules import healthcheck as rules
 from .rules.machinery import UNKNOWN
 
@@ -167,6 +167,7 @@ class HealthCheckArgs:
 _ARG_NAMES = arg_names(HealthCheckArgs)
 
 
+@lean_outputs
 class HealthCheck(dyn.Resource, module="elb", name="HealthCheck"):
     """A classic ELB (v1.0) listener's health check; every API response field is an output."""
 

@@ -25,7 +25,7 @@ from .base import headline_first as _headline_first
 from .base import is_unknown as _is_unknown
 from .errors import ConfigError, ElbApiError
 from .pickling import pickler_left_intact
-from .resource import arg_names, provider_and_options, resource_inputs
+from .resource import arg_names, lean_outputs, provider_and_options, resource_inputs
 from .settings import (
     Settings,
     resolve_settings,
@@ -263,6 +263,7 @@ class ListenerArgs:
 _ARG_NAMES = arg_names(ListenerArgs)
 
 
+@lean_outputs
 class Listener(dyn.Resource, module="elb", name="Listener"):
     """A classic ELB (v1.0) listener; every API response field is an output."""
 

@@ -39,7 +39,7 @@ from .base import (
 from .errors import ElbApiError
 from .pickling import pickler_left_intact
 from .report import report
-from .resource import arg_names, provider_and_options, resource_inputs
+from .resource import arg_names, lean_outputs, provider_and_options, resource_inputs
 from .rules import member as rules
 from .rules.machinery import ID_RE
 
@@ -344,6 +344,7 @@ class MemberArgs:
 _ARG_NAMES = arg_names(MemberArgs)
 
 
+@lean_outputs
 class Member(dyn.Resource, module="elb", name="Member"):
     """One backend ECS of a classic ELB (v1.0) listener."""
 

@@ -4,8 +4,11 @@ place for the inputs, the provider given through the options, and ``import_``.""
 from __future__ import annotations
 
 import copy
+import inspect
+import typing
 from collections.abc import Sequence
 from dataclasses import fields
+from enum import Enum
 from typing import Any, TypeVar
 
 import pulumi
@@ -14,6 +17,28 @@ import pulumi.dynamic as dyn
 from .adoption import IMPORT, import_from_opts
 
 _Provider = TypeVar("_Provider", bound=dyn.ResourceProvider)
+_Class = TypeVar("_Class", bound=type)
+
+
+def _translated(hint: Any) -> bool:
+    """Whether the SDK's output translation acts on a value of this type: an ``int`` (the
+    engine sends every number as a float) or an enum, at any depth."""
+    if hint is int or (inspect.isclass(hint) and issubclass(hint, Enum)):
+        return True
+    return any(_translated(arg) for arg in typing.get_args(hint))
+
+
+def lean_outputs(cls: _Class) -> _Class:
+    """Keep at run time only the output annotations the SDK acts on, evaluated once.
+
+    The SDK reads a resource class's annotations again for every resource whose outputs it
+    resolves (``pulumi._types.resource_types``, at preview too): 27 string annotations cost
+    a ``Listener`` 2.8 ms each time, about 3 s of a 1,000-listener preview. It acts only on
+    integers (floats back to ``int``) and enums; type checkers still read every annotation
+    in the source."""
+    hints = inspect.get_annotations(cls, eval_str=True)
+    cls.__annotations__ = {name: hint for name, hint in hints.items() if _translated(hint)}
+    return cls
 
 
 def arg_names(args_class: type) -> tuple[str, ...]:
