@@ -234,3 +234,27 @@ def test_a_rate_limited_post_is_resent_without_looking(scripted: responses.Reque
 
     assert client(backoff_jitter=0).create({"name": "x"}, look_first=look_first) == LISTENER
     assert sleeps == [2.0]
+
+
+def test_the_environment_is_honoured_as_requests_honours_it(
+        scripted: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proxies (and ``NO_PROXY``) and a CA bundle from the environment reach every call, as
+    requests itself would apply them; the client reads them once per host."""
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY",
+                 "all_proxy", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.test:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/corporate-ca.pem")
+    answer(scripted, "GET", (200, {"listener": LISTENER}), (200, {"listener": LISTENER}))
+    proxied = client()
+    proxied.get(LID)
+    proxied.get(LID)
+    monkeypatch.setenv("NO_PROXY", "elb.example.test")
+    answer(scripted, "GET", (200, {"listener": LISTENER}))
+    direct = ElbClient(ENDPOINT, "p", TOKEN, verify_tls="/etc/elb-ca.pem")
+    direct.get(LID)
+    sent = [call.request.req_kwargs for call in scripted.calls]  # type: ignore[attr-defined]
+    assert [kw["proxies"].get("https") for kw in sent] == [
+        "http://proxy.example.test:3128", "http://proxy.example.test:3128", None]
+    assert [kw["verify"] for kw in sent] == [
+        "/etc/corporate-ca.pem", "/etc/corporate-ca.pem", "/etc/elb-ca.pem"]
