@@ -4,21 +4,25 @@ beside the same folder whose resources use a floor provider that does no I/O (tw
 listener-sized values, and the inputs only; :mod:`benchmarks.floors`), in one run: preview,
 up, no-change preview, no-change up, refresh and destroy; API calls per listener per
 operation; state bytes per listener; peak memory of the provider host and of the program's
-Python process. Medians of three rounds at N = 100 and 500, one round at 1,000; ``--sizes``
-picks the sizes (the quick mode), ``--rounds`` the rounds below 1,000."""
+Python process; wall time (the goals) and the CPU time of the CLI and every process it
+starts. Each command runs as a user types it in the folder (``pulumi up --yes
+--skip-preview``, no Automation API event log), and each operation runs for the three sides
+back to back before the next, so that the machine's drift hits them alike. Medians of three
+rounds at N = 100 and 500, one round at 1,000; ``--sizes`` picks the sizes (the quick mode),
+``--rounds`` the rounds below 1,000."""
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
 
 from fake_elb import DEFAULT_TOKEN, ServerControl, serve_in_subprocess
 from fake_elb.engine import CliStack, find_cli
@@ -77,12 +81,10 @@ _ROLES = {"host": "pulumi.dynamic", "program": "pulumi-language-python-exec"}
 
 class PeakMemory:
     """Samples the peak RSS (``VmHWM``) of the provider host and of the program's Python
-    process while they run (Linux ``/proc``; elsewhere nothing is reported)."""
+    process while a command runs (Linux ``/proc``; elsewhere nothing is reported)."""
 
     def __init__(self) -> None:
         self.peak: dict[str, int] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
         for pid in os.listdir("/proc"):
@@ -99,21 +101,24 @@ class PeakMemory:
                                if line.startswith("VmHWM:")), 0)
                     self.peak[role] = max(self.peak.get(role, 0), kb * 1024)
 
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            self._sample()
-
     @contextmanager
     def watching(self) -> Iterator[PeakMemory]:
         if not Path("/proc/self/status").exists():
             yield self
             return
-        self._thread.start()
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(0.1):
+                self._sample()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
         try:
             yield self
         finally:
-            self._stop.set()
-            self._thread.join()
+            stop.set()
+            thread.join()
 
 
 # -- one round -------------------------------------------------------------------------------
@@ -143,34 +148,54 @@ def _state_bytes(stack: CliStack, count: int) -> float:
     return checkpoint.stat().st_size / count
 
 
-def one_round(cli: Path, fake: ServerControl, folder: Path, count: int, side: str
-              ) -> dict[str, float]:
-    """Every operation of one side at one size: seconds, calls per listener, state bytes
-    per resource, peak memory of the host and of the program."""
+#: Each operation as a user types it in the program's folder (``pulumi up`` without
+#: ``--skip-preview`` would run a preview first).
+COMMANDS = {"preview": ("preview",), "up": ("up", "--yes", "--skip-preview"),
+            "no-change preview": ("preview",),
+            "no-change up": ("up", "--yes", "--skip-preview"),
+            "refresh": ("refresh", "--yes", "--skip-preview"),
+            "destroy": ("destroy", "--yes", "--skip-preview")}
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of every process this one has waited for, and of
+    theirs: the CLI, its language host, the program and the provider host."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def one_round(cli: Path, fake: ServerControl, folder: Path, count: int, turn: int
+              ) -> dict[str, dict[str, float]]:
+    """Every operation at one size, the three sides side by side: each operation runs for
+    every side before the next (in an order that turns with ``turn`` and the operation),
+    so that the machine's drift hits every side alike. Per side: wall and CPU seconds,
+    calls per listener, state bytes per resource, peak memory of the host and program."""
     fake.reset()
     balancers = [fake.add_loadbalancer(PROJECT)["id"]
                  for _ in range(-(-count // spec.LISTENER_QUOTA))]
-    config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT, "count": count,
-              "side": side, "loadbalancers": json.dumps(balancers)}
-    figures: dict[str, float] = {}
-    memory = PeakMemory()
-    with memory.watching(), CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN},
-                                     cli=cli, program_dir=folder, pythonpath=[ROOT]) as stack:
-        steps: dict[str, Callable[[], Any]] = {
-            "preview": lambda: stack.run_program(folder, preview=True),
-            "up": lambda: stack.run_program(folder),
-            "no-change preview": lambda: stack.run_program(folder, preview=True),
-            "no-change up": lambda: stack.run_program(folder),
-            "refresh": stack.refresh, "destroy": stack.destroy}
-        for op, step in steps.items():
-            marker = _mark(fake, op.replace(" ", "-"))
-            start = time.perf_counter()
-            step()
-            figures[op] = time.perf_counter() - start
-            figures[f"calls {op}"] = _calls_since(fake, marker) / count
-            if op == "up":
-                figures["state bytes"] = _state_bytes(stack, count)
-    figures.update({f"memory {role}": float(peak) for role, peak in memory.peak.items()})
+    figures: dict[str, dict[str, float]] = {side: {} for side in SIDES}
+    memory = {side: PeakMemory() for side in SIDES}
+    with ExitStack() as stacks:
+        opened = {side: stacks.enter_context(CliStack(
+            config={"elb:endpoint": fake.url, "elb:projectId": PROJECT, "count": count,
+                    "side": side, "loadbalancers": json.dumps(balancers)},
+            secrets={"elb:token": DEFAULT_TOKEN}, cli=cli, program_dir=folder,
+            pythonpath=[ROOT])) for side in SIDES}
+        for index, (op, command) in enumerate(COMMANDS.items()):
+            shift = (turn + index) % len(SIDES)
+            for side in SIDES[shift:] + SIDES[:shift]:
+                marker = _mark(fake, op.replace(" ", "-"))
+                cpu, start = _children_cpu(), time.perf_counter()
+                with memory[side].watching():
+                    opened[side].command(*command)
+                figures[side][op] = time.perf_counter() - start
+                figures[side][f"cpu {op}"] = _children_cpu() - cpu
+                figures[side][f"calls {op}"] = _calls_since(fake, marker) / count
+                if op == "up":
+                    figures[side]["state bytes"] = _state_bytes(opened[side], count)
+    for side in SIDES:
+        figures[side].update({f"memory {role}": float(peak)
+                              for role, peak in memory[side].peak.items()})
     return figures
 
 
@@ -209,9 +234,9 @@ def cli_costs(rounds: int, sizes: tuple[int, ...] = SIZES, chart: Path | None = 
         get = get_seconds(fake)
         for count in sizes:
             samples: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
-            for _ in range(1 if count >= 1000 else max(1, rounds)):
-                for side in SIDES:  # interleaved: the machine's noise hits every side
-                    samples[side].append(one_round(cli, fake, folder, count, side))
+            for turn in range(1 if count >= 1000 else max(1, rounds)):
+                for side, figures in one_round(cli, fake, folder, count, turn).items():
+                    samples[side].append(figures)
             for side in SIDES:
                 keys = set().union(*samples[side])
                 medians[(count, side)] = {k: _median(samples[side], k) for k in keys}
@@ -238,6 +263,14 @@ def _rows(medians: dict[tuple[int, str], dict[str, float]], sizes: tuple[int, ..
                 met = ours[op] <= SIZED_GOALS[op] * sized[op] + extra
             rows.append(Row("7. scale", f"{op}, N={count}", ours[op], "s",
                             "listener-sized floor", sized[op], ours[op] / sized[op], goal, met))
+            cpu = f"cpu {op}"
+            if cpu in ours and (op in SIZED_GOALS or op in INPUTS_GOALS):
+                for name, peer in (("listener-sized floor", sized), ("inputs-only floor",
+                                                                     inputs)):
+                    if name.startswith("listener") or op in INPUTS_GOALS:
+                        rows.append(Row("7. scale", f"{op}, CPU of the CLI's processes, "
+                                        f"N={count}", ours[cpu], "s", name, peer[cpu],
+                                        ours[cpu] / peer[cpu], "(reported)"))
             if op in INPUTS_GOALS or count == largest:
                 goal, met = "(reported)", None
                 if count == largest and op in INPUTS_GOALS:

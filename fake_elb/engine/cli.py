@@ -336,19 +336,27 @@ class CliStack:
             raise HarnessError(f"no resource named {', '.join(missing)} in the stack")
         return [n if n.startswith("urn:") else known[n] for n in names]
 
+    def command(self, *args: str, timeout: float = 3600) -> str:
+        """One CLI command as a user types it in the program's folder (``"up", "--yes"``),
+        on this stack, non-interactive, without the Automation API's event log; its stdout
+        (stderr goes to :attr:`output`). Non-zero exit: :class:`CliFailed`."""
+        import subprocess
+
+        result = subprocess.run([str(self.cli), *args, "--stack", self.stack_name,
+                                 "--non-interactive"], cwd=self._work, capture_output=True,
+                                text=True, env={**os.environ, **self.env}, timeout=timeout)
+        self.output += result.stderr
+        if result.returncode != 0:
+            raise CliFailed(args[0], result.returncode, f"{result.stdout}\n{result.stderr}")
+        return result.stdout
+
     def export(self) -> dict[str, Any]:
         """``pulumi stack export`` as a user runs it (secrets stay encrypted; the Automation
         API's own export adds ``--show-secrets``)."""
         import json
-        import subprocess
 
-        result = subprocess.run([str(self.cli), "stack", "export", "--stack", self.stack_name,
-                                 "--non-interactive"], cwd=self._work, capture_output=True,
-                                text=True, env={**os.environ, **self.env}, timeout=120)
-        if result.returncode != 0:
-            raise CliFailed("stack export", result.returncode, result.stderr)
-        self.output += result.stderr
-        deployment: dict[str, Any] = json.loads(result.stdout)["deployment"]
+        deployment: dict[str, Any] = json.loads(self.command("stack", "export",
+                                                             timeout=120))["deployment"]
         return deployment
 
     def state_text(self) -> str:
