@@ -17,6 +17,7 @@ from the CLI's engine events; :attr:`CliStack.output` holds everything the CLI p
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import runpy
@@ -29,6 +30,7 @@ from typing import Any
 
 from otc_elb_listener.offline import OFFLINE_VARIABLE
 
+from .automation import create_lean_stack
 from .folder import copy_program, project_name
 from .host import LOOPBACK_NO_PROXY, PROXY_VARIABLES, SCRUBBED_PREFIXES
 from .model import (
@@ -44,6 +46,8 @@ from .model import (
 
 #: The engine's step operations folded into one :class:`Step` per resource.
 _REPLACE_OPS = {"replace", "create-replacement", "delete-replaced"}
+#: How the engine's events show a secret value.
+_SECRET = "[secret]"
 
 CLI_HINT = ("install the official pulumi CLI, or run `python3 dev.py test`, which builds one "
             "from its Go modules into .venv/bin (needs Go)")
@@ -235,15 +239,14 @@ class CliStack:
                                              self.stack_name, self.stack_file)
             options = auto.LocalWorkspaceOptions(work_dir=str(work), pulumi_home=str(
                 root / "home"), env_vars=self.env, pulumi_command=command)
-            self._stack = auto.create_stack(self.stack_name, work_dir=str(work), opts=options)
+            self._stack = create_lean_stack(self.stack_name, options)
         else:
             settings = auto.ProjectSettings(name=self.project, runtime=auto.ProjectRuntimeInfo(
                 name="python", options={"virtualenv": sys.prefix}))
             options = auto.LocalWorkspaceOptions(
                 work_dir=str(work), pulumi_home=str(root / "home"), env_vars=self.env,
                 project_settings=settings, pulumi_command=command)
-            self._stack = auto.create_stack(self.stack_name, project_name=self.project,
-                                            program=self._run_program, opts=options)
+            self._stack = create_lean_stack(self.stack_name, options, self._run_program)
         self.set_config(self.config, self.secrets)
         return self
 
@@ -353,8 +356,6 @@ class CliStack:
     def export(self) -> dict[str, Any]:
         """``pulumi stack export`` as a user runs it (secrets stay encrypted; the Automation
         API's own export adds ``--show-secrets``)."""
-        import json
-
         deployment: dict[str, Any] = json.loads(self.command("stack", "export",
                                                              timeout=120))["deployment"]
         return deployment
@@ -376,16 +377,12 @@ class CliStack:
                        or None, replace=self._urns(flags.get("replace", ())) or None,
                        refresh=flags.get("refresh") or None,
                        expect_no_changes=flags.get("expect_no_changes") or None)
-        if preview:
-            result = self._invoke(operation, lambda: self._stack.preview(**options))
-            outputs: dict[str, Any] = {}
-        else:
-            result = self._invoke(operation, lambda: self._stack.up(**options))
-            outputs = {k: v.value for k, v in result.outputs.items()}
+        self._invoke(operation, lambda: (self._stack.preview if preview else self._stack.up)(
+            **options))
         plan = self._plan(operation, events)
-        if preview:
-            outputs = self._preview_outputs(events)
-        plan.outputs = outputs
+        plan.outputs = self._event_outputs(events)
+        if not preview and _SECRET in json.dumps(plan.outputs, default=str):
+            plan.outputs = self._stack.stored_outputs()  # events show secrets masked
         return plan
 
     def _collect(self, line: str) -> None:
@@ -457,8 +454,9 @@ class CliStack:
             plan.steps[-1].warnings = warned.get(metas[0].urn, [])
         return plan
 
-    def _preview_outputs(self, events: Sequence[Any]) -> dict[str, Any]:
-        """A preview's stack outputs: known values, or :data:`UNKNOWN_OUTPUT`."""
+    def _event_outputs(self, events: Sequence[Any]) -> dict[str, Any]:
+        """The stack outputs the events show: values (secrets masked), or
+        :data:`UNKNOWN_OUTPUT` at preview."""
         outputs: dict[str, Any] = {}
         for event in events:
             done = getattr(event, "res_outputs_event", None)

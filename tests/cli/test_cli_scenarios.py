@@ -176,6 +176,25 @@ def test_g_certificates_from_another_resource_preview_fine(cli_stack: CliStack,
     assert body["certificate_id"] == cert and body["certificates"] == [cert]
 
 
+def test_g_outputs_after_up_plain_and_secret(cli_stack: CliStack, elb: Elb) -> None:
+    """``up``'s outputs come from the engine's events (no ``stack output`` runs after it);
+    the events show secrets masked, so a secret anywhere makes the stack read them back."""
+    import pulumi
+
+    from fake_elb.engine import declare
+
+    def program(secret: bool) -> None:
+        web = declare(elb.listener())
+        pulumi.export("port", web.port)
+        pulumi.export("tags", {"team": "web", "key": pulumi.Output.secret("s3cr3t")
+                               if secret else "plain"})
+
+    assert cli_stack.run_program(lambda: program(False)).outputs == {
+        "port": 80, "tags": {"team": "web", "key": "plain"}}
+    assert cli_stack.run_program(lambda: program(True)).outputs == {
+        "port": 80, "tags": {"team": "web", "key": "s3cr3t"}}
+
+
 # -- h: options and several listeners ----------------------------------------------------------
 def test_h_ignore_changes_is_honoured(cli_stack: CliStack, elb: Elb) -> None:
     cli_stack.up([elb.listener()])
