@@ -216,7 +216,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
 
 
 def _examples(transport: str) -> int:
-    return max(1, int((200 if transport == "inprocess" else 50) * SCALE))
+    return max(1, int((120 if transport == "inprocess" else 30) * SCALE))
 
 
 def _first_field(message: str) -> str:

@@ -190,8 +190,7 @@ class ElbClient:
             raise ElbApiError(operation, listener_id[:64], None, None,
                               "a listener ID is 32 lowercase hex characters")
         url = url or (self.base if listener_id is None else f"{self.base}/{listener_id}")
-        policy = self.retry.policy()
-        deadline = time.monotonic() + self.retry.deadline
+        policy, deadline = self.retry.policy(), time.monotonic() + self.retry.deadline
         renewed = False
         while True:
             # requests' exceptions hold the prepared request, token header and all: only
