@@ -258,3 +258,25 @@ def test_the_environment_is_honoured_as_requests_honours_it(
         "http://proxy.example.test:3128", "http://proxy.example.test:3128", None]
     assert [kw["verify"] for kw in sent] == [
         "/etc/corporate-ca.pem", "/etc/corporate-ca.pem", "/etc/elb-ca.pem"]
+
+
+@pytest.mark.parametrize(("method", "body", "params"), [
+    ("GET", None, None), ("GET", None, {"loadbalancer_id": "b" * 32, "limit": 2}),
+    ("POST", {"name": "l", "port": 80}, None), ("PUT", {"description": "ü"}, None),
+    ("DELETE", None, None)])
+def test_each_request_is_what_session_request_would_send(
+        scripted: responses.RequestsMock, method: str, body: Any,
+        params: dict[str, Any] | None) -> None:
+    """The client prepares its requests itself (requests' own merging of settings it
+    never uses was a sixth of a GET's CPU time); what goes out must stay byte for byte
+    what ``Session.request`` sends: URL and query, headers (signing included), body."""
+    made = client()
+    sent = scripted.add(method, URL, status=200, json={"listener": LISTENER})
+    made._call("op", method, LID, body=body, params=params)
+    [call] = sent.calls
+    want = made.session.prepare_request(requests.Request(
+        method, f"{ENDPOINT}/v1.0/p/elbaas/listeners/{LID}", json=body, params=params))
+    got = call.request
+    assert (got.method, got.url, got.body) == (want.method, want.url, want.body)
+    assert dict(got.headers) == dict(want.headers)
+    assert got.headers["X-Auth-Token"] == TOKEN
