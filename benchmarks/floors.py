@@ -4,7 +4,8 @@ the same 27 property names as a ``Listener`` (a dynamic resource exposes an outp
 property it registers). Two floors, because size is the cost:
 
 - :class:`SizedFloorProvider` returns listener-sized values: the inputs, an ID, timestamps,
-  a status, the managed list, and ``None`` where a listener has ``None``;
+  a status, the managed list, what the API answers for the fields a program leaves out (an
+  empty description, no stickiness), and ``None`` where a listener has ``None``;
 - :class:`InputsFloorProvider` returns the inputs only, every other property ``None``.
 
 A floor narrower or emptier than a listener would hide the engine's width and size costs, or
@@ -72,13 +73,15 @@ class SizedFloorProvider(InputsFloorProvider):
         inputs = _inputs(props)
         outputs = {name: props.get(name) for name in _ARG_NAMES}
         outputs.update(listener_id=id_, status="ACTIVE", admin_state_up=True,
-                       healthcheck_id=None, member_number=0, create_time=now,
-                       update_time=now, managed_fields=sorted(inputs))
+                       description="", session_sticky=False, healthcheck_id=None,
+                       member_number=0, create_time=now, update_time=now,
+                       managed_fields=sorted(inputs))
         return outputs
 
 
-class FloorListener(dyn.Resource, module="elb", name="Floor"):
-    """A resource of either floor, with a listener's inputs and its 27 property names."""
+class FloorListener(dyn.Resource, module="elb", name="Listener"):
+    """A resource of either floor, with a listener's inputs, its 27 property names and its
+    type token (the URN, stored three times a resource, is as long as a listener's)."""
 
     def __init__(self, resource_name: str, args: ListenerArgs,
                  provider: dyn.ResourceProvider) -> None:
