@@ -178,10 +178,10 @@ class ElbClient:
     def _send(self, method: str, url: str, body: Any,
               params: Mapping[str, Any] | None) -> requests.Response:
         """One request through the session, prepared as ``Session.request`` would prepare
-        it (the session's headers, its signing auth, the JSON body, the query) without
-        merging what this client never sets (cookies, hooks, per-request headers):
-        requests 2.34 checks each merged setting against runtime protocols, a sixth of a
-        GET's CPU time, on every call of a refresh."""
+        it (the session's headers, cookie jar and signing auth, the JSON body, the query)
+        without its merging of per-request settings this client never passes: requests
+        2.34 checks each merged setting against runtime protocols, a sixth of a GET's CPU
+        time, on every call of a refresh."""
         session = self.session
         prepared = requests.PreparedRequest()
         prepared.prepare(method=method, url=url, headers=dict(session.headers), json=body,
