@@ -30,7 +30,7 @@ from typing import Any
 
 from otc_elb_listener.offline import OFFLINE_VARIABLE
 
-from .automation import create_lean_stack
+from .automation import create_lean_stack, pulumi_command
 from .folder import copy_program, project_name
 from .host import LOOPBACK_NO_PROXY, PROXY_VARIABLES, SCRUBBED_PREFIXES
 from .model import (
@@ -230,8 +230,8 @@ class CliStack:
         self.env = offline_environment(root / "home", root / "state", self.cli)
         if self.pythonpath:
             self.env["PYTHONPATH"] = os.pathsep.join(self.pythonpath)
-        command = auto.PulumiCommand(root=str(self.cli.parent.parent), skip_version_check=True) \
-            if self.cli.parent.name == "bin" else None
+        command = pulumi_command(self.cli.parent.parent) if self.cli.parent.name == "bin" \
+            else None
         if self.allow_remote:
             self.env[OFFLINE_VARIABLE] = ""
         if self.program_dir is not None:
@@ -260,8 +260,8 @@ class CliStack:
 
     def set_config(self, config: Mapping[str, Any] | None = None,
                    secrets: Mapping[str, Any] | None = None) -> None:
-        """``pulumi config set`` (``--secret`` for ``secrets``); plain keys get the project's
-        namespace."""
+        """``pulumi config set`` (``--secret`` for ``secrets``), sent with the next command;
+        plain keys get the project's namespace."""
         from pulumi import automation as auto
 
         from .config import refuse_remote, stack_file_config
@@ -274,8 +274,7 @@ class CliStack:
         values = {self._key(k): auto.ConfigValue(str(v)) for k, v in (config or {}).items()}
         values.update({self._key(k): auto.ConfigValue(str(v), secret=True)
                        for k, v in (secrets or {}).items()})
-        if values:
-            self._stack.set_all_config(values)
+        self._stack.queue_config(values)  # sent by the next command that needs it
 
     def _key(self, key: str) -> str:
         return key if ":" in key else f"{self.project}:{key}"
@@ -345,6 +344,7 @@ class CliStack:
         (stderr goes to :attr:`output`). Non-zero exit: :class:`CliFailed`."""
         import subprocess
 
+        self._stack.send_config()
         result = subprocess.run([str(self.cli), *args, "--stack", self.stack_name,
                                  "--non-interactive"], cwd=self._work, capture_output=True,
                                 text=True, env={**os.environ, **self.env}, timeout=timeout)

@@ -310,3 +310,36 @@ def test_the_cli_engine_refuses_a_remote_iam_or_a_clouds_yaml_cloud(
             config=elb.config, secrets=elb.secrets, cli=pulumi_cli, program_dir=tmp_path,
             stack_file=stack_file):
         pass
+
+
+# -- config: sent once, when it changes ---------------------------------------------------------
+def test_config_is_sent_once_before_the_next_run_and_only_when_it_changed(
+        pulumi_cli: Path, elb: Elb, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each ``pulumi config set-all`` starts the CLI: the stack's own config and the first
+    run's go in one, a run with the same config sends none, and a changed value (or one
+    turned secret) is sent alone, and is what the next run sees."""
+    from fake_elb.engine.automation import LeanStack
+
+    sent: list[dict[str, tuple[str, bool]]] = []
+    real = LeanStack.set_all_config
+
+    def spy(self: LeanStack, values: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        sent.append({key: (value.value, value.secret) for key, value in values.items()})
+        real(self, values, *args, **kwargs)
+
+    monkeypatch.setattr(LeanStack, "set_all_config", spy)
+    program = "import pulumi\npulumi.export('port', pulumi.Config().get('port'))\n"
+    with CliStack(config=elb.config, secrets=elb.secrets, cli=pulumi_cli) as stack:
+        run = stack._work / "program.py"
+        run.write_text(program)
+        assert sent == []  # nothing before the first run
+        assert stack.run_program(run, config={"port": 81}).outputs == {"port": "81"}
+        assert [sorted(s) for s in sent] == [["elb:endpoint", "elb:projectId", "elb:token",
+                                               "project:port"]]
+        assert stack.run_program(run, config={"port": 81}).outputs == {"port": "81"}
+        assert len(sent) == 1
+        assert stack.run_program(run, config={"port": 82}).outputs == {"port": "82"}
+        assert sent[1:] == [{"project:port": ("82", False)}]
+        stack.set_config(secrets={"port": 82})
+        assert stack.run_program(run).outputs == {"port": "82"}
+        assert sent[2:] == [{"project:port": ("82", True)}]
