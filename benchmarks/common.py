@@ -44,12 +44,16 @@ def versus(benchmark: str, figure: str, ours: float, unit: str, peer: str, peer_
 def interleaved(sides: Mapping[str, Callable[[], float]], rounds: int) -> dict[str, float]:
     """Run each side once per round, in turn, ``rounds`` times; median of each side's figure.
 
-    Interleaving spreads the machine's noise (other tenants, CPU boost) over every side.
+    Interleaving spreads the machine's noise (other tenants, CPU boost) over every side, and
+    the order turns each round, so that no side always runs first (cold caches) or right
+    after the same neighbour.
     """
     samples: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(rounds):
-        for name, run in sides.items():
-            samples[name].append(run())
+    names = list(sides)
+    for turn in range(rounds):
+        shift = turn % len(names)
+        for name in names[shift:] + names[:shift]:
+            samples[name].append(sides[name]())
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
