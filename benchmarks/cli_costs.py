@@ -181,6 +181,8 @@ def one_round(cli: Path, fake: ServerControl, folder: Path, count: int, turn: in
                     "side": side, "loadbalancers": json.dumps(balancers)},
             secrets={"elb:token": DEFAULT_TOKEN}, cli=cli, program_dir=folder,
             pythonpath=[ROOT])) for side in SIDES}
+        for stack in opened.values():
+            stack.send_config()  # not in the first operation's time
         for index, (op, command) in enumerate(COMMANDS.items()):
             shift = (turn + index) % len(SIDES)
             for side in SIDES[shift:] + SIDES[:shift]:

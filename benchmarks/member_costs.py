@@ -70,6 +70,7 @@ def _up_seconds(cli: Path, fake: ServerControl, job_seconds: float) -> tuple[flo
     config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT}
     with CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN}, cli=cli,
                   pythonpath=[ROOT]) as stack:
+        stack.send_config()  # not in the up's time
         start = time.perf_counter()
         stack.run_program(program)
         seconds = time.perf_counter() - start

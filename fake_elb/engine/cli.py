@@ -274,7 +274,11 @@ class CliStack:
         values = {self._key(k): auto.ConfigValue(str(v)) for k, v in (config or {}).items()}
         values.update({self._key(k): auto.ConfigValue(str(v), secret=True)
                        for k, v in (secrets or {}).items()})
-        self._stack.queue_config(values)  # sent by the next command that needs it
+        self._stack.queue_config(values)
+
+    def send_config(self) -> None:
+        """Send queued config now; otherwise the next command that runs the program does."""
+        self._stack.send_config()
 
     def _key(self, key: str) -> str:
         return key if ":" in key else f"{self.project}:{key}"
@@ -344,7 +348,7 @@ class CliStack:
         (stderr goes to :attr:`output`). Non-zero exit: :class:`CliFailed`."""
         import subprocess
 
-        self._stack.send_config()
+        self.send_config()
         result = subprocess.run([str(self.cli), *args, "--stack", self.stack_name,
                                  "--non-interactive"], cwd=self._work, capture_output=True,
                                 text=True, env={**os.environ, **self.env}, timeout=timeout)
