@@ -6,6 +6,8 @@ import pickle
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from otc_elb_listener import spec
 
@@ -83,3 +85,29 @@ def test_every_code_used_is_documented_in_the_table() -> None:
 def test_applies_describes_its_condition() -> None:
     assert spec.FIELDS["tcp_draining_timeout"].applies.describe() == \
         "protocol TCP and tcp_draining true"
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2, 70000), st.floats(-2, 70000),
+                    st.sampled_from([0.0, 1.0, 80.0, "", "HTTP", "http", "a" * 32]),
+                    st.lists(st.sampled_from(["a" * 32, "b" * 32]), max_size=3),
+                    st.tuples(st.sampled_from(["a" * 32, "b" * 32])))
+
+
+def _twins(value: Any) -> st.SearchStrategy[Any]:
+    """Values equal to ``value`` under ``==`` in another type (1, 1.0, True), or any value."""
+    twins = [value]
+    if isinstance(value, (bool, int, float)) and float(value).is_integer():
+        twins += [int(value), float(value), *([bool(value)] if value in (0, 1) else [])]
+    return st.one_of(st.sampled_from(twins), _VALUES)
+
+
+@settings(max_examples=400, deadline=None)
+@given(name=st.sampled_from(sorted(spec.FIELDS)),
+       pair=_VALUES.flatmap(lambda old: st.tuples(st.just(old), _twins(old))))
+def test_same_value_is_the_canonical_comparison_whatever_its_shortcut(
+        name: str, pair: tuple[Any, Any]) -> None:
+    """``same_value`` answers equal values at once: that holds only while ``canonical``
+    keeps equal values equal (1 == 1.0 == True, for every field's kind)."""
+    old, new = pair
+    assert spec.same_value(name, old, new) == (
+        spec.canonical(name, old) == spec.canonical(name, new))

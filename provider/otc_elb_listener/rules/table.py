@@ -236,8 +236,10 @@ class RuleTable:
         return value
 
     def same_value(self, name: str, old: Any, new: Any) -> bool:
-        """Whether two values of ``name`` mean the same to the API (see :meth:`canonical`)."""
-        return bool(self.canonical(name, old) == self.canonical(name, new))
+        """Whether two values of ``name`` mean the same to the API (see :meth:`canonical`).
+        Equal values always do (``canonical`` keeps equal values equal), and are most of
+        what a no-change preview compares, so they skip it."""
+        return bool(old == new or self.canonical(name, old) == self.canonical(name, new))
 
     def wire_value(self, name: str, value: Any) -> Any:
         """A value ready to be sent as JSON: integers for integer fields, lists for lists."""
