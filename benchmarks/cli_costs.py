@@ -7,9 +7,9 @@ operation; state bytes per listener; peak memory of the provider host and of the
 Python process; wall time (the goals) and the CPU time of the CLI and every process it
 starts. Each command runs as a user types it in the folder (``pulumi up --yes
 --skip-preview``, no Automation API event log), and each operation runs for the three sides
-back to back before the next, so that the machine's drift hits them alike. Medians of three
-rounds at N = 100 and 500, one round at 1,000; ``--sizes`` picks the sizes (the quick mode),
-``--rounds`` the rounds below 1,000."""
+back to back before the next (the disk flushed before each), so that the machine's drift
+hits them alike. Medians of three rounds at N = 100 and 500, one round at 1,000; ``--sizes``
+picks the sizes (the quick mode), ``--rounds`` the rounds below 1,000."""
 
 from __future__ import annotations
 
@@ -186,6 +186,8 @@ def one_round(cli: Path, fake: ServerControl, folder: Path, count: int, turn: in
         for index, (op, command) in enumerate(COMMANDS.items()):
             shift = (turn + index) % len(SIDES)
             for side in SIDES[shift:] + SIDES[:shift]:
+                os.sync()  # what the side before wrote (1.5 GB of checkpoints in an up of
+                #            1,000) is flushed before this side starts, not during it
                 marker = _mark(fake, op.replace(" ", "-"))
                 cpu, start = _children_cpu(), time.perf_counter()
                 with memory[side].watching():
