@@ -9,8 +9,9 @@ the summary nor the history, and reads the outputs from the engine's events: it 
 CLI only when one of them is a secret, which events show masked.
 
 Config goes the same way: each ``pulumi config set-all`` starts the CLI (0.3-0.6 s), so
-values are queued and sent once, just before the next command that runs the program, and a
-value the stack already holds is not sent again.
+values are queued (:meth:`LeanStack.queue_config`) and CliStack sends them once
+(:meth:`LeanStack.send_config`), just before its next command, leaving out any value the
+stack already holds.
 """
 
 from __future__ import annotations
@@ -57,22 +58,6 @@ class LeanStack(auto.Stack):
             self.set_all_config(self._queued)
             self._sent.update({k: (v.value, v.secret) for k, v in self._queued.items()})
             self._queued = {}
-
-    def preview(self, *args: Any, **kwargs: Any) -> auto.PreviewResult:
-        self.send_config()
-        return super().preview(*args, **kwargs)
-
-    def up(self, *args: Any, **kwargs: Any) -> auto.UpResult:
-        self.send_config()
-        return super().up(*args, **kwargs)
-
-    def refresh(self, *args: Any, **kwargs: Any) -> auto.RefreshResult:
-        self.send_config()
-        return super().refresh(*args, **kwargs)
-
-    def destroy(self, *args: Any, **kwargs: Any) -> auto.DestroyResult:
-        self.send_config()
-        return super().destroy(*args, **kwargs)
 
     def stored_outputs(self) -> dict[str, Any]:
         """The stack's outputs in plain text, as ``pulumi stack output --show-secrets``."""

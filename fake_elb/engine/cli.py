@@ -397,6 +397,7 @@ class CliStack:
     def _invoke(self, operation: str, call: Callable[[], Any]) -> Any:
         from pulumi.automation.errors import CommandError
 
+        self.send_config()
         try:
             return call()
         except CommandError as error:
