@@ -83,7 +83,7 @@ def test_oversized_body_is_refused_unread(fake_elb_server: ServerControl) -> Non
     host, port = fake_elb_server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(f"PUT /v1.0/{PROJECT}/elbaas/listeners/{'a' * 32} HTTP/1.1\r\n"
-                     f"Host: x\r\nX-Auth-Token: fake-elb-token\r\n"
+                     f"Host: 127.0.0.1\r\nX-Auth-Token: fake-elb-token\r\n"
                      f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode())
         sock.sendall(b"{")  # the server must answer without waiting for the rest
         answer = sock.recv(65536).decode()

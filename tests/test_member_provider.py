@@ -87,7 +87,8 @@ def test_a_failed_job_is_one_error_with_code_and_reason(provider: MemberProvider
     with pytest.raises(ElbApiError) as caught:
         provider.create(props(listener, address="192.168.0.99"))  # not the ECS's address
     text = str(caught.value)
-    assert text.startswith("ELB add member of member failed: ELB.2005: job ")
+    assert text.startswith(f"ELB add member of member (ECS {SERVER} on listener {listener}) "
+                           "failed: ELB.2005: job ")
     assert "is not the private address" in text
 
 

@@ -338,7 +338,7 @@ def test_a_lying_content_length_does_not_hang_the_server(
     host, port = fake_elb_server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(b"PUT /v1.0/p/elbaas/listeners/" + b"a" * 32 + b" HTTP/1.1\r\n"
-                     b"Host: x\r\nContent-Length: -5\r\n\r\n")
+                     b"Host: 127.0.0.1\r\nContent-Length: -5\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.1 400")
     assert Api(fake_elb_server.url).list().status_code == 200
 

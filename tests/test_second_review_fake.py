@@ -152,10 +152,10 @@ def test_17_clients_trickling_a_head_never_lock_new_clients_out(
     slow = [_connect(small_server) for _ in range(4)]  # the whole cap, each mid-head
     try:
         for sock in slow:
-            sock.sendall(f"GET {LISTENERS} HTTP/1.1\r\nHost: x\r\nX-Sl".encode())
+            sock.sendall(f"GET {LISTENERS} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Sl".encode())
         time.sleep(0.2)
         started = time.monotonic()
-        answer = raw(small_server, f"GET {LISTENERS} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: "
+        answer = raw(small_server, f"GET {LISTENERS} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: "
                      f"{DEFAULT_TOKEN}\r\n\r\n".encode())
         assert status(answer) == 200 and time.monotonic() - started < 0.9
     finally:
@@ -193,7 +193,8 @@ def _body(server: FakeElbServer) -> bytes:
 def test_18_no_100_continue_to_http_1_0(small_server: FakeElbServer) -> None:
     body = _body(small_server)
     with _connect(small_server) as sock:
-        sock.sendall(f"POST {LISTENERS} HTTP/1.0\r\nHost: x\r\nX-Auth-Token: {DEFAULT_TOKEN}"
+        sock.sendall(f"POST {LISTENERS} HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                     f"X-Auth-Token: {DEFAULT_TOKEN}"
                      f"\r\nExpect: 100-continue\r\nContent-Length: {len(body)}\r\n\r\n".encode())
         sock.settimeout(0.5)
         with pytest.raises(TimeoutError):
@@ -208,8 +209,8 @@ def test_18_100_continue_waits_for_earlier_answers(small_server: FakeElbServer) 
     small_server.api.faults.add(FaultRule(method="GET", action="latency", latency=0.5))
     body = _body(small_server)
     with _connect(small_server) as sock:
-        sock.sendall(f"GET {LISTENERS} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {DEFAULT_TOKEN}"
-                     f"\r\n\r\nPOST {LISTENERS} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: "
+        sock.sendall(f"GET {LISTENERS} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: {DEFAULT_TOKEN}"
+                     f"\r\n\r\nPOST {LISTENERS} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: "
                      f"{DEFAULT_TOKEN}\r\nExpect: 100-continue\r\nContent-Length: {len(body)}"
                      "\r\n\r\n".encode())
         first = b""

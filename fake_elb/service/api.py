@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from otc_elb_listener import spec
+from otc_elb_listener.rules import certificate as certificate_rules
 
 from .control import CONTROL_PREFIX, ControlPlane
 from .errors import ApiError
@@ -82,7 +83,7 @@ class ElbApi:
         journal. A fault that is not ``status`` comes back in ``response.fault`` for the
         transport to act out (drop the connection, time out, answer late)."""
         if path.startswith(CONTROL_PREFIX):
-            return self.control.handle(method, path[len(CONTROL_PREFIX):], body)
+            return self.control.handle(method, path[len(CONTROL_PREFIX):], body, headers)
         if path == "/openapi.json" and method == "GET":
             from .openapi import document  # built on first request only
 
@@ -256,8 +257,16 @@ class ElbApi:
         return json_response(200, members.add(project, listener_id, body))
 
 
+#: Fields whose values the journal never holds: the rule tables' secrets.
+_SECRET_FIELDS = certificate_rules.SECRET_FIELDS
+
+
 def _without_secrets(body: Any) -> Any:
-    """A body as the journal keeps it: a private key is never written down."""
-    if isinstance(body, dict) and "private_key" in body:
-        return {**body, "private_key": "***"}
+    """A body as the journal keeps it: a secret field's value (a private key) is never
+    written down, at any depth (a list body, an object inside one)."""
+    if isinstance(body, dict):
+        return {key: "***" if key in _SECRET_FIELDS else _without_secrets(value)
+                for key, value in body.items()}
+    if isinstance(body, list):
+        return [_without_secrets(item) for item in body]
     return body

@@ -36,6 +36,26 @@ _NO_CONTENT = HttpResponse(204, b"", {})
 _Handler = Callable[[Any], HttpResponse]
 
 
+def _refuse_foreign(headers: Mapping[str, str], body: bytes | str | None) -> None:
+    """The control plane answers tests, never a web page (docs/fake.md, "Control plane"): a
+    request with an ``Origin`` other than the fake's own (a browser's cross-site request,
+    DNS rebinding) is refused with 403, and a body that is not declared JSON (a form or
+    ``text/plain`` POST, which a page may send without asking) with 415."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    origin = lowered.get("origin")
+    if origin is not None:
+        own = lowered.get("host")
+        if own is None or origin.split("://", 1)[-1].rstrip("/").lower() != own.lower():
+            raise ApiError(403, "ELB.1001", "the control plane refuses requests from another "
+                           "origin (a web page); call it from a test or curl")
+    if body:
+        kind = lowered.get("content-type", "").split(";", 1)[0].strip().lower()
+        if kind != "application/json":
+            raise ApiError(415, "ELB.1001", "the control plane takes a JSON body: send "
+                           "Content-Type: application/json (curl -H 'Content-Type: "
+                           f"application/json'), got {kind[:60] or 'none'!r}")
+
+
 def _object(args: Any) -> dict[str, Any]:
     if not isinstance(args, dict):
         raise ApiError(400, "ELB.1001", "a JSON object is mandatory")
@@ -87,10 +107,15 @@ class ControlPlane:
             ("DELETE", "faults"): self._clear_faults,
         }
 
-    def handle(self, method: str, action: str, body: bytes | str | None) -> HttpResponse:
-        """Answer ``method /_fake/<action>``; a bad argument is a 400 with an ELB body."""
+    def handle(self, method: str, action: str, body: bytes | str | None,
+               headers: Mapping[str, str] | None = None) -> HttpResponse:
+        """Answer ``method /_fake/<action>``; a bad argument is a 400 with an ELB body.
+        ``headers`` are those of an HTTP request (``None``: a typed client's own call):
+        such a request is refused when a web page could have sent it (:func:`_foreign`)."""
         handler = self._routes.get((method, action))
         try:
+            if headers is not None:
+                _refuse_foreign(headers, body)
             if handler is None:
                 if any(known == action for _, known in self._routes):
                     allowed = sorted(m for m, known in self._routes if known == action)

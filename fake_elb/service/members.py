@@ -11,6 +11,7 @@ stuck or failed. ECSs are registered through the control plane, as load balancer
 from __future__ import annotations
 
 import builtins
+import math
 import re
 import threading
 import time
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 from otc_elb_listener.rules import member as rules
 
 from .errors import ApiError
-from .ids import new_id, timestamp
+from .ids import TIME_FORMAT, new_id
 
 #: The documented quota is not published; the fake's, per listener.
 MEMBER_QUOTA = 100
@@ -46,7 +47,13 @@ class _Job:
     project_id: str
     began: float
     duration: float
-    effect: Any  # a callable applied under the lock when the job succeeds
+    #: Applied under the lock when the job succeeds, given the epoch second it ended at.
+    effect: Any
+    #: When it began by the wall clock (its times are stamped from this, not from a look).
+    began_at: float = 0.0
+    #: An add's listener and how many members it adds (they count against the quota).
+    listener_id: str = ""
+    adds: int = 0
     outcome: str = "success"  # success, fail, stuck
     error_code: str | None = None
     fail_reason: str | None = None
@@ -102,15 +109,11 @@ class Members:
                        empty_as_object: Any = None) -> None:
         if duration is not None:
             if not isinstance(duration, (int, float)) or isinstance(duration, bool) or \
-                    duration < 0:
-                raise ApiError(400, "ELB.1001", "duration: seconds, a number >= 0")
+                    not math.isfinite(duration) or duration < 0:
+                raise ApiError(400, "ELB.1001", "duration: seconds, a finite number >= 0")
             self.duration = float(duration)
         if next_jobs is not None:
-            if not isinstance(next_jobs, list) or not all(
-                    isinstance(j, dict) and j.get("outcome") in ("fail", "stuck", "slow")
-                    for j in next_jobs):
-                raise ApiError(400, "ELB.1001", "next: a list of {outcome: fail|stuck|slow, "
-                               "error_code?, fail_reason?, duration?}")
+            _check_next_jobs(next_jobs)
             self.next.extend(next_jobs)
         if empty_as_object is not None:
             self.empty_as_object = bool(empty_as_object)
@@ -122,9 +125,12 @@ class Members:
 
     # -- jobs ------------------------------------------------------------------------------
     def _job(self, project_id: str, job_type: str, effect: Any,
-             entities: dict[str, Any]) -> dict[str, Any]:
+             entities: dict[str, Any], listener_id: str = "", adds: int = 0
+             ) -> dict[str, Any]:
+        began_at = time.time()
         job = _Job(new_id(), job_type, project_id, time.monotonic(), self.duration, effect,
-                   entities=entities, begin_time=time.strftime(_JOB_TIME, time.gmtime()))
+                   began_at, listener_id, adds, entities=entities,
+                   begin_time=time.strftime(_JOB_TIME, time.gmtime(began_at)))
         if self.next:
             behaviour = self.next.popleft()
             outcome = behaviour["outcome"]
@@ -143,21 +149,29 @@ class Members:
             return "INIT" if elapsed < job.duration * 0.3 else "RUNNING"
         if not job.done:
             job.done = True
-            job.end_time = time.strftime(_JOB_TIME, time.gmtime())
+            ended = job.began_at + job.duration  # when it ended, not when someone looked
+            job.end_time = time.strftime(_JOB_TIME, time.gmtime(ended))
             if job.outcome == "success":
                 try:
-                    job.entities = job.effect()
+                    job.entities = job.effect(ended)
                 except ApiError as failed:  # decided when the job runs (Decision 3)
                     job.outcome, job.error_code, job.fail_reason = ("fail", failed.code,
                                                                     failed.message)
         return "SUCCESS" if job.outcome == "success" else "FAIL"
 
     def settle_all(self) -> None:
-        """End every job whose time has come (the caller holds the lock)."""
+        """End every job whose time has come, in the order they ended (the caller holds the
+        lock)."""
         now = time.monotonic()
-        for job in list(self._jobs.values()):
-            if not job.done:
-                self._settle(job, now)
+        for job in sorted((j for j in self._jobs.values() if not j.done),
+                          key=lambda j: j.began + j.duration):
+            self._settle(job, now)
+
+    def _pending_adds(self, listener_id: str) -> int:
+        """Members that add jobs still running will make on ``listener_id`` (the caller holds
+        the lock, and has settled what has ended)."""
+        return sum(job.adds for job in self._jobs.values()
+                   if not job.done and job.listener_id == listener_id and job.outcome != "fail")
 
     def get_job(self, project_id: str, job_id: str) -> dict[str, Any]:
         with self.state.lock:
@@ -196,19 +210,24 @@ class Members:
             project = self.state.project(project_id)
             self._listener(project, listener_id)
             count = sum(1 for m in project.members.values() if m["listener_id"] == listener_id)
-            if count + len(items) > MEMBER_QUOTA:
+            if count + self._pending_adds(listener_id) + len(items) > MEMBER_QUOTA:
                 raise ApiError(403, "ELB.2001", f"listener {listener_id} would have more than "
-                               f"{MEMBER_QUOTA} members (quota)")
+                               f"{MEMBER_QUOTA} members (quota; adds still running count)")
             return self._job(project_id, "createMember",
-                             lambda: self._add_now(project_id, listener_id, items), {})
+                             lambda ended: self._add_now(project_id, listener_id, items, ended),
+                             {}, listener_id, len(items))
 
     def _add_now(self, project_id: str, listener_id: str,
-                 items: list[dict[str, str]]) -> dict[str, Any]:
-        """The add job's effect (under the lock): all members or none."""
+                 items: list[dict[str, str]], ended: float) -> dict[str, Any]:
+        """The add job's effect (under the lock), stamped with the second the job ended: all
+        members or none; the quota is judged again, as members may have come since."""
         project = self.state.project(project_id)
         self._listener(project, listener_id)
         on_listener = {m["server_id"] for m in project.members.values()
                        if m["listener_id"] == listener_id}
+        if len(on_listener) + len(items) > MEMBER_QUOTA:
+            raise ApiError(403, "ELB.2001", f"listener {listener_id} would have more than "
+                           f"{MEMBER_QUOTA} members (quota)")
         for item in items:
             server = project.servers.get(item["server_id"])
             if server is None:
@@ -222,9 +241,9 @@ class Members:
                                f"member of listener {listener_id}")
             on_listener.add(item["server_id"])
         made = []
+        now = time.strftime(TIME_FORMAT, time.gmtime(int(ended)))
         for item in items:
             self._addresses += 1
-            now = timestamp()
             member = {"id": new_id(), "listener_id": listener_id,
                       "server_id": item["server_id"], "server_address": item["address"],
                       "address": f"100.64.{self._addresses // 250}.{self._addresses % 250 + 1}",
@@ -253,7 +272,7 @@ class Members:
                     raise ApiError(400, "ELB.2012", f"member {member_id[:64]} does not exist "
                                    f"on listener {listener_id}")
 
-            def effect() -> dict[str, Any]:
+            def effect(_ended: float) -> dict[str, Any]:
                 for member_id in ids:
                     project.members.pop(member_id, None)
                 return {"listener_id": listener_id, "members": [{"id": i} for i in ids]}
@@ -295,6 +314,36 @@ class Members:
         """IDs of a listener's members (a listener with members cannot be deleted)."""
         return sorted(m["id"] for m in project.members.values()
                       if m["listener_id"] == listener_id)
+
+
+_NEXT_KEYS = frozenset({"outcome", "duration", "error_code", "fail_reason"})
+_NEXT_SHAPE = ("next: a list of {outcome: fail|stuck|slow, error_code?: string, "
+               "fail_reason?: string, duration?: seconds >= 0}")
+
+
+def _check_next_jobs(next_jobs: Any) -> None:
+    """What the control plane may queue for the next jobs, judged before any is queued: a
+    400 naming the entry and the shape expected."""
+    if not isinstance(next_jobs, list):
+        raise ApiError(400, "ELB.1001", f"{_NEXT_SHAPE}; got {type(next_jobs).__name__}")
+    for index, job in enumerate(next_jobs):
+        problem = None
+        if not isinstance(job, dict):
+            problem = "is not an object"
+        elif job.get("outcome") not in ("fail", "stuck", "slow"):
+            problem = "outcome must be fail, stuck or slow"
+        elif "duration" in job and (
+                isinstance(job["duration"], bool)
+                or not isinstance(job["duration"], (int, float))
+                or not math.isfinite(job["duration"]) or job["duration"] < 0):
+            problem = "duration must be seconds, a finite number >= 0"
+        elif any(key in job and not isinstance(job[key], str)
+                 for key in ("error_code", "fail_reason")):
+            problem = "error_code and fail_reason must be strings"
+        elif set(job) - _NEXT_KEYS:
+            problem = f"unknown keys {sorted(set(job) - _NEXT_KEYS)}"
+        if problem is not None:
+            raise ApiError(400, "ELB.1001", f"next[{index}]: {problem} ({_NEXT_SHAPE})")
 
 
 MEMBERS_PATH = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/listeners/"

@@ -30,3 +30,20 @@ def bind_socket(host: str, port: int) -> socket.socket:
         raise
     sock.setblocking(False)
     return sock
+
+
+def own_hosts(sock: socket.socket) -> frozenset[str] | None:
+    """The ``Host`` values a server on ``sock`` answers (its address, ``localhost`` when
+    that is loopback; each bare and with the port), or ``None`` when bound to every address
+    (``--host 0.0.0.0``, chosen on purpose): then any name may reach it."""
+    import ipaddress
+
+    address, port = sock.getsockname()[:2]
+    if ipaddress.ip_address(address).is_unspecified:
+        return None
+    bound = f"[{address}]" if ":" in address else address
+    names = {bound}
+    if ipaddress.ip_address(address).is_loopback:
+        names.add("localhost")
+    # The bare name too: a browser always sends a port other than 80, so no page can send it.
+    return frozenset(name for bare in names for name in (bare, f"{bare}:{port}"))

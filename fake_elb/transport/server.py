@@ -36,7 +36,7 @@ from ..service.api import ElbApi
 from ..service.errors import ApiError
 from ..service.http import MAX_BODY_BYTES, HttpResponse, body_too_large, error_response
 from ..service.store import DEFAULT_TOKEN, FakeElbState
-from .listen import bind_socket, default_max_connections
+from .listen import bind_socket, default_max_connections, own_hosts
 
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 #: A request line and headers past these are refused (431), as the stdlib server refused a
@@ -87,11 +87,22 @@ def _encode(method: str, response: HttpResponse, close: bool) -> bytes:
 
 
 def _route(api: ElbApi, method: str, target: str, headers: dict[str, str],
-           body: bytes | None) -> HttpResponse:
+           body: bytes | None, own_hosts: frozenset[str] | None) -> HttpResponse:
     """A parsed request to the API, which also answers the control plane and the OpenAPI
-    document; an absolute-form target (RFC 9112 3.2.2) is reduced to its path first."""
+    document; an absolute-form target (RFC 9112 3.2.2) is reduced to its path first. A
+    request for another host (its ``Host``, or an absolute-form target's authority) is
+    refused with 421: a web page whose name was rebound to this address (DNS rebinding)
+    never reaches the fake."""
+    host = next((value for name, value in headers.items() if name.lower() == "host"), "")
+    wanted = [host]
     if not target.startswith("/"):
+        authority = _ABSOLUTE_FORM.match(target)
+        wanted.append(authority.group(0).split("://", 1)[1] if authority else "")
         target = _ABSOLUTE_FORM.sub("", target, count=1) or "/"
+    if own_hosts is not None and any(name.lower() not in own_hosts for name in wanted):
+        return error_response(ApiError(421, "ELB.1001", "this fake ELB answers only requests "
+                                       f"for its own address ({sorted(own_hosts)[0]}), not "
+                                       f"for {wanted[-1][:100]!r}"))
     path, _, query = target.partition("?")
     return api.handle(method, path, query, headers, body)
 
@@ -279,7 +290,8 @@ class _Connection(asyncio.Protocol):
         body = None if self._body is None else b"".join(self._body)
         close = not self._parser.should_keep_alive()
         try:
-            response = _route(self._server.api, method, target, self._headers, body)
+            response = _route(self._server.api, method, target, self._headers, body,
+                              self._server.own_hosts)
         except Exception:  # a bug in the fake: loud on stderr, a 500 that says so
             traceback.print_exc()
             response = error_response(ApiError(500, "ELB.1001", "internal error in the fake "
@@ -391,6 +403,9 @@ class FakeElbServer:
         self.max_connections = max_connections or default_max_connections()
         self._socket = bind_socket(host, port)
         self.api.base_url = self.url
+        #: The ``Host`` values this server answers: its bound address (and port), and
+        #: ``localhost`` (and port) when the address is loopback.
+        self.own_hosts = own_hosts(self._socket)
         self._connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

@@ -19,6 +19,7 @@ from typing import Any
 import pulumi
 
 from . import spec
+from .rules.machinery import shown
 from .rules.table import RuleTable
 
 #: The hidden input that carries ``ResourceOptions(import_=...)`` to the provider.
@@ -61,7 +62,7 @@ class Takeover:
 
     def refusal(self) -> str:
         """Why ``up`` fails and changes nothing, naming each field (live vs program)."""
-        differs = "; ".join(f"{name} is {live!r}, the program says {wanted!r}"
+        differs = "; ".join(f"{name} is {shown(live)}, the program says {shown(wanted)}"
                             for name, live, wanted in self.mismatched)
         if self.mode == "import":
             return (f"the live {self.kind} differs from the program: {differs}. An import "
@@ -78,7 +79,7 @@ class Takeover:
         if self.fails:
             return True, f"{head} will fail: {self.refusal()}{later}"
         if self.changes:
-            puts = ", ".join(f"{name} ({self.live.get(name)!r} -> {value!r})"
+            puts = ", ".join(f"{name} ({shown(self.live.get(name))} -> {shown(value)})"
                              for name, value in self.changes.items())
             return True, f"{head}: up will PUT {puts} to the live {self.kind}{later}"
         return bool(self.unknown), f"{head}: it matches the program, up sends no PUT{later}"

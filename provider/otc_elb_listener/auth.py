@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import offline
-from .errors import ElbApiError, secret_forms
+from .errors import ElbApiError, redact
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,9 @@ class PasswordTokens:
         response: requests.Response | None = None
         failure = ""
         try:
+            # Never redirected: a 307/308 would resend the password to its Location.
             response = requests.post(url, json=self.auth.body(), timeout=self.timeout,
-                                     verify=self.verify_tls)
+                                     verify=self.verify_tls, allow_redirects=False)
         except requests.RequestException as error:
             # It holds the request, password and all: only its redacted text goes on,
             # raised outside the handler so that no exception chain keeps it.
@@ -129,6 +130,10 @@ class PasswordTokens:
         if response is None:
             raise ElbApiError("sign-in", None, None, None, self._redact(
                 f"no answer from IAM for {who} ({failure})"))
+        if 300 <= response.status_code < 400:
+            raise ElbApiError("sign-in", None, response.status_code, None,
+                              offline.redirect_refusal(response.headers.get("Location"),
+                                                       f"IAM ({who})"))
         if response.status_code == 401:
             raise ElbApiError("sign-in", None, 401, None, f"IAM refused {who}: wrong user "
                               "name, password or domain, or no role in the project (check "
@@ -136,16 +141,14 @@ class PasswordTokens:
         if response.status_code != 201 or "X-Subject-Token" not in response.headers:
             # Redacted whole, then cut: a cut through a secret would leave a prefix of it.
             raise ElbApiError("sign-in", None, response.status_code, None, "IAM answered "
-                              f"{who} without a token: {self._redact(response.text)[:300]}")
+                              f"{who} without a token: {self._redact(response.text[:8000])}")
         body = response.json().get("token", {})
         return Token(response.headers["X-Subject-Token"],
                      str(body.get("project", {}).get("id") or self.auth.project_id or ""),
                      _elb_endpoint(body.get("catalog") or []))
 
     def _redact(self, text: str) -> str:
-        for form in secret_forms(self.auth.password):
-            text = text.replace(form, "***")
-        return text
+        return redact(text, [self.auth.password])
 
 
 def _elb_endpoint(catalog: list[Mapping[str, Any]]) -> str | None:

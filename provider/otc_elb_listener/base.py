@@ -161,6 +161,9 @@ class ElbProvider(dyn.ResourceProvider):
     #: What this provider's objects are, and the input that adopts one by ID.
     kind = "listener"
     adopt_input = "listener_id"
+    #: Fields whose values are secrets (a private key): every message that names a field's
+    #: value (the takeover preview, its refusal, the adoption's PUT) shows ``***`` instead.
+    secret_fields: frozenset[str] = frozenset()
 
     def _fetch(self, object_id: str) -> dict[str, Any] | None:
         """One GET of an object of this provider's kind (``None``: it does not exist)."""
@@ -175,7 +178,8 @@ class ElbProvider(dyn.ResourceProvider):
             return [dyn.CheckFailure("import_" if mode == "import" else self.adopt_input,
                                      f"no {self.kind} {object_id} in this project (HTTP 404)")]
         self._remember_live(object_id, live)
-        warning, message = plan_takeover(mode, object_id, live, program, table).message()
+        warning, message = plan_takeover(mode, object_id, live, program, table,
+                                         self.secret_fields).message()
         report(message, warning=warning)
         return []
 
@@ -197,8 +201,8 @@ class ElbProvider(dyn.ResourceProvider):
 
     def _take_over(self, adopt: Any, imported: Any, inputs: dict[str, Any], table: RuleTable,
                    put: Callable[[str, dict[str, Any]], dict[str, Any]],
-                   outputs: Callable[[Mapping[str, Any], list[str]], dict[str, Any]],
-                   secrets: frozenset[str] = frozenset()) -> dyn.CreateResult:
+                   outputs: Callable[[Mapping[str, Any], list[str]], dict[str, Any]]
+                   ) -> dyn.CreateResult:
         """``create`` of a resource that takes over a live object: the read ``check`` made
         (or one GET); an import changes nothing and fails naming each field that differs; an
         adoption PUTs what differs (``put``), if anything."""
@@ -208,7 +212,7 @@ class ElbProvider(dyn.ResourceProvider):
             raise ElbApiError(mode, target, 404, None, f"no such {self.kind} in this project; "
                               f"remove {'import_' if adopt is None else self.adopt_input} to "
                               "create a new one", kind=self.kind)
-        plan = plan_takeover(mode, target, live, inputs, table, secrets)
+        plan = plan_takeover(mode, target, live, inputs, table, self.secret_fields)
         if plan.fails:
             raise ElbApiError(mode, target, None, None, plan.refusal(), kind=self.kind)
         if plan.changes:
@@ -232,10 +236,14 @@ class ElbProvider(dyn.ResourceProvider):
                       secrets: tuple[str, ...] = ()) -> Any:
         """A client call whose errors name this provider's kind (the client is shared), with
         ``secrets`` (a private key the service may echo) taken out of them."""
+        # Built inside ``except``, raised after it: ``raise ... from None`` only hides the
+        # unredacted error from tracebacks, it stays in ``__context__``.
+        failure: ElbApiError | None = None
         try:
             return action(*args)
         except ElbApiError as error:
-            raise error.for_kind(self.kind, [s for s in secrets if s]) from None
+            failure = error.for_kind(self.kind, [s for s in secrets if s])
+        raise failure
 
     def _check_takeover(self, olds: Mapping[str, Any], news: Mapping[str, Any],
                         inputs: dict[str, Any], judged: dict[str, Any], table: RuleTable,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -55,6 +55,7 @@ class CertificateProvider(ElbProvider):
 
     kind = KIND
     adopt_input = ADOPT
+    secret_fields = rules.SECRET_FIELDS
 
     def _certificates(self) -> ElbClient:
         return self._api().collection("certificate")
@@ -101,7 +102,7 @@ class CertificateProvider(ElbProvider):
         return self._take_over(adopt, imported, inputs, rules.TABLE,
                                lambda i, body: self._call(self._certificates().update, i, body,
                                                           key=key),
-                               _outputs, rules.SECRET_FIELDS)
+                               _outputs)
 
     def _made_by_lost_post(self, body: Mapping[str, Any], began: float
                            ) -> dict[str, Any] | None:
@@ -146,7 +147,8 @@ class CertificateArgs:
     unless ``certificate_id`` adopts an existing one; ``private_key`` is kept as a secret."""
 
     certificate: pulumi.Input[str] | None = None
-    private_key: pulumi.Input[str] | None = None
+    #: A secret: kept out of ``repr`` (and so out of any log or error that prints the args).
+    private_key: pulumi.Input[str] | None = field(default=None, repr=False)
     name: pulumi.Input[str] | None = None
     description: pulumi.Input[str] | None = None
     domain: pulumi.Input[str] | None = None

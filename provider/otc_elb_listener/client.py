@@ -30,7 +30,7 @@ from urllib3.util.retry import Retry
 
 from . import offline, spec
 from .auth import AkSkSignIn, PasswordSignIn, RequestsAuth, SignIn, TokenSignIn
-from .errors import ConfigError, ElbApiError, redact
+from .errors import MESSAGE_LIMIT, ConfigError, ElbApiError, redact
 from .settings import IDEMPOTENT_METHODS, RATE_LIMITED, RetrySettings, Settings
 
 __all__ = ["ElbApiError", "ElbClient", "RetrySettings"]
@@ -42,11 +42,17 @@ LOCAL_ERRORS = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidUR
                 requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                 UnicodeError)
 GONE_ON_DELETE = "ELB.6002"
+#: How much of a body that is not JSON is read into an error before redaction (which then
+#: runs in bounded time); the error keeps :data:`~.errors.MESSAGE_LIMIT` of it.
+READ_LIMIT = 8 * MESSAGE_LIMIT
 #: Answers that mean "not there" (a 404, or a 400 with a not-found code): the caller decides.
 NOT_FOUND_CODES = frozenset({"ELB.8904", "ELB.2012", "ELB.2011", "ELB.7020", "ELB.5040"})
 #: Finds out whether a POST with an uncertain outcome was applied: the object it made, or
 #: ``None`` (not applied: send it again); raises when the answer is neither.
 LookFirst = Callable[[ElbApiError], "dict[str, Any] | None"]
+
+
+_SHAPES: dict[type, str] = {dict: "a JSON object", list: "a JSON list"}
 
 
 class _Applied(Exception):
@@ -69,11 +75,15 @@ def _as_urllib3_error(error: requests.RequestException) -> Exception:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    """``Retry-After`` in seconds (a number; a date is not worth parsing here)."""
+    """``Retry-After`` in seconds (a number; a date is not worth parsing here); a value that
+    is not a finite number of seconds >= 0 (``soon``, ``-1``) is ignored."""
+    import math
+
     try:
-        return float(response.headers["Retry-After"])
+        seconds = float(response.headers["Retry-After"])
     except (KeyError, ValueError):
         return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 def _service_clock(response: requests.Response) -> float:
@@ -86,11 +96,13 @@ def _service_clock(response: requests.Response) -> float:
 
 
 def _error_body(response: requests.Response) -> tuple[str | None, str]:
+    """The ELB code and message of an error answer; an answer that is not an ELB error body
+    gives its text, bounded (:data:`READ_LIMIT`) but not yet cut: redaction comes first."""
     try:
         error = response.json().get("error", {})
         return error.get("code"), str(error.get("message", ""))
     except (ValueError, AttributeError):
-        return None, response.text[:300]
+        return None, response.text[:READ_LIMIT]
 
 
 class ElbClient:
@@ -186,7 +198,9 @@ class ElbClient:
         prepared = requests.PreparedRequest()
         prepared.prepare(method=method, url=url, headers=dict(session.headers), json=body,
                          params=params, auth=session.auth, cookies=session.cookies)
-        return session.send(prepared, timeout=self.timeout, allow_redirects=True,
+        # Never redirected: the ELB API does not redirect, and requests would carry
+        # X-Auth-Token to any host a 3xx names (it strips only Authorization).
+        return session.send(prepared, timeout=self.timeout, allow_redirects=False,
                             **self._environment(url))
 
     def _redact(self, text: str) -> str:
@@ -229,6 +243,7 @@ class ElbClient:
                 unanswered = None
                 self._wait(policy, None, deadline, operation, listener_id)
                 continue
+            self._refuse_redirect(operation, response, listener_id)
             if response.status_code == 401 and not renewed and \
                     self.sign_in.renew(response.request):
                 renewed = True  # expired or revoked: renewed once, then once again
@@ -251,6 +266,15 @@ class ElbClient:
                 assert look_first is not None
                 self._look_first(look_first, self._error(operation, response, listener_id))
             self._wait(policy, response, deadline, operation, listener_id)
+
+    @staticmethod
+    def _refuse_redirect(operation: str, response: requests.Response,
+                         listener_id: str | None) -> None:
+        """A 3xx ends the call (see :meth:`_send`), naming the host it points to."""
+        if 300 <= response.status_code < 400:
+            raise ElbApiError(operation, listener_id, response.status_code, None,
+                              offline.redirect_refusal(response.headers.get("Location"),
+                                                       "the ELB API"))
 
     def _after_no_answer(self, policy: Retry, error: requests.RequestException,
                          operation: str, method: str, url: str, listener_id: str | None,
@@ -290,7 +314,9 @@ class ElbClient:
               operation: str, listener_id: str | None) -> None:
         pause = policy.get_backoff_time()
         if response is not None and policy.respect_retry_after_header:
-            pause = max(pause, policy.get_retry_after(response.raw) or 0)
+            # Read here, not by urllib3: it raises on a header it cannot parse (``soon``,
+            # ``1.5``); such a header is ignored and the normal schedule kept.
+            pause = max(pause, _retry_after(response) or 0)
         pause = min(pause, self.retry.backoff_max)
         if time.monotonic() + pause > deadline:
             raise ElbApiError(operation, listener_id, None, None, f"gave up after "
@@ -306,11 +332,28 @@ class ElbClient:
                            self._redact(message), self.sign_in.refused_hint if refused else None,
                            retry_after=_retry_after(response))
 
-    def _json(self, operation: str, response: requests.Response,
-              listener_id: str | None) -> Any:
+    def _json(self, operation: str, response: requests.Response, listener_id: str | None,
+              shape: type | tuple[type, ...] = dict) -> Any:
+        """The answer's JSON, of the ``shape`` the call expects; an error answer is its
+        :class:`ElbApiError`, and so is an answer that is not JSON of that shape (an HTML
+        page, a list where an object belongs, ``null``, a truncated body): one line naming
+        what came, holding no part of the body."""
         if response.status_code >= 300:
             raise self._error(operation, response, listener_id)
-        return response.json()
+        problem = None
+        try:
+            found = response.json()
+        except ValueError:  # JSONDecodeError keeps the whole body: never raised from here
+            text = response.text.lstrip()[:1]
+            found, problem = None, "an HTML page" if text == "<" else "a body that is not JSON"
+        if problem is None and not isinstance(found, shape):
+            problem = f"JSON {type(found).__name__ if found is not None else 'null'}"
+        if problem is not None:
+            wanted = " or ".join(_SHAPES.get(kind, kind.__name__) for kind in (
+                shape if isinstance(shape, tuple) else (shape,)))
+            raise ElbApiError(operation, listener_id, response.status_code, None,
+                              f"the service answered {problem} where {wanted} belongs")
+        return found
 
     # -- the API -------------------------------------------------------------------------
     def create(self, body: Mapping[str, Any],
@@ -334,7 +377,8 @@ class ElbClient:
         return result
 
     def request(self, operation: str, method: str, path: str, body: Any = None,
-                params: Mapping[str, Any] | None = None) -> tuple[int, Any]:
+                params: Mapping[str, Any] | None = None,
+                shape: type | tuple[type, ...] = (dict, list)) -> tuple[int, Any]:
         """One call to ``path`` under the project (``/elbaas/...`` or ``/jobs/...``), retried
         per policy (a POST is never resent blindly): its status and its JSON (``None`` when
         empty). Errors other than a 4xx not-found are raised."""
@@ -349,12 +393,15 @@ class ElbClient:
             code = _error_body(response)[0]
             if code not in NOT_FOUND_CODES:
                 raise self._error(operation, response, None)
-        return response.status_code, response.json() if response.content else None
+            return response.status_code, None
+        if not response.content:
+            return response.status_code, None
+        return response.status_code, self._json(operation, response, None, shape)
 
     def read_collection(self) -> Any:
         """The collection's answer as it is (a certificate list is an object, not a list)."""
         response = self._call("list", "GET", None)
-        return self._json("list", response, None)
+        return self._json("list", response, None, (dict, list))
 
     def list(self, **filters: Any) -> list[dict[str, Any]]:
         return self.list_with_clock(**filters)[0]
@@ -364,7 +411,7 @@ class ElbClient:
         """The listeners, and the service's clock when it answered (its ``Date`` header, as
         epoch seconds; this machine's clock when the answer has none)."""
         response = self._call(operation, "GET", None, params=filters)
-        result: builtins.list[dict[str, Any]] = self._json(operation, response, None)
+        result: builtins.list[dict[str, Any]] = self._json(operation, response, None, list)
         return result, _service_clock(response)
 
     def update(self, listener_id: str, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,14 +3,39 @@ module costs nothing (no HTTP stack)."""
 
 from __future__ import annotations
 
+#: The longest service text (a message, a job's fail reason) an error carries, cut after
+#: redaction: a service may answer a megabyte of message.
+MESSAGE_LIMIT = 1000
+#: A run of this many characters of a secret (in any of its forms) counts as the secret.
+SECRET_RUN = 8
+def printable(text: str) -> str:
+    """Service text made safe for a terminal: every control character (escape sequences,
+    newlines, bells) written as its escape (``\\x1b``), so that a job's ``fail_reason`` can
+    neither move the cursor nor forge a line of the CLI's output."""
+    return "".join(char if char.isprintable() or char == " " else
+                   repr(char)[1:-1] if char in "\t\n\r" else f"\\x{ord(char):02x}"
+                   if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+                   for char in text)
+
+
+def cut(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was (after redaction only)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
 
 class ElbApiError(Exception):
-    """A failed listener API call: operation, listener, HTTP status, ELB code and message."""
+    """A failed API call: operation, object, HTTP status, ELB code and message.
+
+    The message and the code are service text: they arrive redacted, and are made printable
+    (:func:`printable`) and cut (:data:`MESSAGE_LIMIT`) here, so no service answer reaches
+    a terminal raw or whole."""
 
     def __init__(self, operation: str, listener: str | None, status: int | None,
                  code: str | None, message: str, hint: str | None = None, *,
                  unanswered: bool = False, retry_after: float | None = None,
                  kind: str = "listener") -> None:
+        message = cut(printable(message))
+        code = cut(printable(code), 64) if code is not None else None
         self.operation = operation
         #: What the call was about: ``listener``, ``health check``.
         self.kind = kind
@@ -62,18 +87,54 @@ class ConfigError(ValueError):
 
 def secret_forms(secret: str) -> list[str]:
     """The ways a secret can show up in error text: raw, as ``repr`` writes it, URL-encoded,
-    JSON-escaped (an IAM that echoes the request body, as keystone does)."""
+    JSON-escaped (an IAM that echoes the request body, as keystone does), and ``repr`` inside
+    JSON and JSON inside ``repr`` (keystone's schema errors quote a value with ``repr`` in a
+    JSON answer)."""
     import json
     from urllib.parse import quote, quote_plus
 
-    forms = {secret, repr(secret)[1:-1], quote(secret, safe=""), quote_plus(secret),
-             json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    def as_repr(text: str) -> str:
+        return repr(text)[1:-1]
+
+    def as_json(text: str, ascii_only: bool = True) -> str:
+        return json.dumps(text, ensure_ascii=ascii_only)[1:-1]
+
+    first = {secret, as_repr(secret), as_json(secret), as_json(secret, False)}
+    forms = {*first, quote(secret, safe=""), quote_plus(secret),
+             *(as_json(form) for form in first), *(as_repr(form) for form in first)}
     return sorted((form for form in forms if form), key=len, reverse=True)
 
 
+def _pieces(form: str) -> list[str]:
+    """A secret's form without its PEM armor lines (public text), in the pieces between."""
+    import re
+
+    return [piece for piece in re.split(r"-----(?:BEGIN|END)[A-Z0-9 %+]+-----", form) if piece]
+
+
 def redact(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret in every form :func:`secret_forms` knows replaced by ``***``."""
+    """``text`` with every secret replaced by ``***``: whole, in every form
+    :func:`secret_forms` knows, and any run of :data:`SECRET_RUN` or more of its characters
+    in any of those forms (a PEM line, a cut prefix, a password quoted in pieces)."""
+    windows: set[str] = set()
     for secret in secrets:
         for form in secret_forms(secret) if secret else ():
             text = text.replace(form, "***")
-    return text
+            windows.update(piece[i:i + SECRET_RUN] for piece in _pieces(form)
+                           for i in range(len(piece) - SECRET_RUN + 1))
+    windows.discard("")
+    if not windows:
+        return text
+    masked = [False] * len(text)
+    for start in range(len(text) - SECRET_RUN + 1):
+        if text[start:start + SECRET_RUN] in windows:
+            masked[start:start + SECRET_RUN] = [True] * SECRET_RUN
+    if not any(masked):
+        return text
+    out: list[str] = []
+    for index, char in enumerate(text):
+        if not masked[index]:
+            out.append(char)
+        elif index == 0 or not masked[index - 1]:
+            out.append("***")
+    return "".join(out)

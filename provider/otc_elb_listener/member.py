@@ -19,6 +19,8 @@ member, or ``up`` fails naming each field and changes nothing.
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,7 +38,7 @@ from .base import (
     made_since,
     stored,
 )
-from .errors import ElbApiError
+from .errors import ConfigError, ElbApiError, printable
 from .pickling import pickler_left_intact
 from .report import report
 from .resource import arg_names, lean_outputs, provider_and_options, resource_inputs
@@ -51,12 +53,41 @@ OUTPUT_ONLY = ("server_address", "internal_address", "status", "health_status",
                "create_time", "update_time")
 #: Seconds a job may take unless ``job_timeout`` or ``elb:jobTimeout`` says otherwise.
 DEFAULT_JOB_TIMEOUT = 600.0
-#: Seconds between polls: a job of 1 s is seen done by the third poll.
+#: The job poll schedule (docs/engines.md, "Jobs"): every :data:`POLL_FIRST` seconds until
+#: :data:`POLL_STEADY_AFTER`, then a quarter of the time waited so far, at most
+#: :data:`POLL_MAX`: a job is seen done within max(0.5 s, 25 % of its duration) after it
+#: ends, a 1 s job by the second or third poll, and no job polled more than once per 10 s.
+POLL_FIRST = 0.5
+POLL_STEADY_AFTER = 2.0
+POLL_MAX = 10.0
+#: Delays of the look for a lost add's member (a fixed, short schedule).
 POLL_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 5.0)
+#: A job ID as the service gives it: anything else never goes into a poll's path.
+JOB_ID_RE = re.compile(r"[0-9a-fA-F]{32}")
 #: How long a lost add's member is looked for before the add is sent again.
 LOST_LOOK_SECONDS = 30.0
 #: Input that takes over an existing member (its ID, or its ECS's ``server_id``).
 ADOPT = "member_id"
+
+
+JOB_TIMEOUT_RULE = "seconds, a finite number > 0"
+
+
+def job_timeout_problem(value: Any) -> str | None:
+    """Why ``value`` is no job timeout (``None`` when it is one): a stuck job must never be
+    polled forever, so NaN, infinity and anything not positive are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "not a number"
+    if not math.isfinite(value) or value <= 0:
+        return "not a finite number > 0"
+    return None
+
+
+def poll_delay(waited: float) -> float:
+    """Seconds to the next poll of a job polled for ``waited`` seconds so far."""
+    if waited < POLL_STEADY_AFTER:
+        return POLL_FIRST
+    return min(POLL_MAX, waited / 4)
 
 
 def _takeover_target(props: Mapping[str, Any]) -> Any:
@@ -109,10 +140,10 @@ class MemberProvider(ElbProvider):
                      for v in rules.item_violations({"server_id": "unknown", "address":
                                                      "0.0.0.0", **known})]
         timeout = inputs.get("job_timeout")
-        if timeout is not None and not is_unknown(timeout) and (
-                not isinstance(timeout, (int, float)) or isinstance(timeout, bool)
-                or timeout <= 0):
-            failures.append(dyn.CheckFailure("job_timeout", "must be seconds, a number > 0"))
+        if timeout is not None and not is_unknown(timeout) and \
+                job_timeout_problem(timeout) is not None:
+            failures.append(dyn.CheckFailure("job_timeout", f"must be {JOB_TIMEOUT_RULE}, got "
+                                             f"{timeout!r}"))
         return failures
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
@@ -175,43 +206,63 @@ class MemberProvider(ElbProvider):
 
     # -- jobs -------------------------------------------------------------------------------
     def _deadline(self, props: Mapping[str, Any]) -> float:
-        configured = props.get("job_timeout") or self._config.get("jobTimeout")
-        try:
-            return float(configured) if configured else DEFAULT_JOB_TIMEOUT
-        except (TypeError, ValueError):
-            return DEFAULT_JOB_TIMEOUT
+        """Seconds a job may take: ``job_timeout``, else ``elb:jobTimeout`` (judged at
+        ``configure``), else :data:`DEFAULT_JOB_TIMEOUT`."""
+        configured = props.get("job_timeout")
+        if configured is None or job_timeout_problem(configured) is not None:
+            configured = self._config.get("jobTimeout")
+        return float(configured) if configured is not None else DEFAULT_JOB_TIMEOUT
 
-    def _wait(self, operation: str, job_id: str, server_id: str, seconds: float
-              ) -> dict[str, Any]:
-        """Poll the job until it ends; its answer, or an error naming the job."""
+    @headline_first
+    def configure(self, req: dyn.ConfigureRequest) -> None:
+        """As every provider, and ``elb:jobTimeout`` judged here, naming the key."""
+        super().configure(req)
+        configured = self._config.get("jobTimeout")
+        if configured is not None:
+            try:
+                seconds = float(configured)
+            except (TypeError, ValueError):
+                seconds = math.nan
+            if job_timeout_problem(seconds) is not None:
+                raise ConfigError(f"elb:jobTimeout must be {JOB_TIMEOUT_RULE}, got "
+                                  f"{str(configured)[:40]!r}")
+            self._config["jobTimeout"] = seconds
+
+    def _wait(self, operation: str, job_id: str, what: str, seconds: float,
+              advice: str) -> dict[str, Any]:
+        """Poll the job until it ends; its answer, or an error naming the job and ``what``
+        it was for (``(ECS ... on listener ...)``)."""
+        if not JOB_ID_RE.fullmatch(job_id):
+            raise ElbApiError(operation, None, None, None, f"the service answered a job_id "
+                              f"that is not a job ID (32 hex characters), got "
+                              f"{job_id[:40]!r}; nothing was polled", kind=KIND)
         began = time.monotonic()
-        for attempt in range(1_000_000):
-            delay = POLL_DELAYS[min(attempt, len(POLL_DELAYS) - 1)]
-            if time.monotonic() - began + delay > seconds:
+        while True:
+            waited = time.monotonic() - began
+            delay = poll_delay(waited)
+            if waited + delay > seconds:
                 break
             time.sleep(delay)
-            _, job = self._api().request(operation, "GET", f"jobs/{job_id}")
-            status = (job or {}).get("status")
-            report(f"member {server_id}: job {job_id} {status} after "
-                   f"{time.monotonic() - began:.1f} s", warning=False)
+            _, job = self._api().request(operation, "GET", f"jobs/{job_id}", shape=dict)
+            job = job or {}
+            status = printable(str(job.get("status")))[:40]
+            report(f"{what}: job {job_id} {status} after {time.monotonic() - began:.1f} s",
+                   warning=False)
             if status == "SUCCESS":
-                return dict(job or {})
+                return dict(job)
             if status == "FAIL":
-                raise ElbApiError(operation, None, None, job.get("error_code"),
+                code = job.get("error_code")
+                raise ElbApiError(operation, what, None, str(code) if code else None,
                                   f"job {job_id} failed: {job.get('fail_reason')}", kind=KIND)
-        raise ElbApiError(operation, None, None, None, f"job {job_id} had not ended after "
-                          f"{seconds:g} s (job_timeout); it may still end: run `pulumi "
-                          "refresh`, then `pulumi up`", kind=KIND)
+        raise ElbApiError(operation, what, None, None, f"job {job_id} had not ended after "
+                          f"{seconds:g} s (job_timeout)", advice, kind=KIND)
 
     def _find(self, listener_id: str, **filters: str) -> list[dict[str, Any]]:
         """The listener's members matching ``filters`` (``{}``, an empty list's quirk, and
         a listener that is gone read as none)."""
-        try:
-            status, found = self._api().request("read", "GET",
-                                                f"elbaas/listeners/{listener_id}/members",
-                                                params=filters)
-        except ElbApiError as error:
-            raise error.for_kind(KIND) from None
+        status, found = self._call_as_kind(self._api().request, "read", "GET",
+                                           f"elbaas/listeners/{listener_id}/members", None,
+                                           filters)
         return [] if status >= 300 or not isinstance(found, list) else found
 
     # -- create, read, delete -----------------------------------------------------------------
@@ -242,7 +293,12 @@ class MemberProvider(ElbProvider):
                                   .get("code") if isinstance(answer, dict) else None,
                                   f"the service refused the add: {answer}", kind=KIND)
             try:
-                job = self._wait("add member", str(answer["job_id"]), server_id, seconds)
+                job = self._wait("add member", str(answer["job_id"]),
+                                 f"(ECS {server_id} on listener {listener_id})", seconds,
+                                 f"It may still end and add the member, which this stack "
+                                 f"would then not hold: once it has, take it over with "
+                                 f"member_id=\"{server_id}\" (or import_) and run `pulumi "
+                                 "up`; a longer job_timeout (or elb:jobTimeout) waits longer")
             except ElbApiError as failed:
                 member = self._ours_after_all(listener_id, server_id, began, failed)
                 break
@@ -322,8 +378,10 @@ class MemberProvider(ElbProvider):
             {"removeMember": [{"id": id_}]})
         if status >= 300:
             return  # ELB.2012 / ELB.8904: already gone
-        self._wait("remove member", str(answer["job_id"]), str(props.get("server_id")),
-                   self._deadline(props))
+        self._wait("remove member", str(answer["job_id"]),
+                   f"{id_} (ECS {props.get('server_id')} on listener {listener_id})",
+                   self._deadline(props), "It may still end: run `pulumi refresh` to see "
+                   "whether the member is gone, then `pulumi up`")
 
 
 @dataclass

@@ -16,6 +16,11 @@ import sys
 
 _LOG = logging.getLogger("otc_elb_listener")
 _HOST_MODULE = "pulumi.dynamic.__main__"
+#: Seconds one message may take to reach the engine: it answers on this machine at once.
+DEADLINE = 2.0
+#: Set after the first failure to reach the engine: the rest of the process logs instead
+#: (a member reports on every poll; each would wait out the deadline).
+_unreachable = False
 
 
 def _engine_address() -> str | None:
@@ -45,8 +50,12 @@ def calling_urn(depth: int = 8) -> str:
 
 def report(message: str, *, warning: bool = True, urn: str | None = None) -> None:
     """Show ``message`` on the resource being answered (a warning, or an info line)."""
+    global _unreachable
+    from .errors import printable
+
+    message = printable(message)  # service text inside can never drive the terminal
     urn = calling_urn() if urn is None else urn
-    address = _engine_address()
+    address = None if _unreachable else _engine_address()
     if address is not None:
         try:
             import grpc
@@ -55,9 +64,10 @@ def report(message: str, *, warning: bool = True, urn: str | None = None) -> Non
             with grpc.insecure_channel(address) as channel:
                 engine_pb2_grpc.EngineStub(channel).Log(engine_pb2.LogRequest(
                     severity=engine_pb2.WARNING if warning else engine_pb2.INFO,
-                    message=message, urn=urn), timeout=10)
+                    message=message, urn=urn), timeout=DEADLINE)
             return
         except Exception as error:  # a message is never worth a failed step
+            _unreachable = True
             _LOG.debug("could not reach the engine to report a message: %s", type(error))
     _LOG.log(logging.WARNING if warning else logging.INFO, "%s%s", f"{urn}: " if urn else "",
              message)

@@ -49,20 +49,32 @@ def elb_endpoint_for(region: str) -> str:
 
 def checked_endpoint(value: str, setting: str) -> str:
     """An endpoint URL, or a clear error naming where it came from: ``http(s)://host[:port]``
-    with nothing but an optional path after it (``http//host`` and ``host:8080`` are refused
-    here, before any request or retry)."""
+    and nothing after it but one ``/`` (the provider adds ``/v1.0/{project}/...`` itself:
+    an endpoint ending in ``/v1.0`` would 404 on every call). ``http//host``, ``host:8080``,
+    user information, a backslash or whitespace inside are refused here, before any request
+    or retry; the URL is read as the transport reads it (:mod:`.offline`)."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(value.strip())
+    from .offline import url_problem
+
+    text = value.strip()
+    example = ("must be a URL such as https://elb.eu-de.otc.t-systems.com (http or https, a "
+               "host, an optional port, nothing after it)")
+    problem = url_problem(text)
+    if problem is not None:  # user information may be a password: never quoted
+        shown = "" if "@" in text else f", got {value[:200]!r}"
+        raise ConfigError(f"{setting} {example}: {problem}{shown}")
+    parts = urlsplit(text)
     try:
         parts.port  # noqa: B018 (a port that is not a number raises)
     except ValueError:
-        parts = parts._replace(netloc="")
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or \
-            parts.fragment:
-        raise ConfigError(f"{setting} must be a URL such as https://elb.eu-de.otc.t-systems.com "
-                          f"(http or https, a host, an optional port), got {value!r}")
-    return value.strip()
+        raise ConfigError(f"{setting} {example}: its port is not a number, got "
+                          f"{value!r}") from None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "?" in text \
+            or "#" in text:
+        raise ConfigError(f"{setting} {example}: it has a path, query or fragment "
+                          f"({value!r}); the provider adds /v1.0/<project>/elbaas itself")
+    return text.rstrip("/")
 
 
 def _header_safe(secret: str, setting: str) -> str:

@@ -21,8 +21,6 @@ NAME_RE: Final = re.compile(r"[A-Za-z0-9_-]*")
 DESCRIPTION_RE: Final = re.compile(r"[^<>]*")
 #: Decision 13: a letter of either case or a digit first (``www.example.com`` is typed).
 DOMAIN_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
-#: The fields that are secrets wherever they go (state, logs, errors, the journal).
-SECRET_FIELDS: Final = frozenset({"private_key"})
 
 ERROR_CODES: Final[Mapping[str, str]] = {
     "ELB.1001": "documented: request parameters invalid, the general code",
@@ -47,12 +45,14 @@ _FIELDS: Final = (
           code=same_code("ELB.1011")),
     Field("private_key", str, "Its private key, PEM (a secret). Changing it replaces the "
           "certificate.", required=True, updatable=False, minimum=1, maximum=65536,
-          code=same_code("ELB.5013")),
+          code=same_code("ELB.5013"), secret=True),
 )
 
 TABLE: Final = RuleTable("certificate", _FIELDS, fixed_code=INVALID, null_code=INVALID)
 FIELDS: Final[Mapping[str, Field]] = TABLE.fields
 REPLACE_FIELDS: Final = TABLE.replace
+#: The fields that are secrets wherever they go (state, logs, errors, the journal).
+SECRET_FIELDS: Final = TABLE.secret
 RESPONSE_FIELDS: Final = ("id", *FIELDS, "create_time", "update_time")
 
 _PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n?"

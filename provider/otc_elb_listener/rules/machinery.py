@@ -103,6 +103,9 @@ class Field:
     short_code: Codes | None = None
     #: For lists: what the list holds, in words (``distinct certificate IDs``).
     items_rule: str = ""
+    #: A secret (a private key): its value is never quoted, masked wherever a field's value
+    #: would be named (previews, errors, the journal).
+    secret: bool = False
 
     def rule(self) -> str:
         """The field's own constraint in words, for error messages and docs."""

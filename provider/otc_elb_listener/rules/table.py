@@ -47,6 +47,8 @@ class RuleTable:
         self.required = tuple(n for n, f in self.fields.items() if f.required)
         self.updatable = tuple(n for n, f in self.fields.items() if f.updatable)
         self.replace = tuple(n for n, f in self.fields.items() if not f.updatable)
+        #: Fields whose values are secrets: never quoted, ``***`` wherever a value is named.
+        self.secret = frozenset(n for n, f in self.fields.items() if f.secret)
         self.order = {name: index for index, name in enumerate(self.fields)}
         #: (name, kinds, field conditions, default) per field, in table order: the hot loop
         #: of :meth:`materialize` reads these instead of walking the dataclasses.
@@ -116,8 +118,9 @@ class RuleTable:
                                  f"{type(wrong[0]).__name__} {shown(wrong[0])}", INVALID)
             return None
         rule = self.fields[name].rule() if name in self.fields else type_name(kind)
+        value_text = "(the value is not shown)" if name in self.secret else shown(value)
         return Violation(name, f"must be a JSON {type_name(kind)} ({rule}), got "
-                         f"{type(value).__name__} {shown(value)}", INVALID)
+                         f"{type(value).__name__} {value_text}", INVALID)
 
     def value_violation(self, spec: Field, value: Any, updating: bool) -> Violation | None:
         """Judge one known, non-null value of the right JSON type against its field's own
@@ -273,6 +276,7 @@ def _string_violation(spec: Field, value: str, which: int) -> Violation | None:
         return Violation(spec.name, f"must be {spec.rule()}, got {len(value)} characters",
                          (spec.short_code or spec.code)[which])
     if spec.pattern is not None and not spec.pattern.fullmatch(value):
-        return Violation(spec.name, f"must be {spec.rule()}, got {shown(value)}",
+        value_text = "a value that is not shown" if spec.secret else shown(value)
+        return Violation(spec.name, f"must be {spec.rule()}, got {value_text}",
                          spec.code[which])
     return None
