@@ -211,3 +211,83 @@ def test_a_lost_post_is_looked_up_before_it_is_sent_again(
     assert posts == (1 if applied else 2)  # applied: found in the list; not: sent once more
     assert [c["id"] for c in elb.state.certificates.list(PROJECT)["certificates"]] == [
         created.id]
+
+
+def _secret_runs(secret: str) -> list[str]:
+    """16-character runs of a P-256 PKCS#8 key's private scalar (base64 characters 48 to
+    91: before it a prefix every such key shares, after it the public key, which the
+    certificate carries too): none may appear anywhere."""
+    body = "".join(line for line in secret.splitlines() if not line.startswith("-----"))
+    return [body[i:i + 16] for i in range(48, 76, 4)]
+
+
+def _shows_a_key(text: str, *keys: str) -> bool:
+    return any(run in text for key in keys for run in _secret_runs(key))
+
+
+@pytest.mark.parametrize("how", ["import", "adopt"])
+def test_a_takeover_preview_never_shows_either_private_key(
+        provider: CertificateProvider, elb: MockElb, how: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The preview's warning names the differing field, and masks its values (it printed
+    both PEM keys)."""
+    existing = elb.add_certificate(PROJECT)["id"]
+    live_key = elb.state.certificates.list(PROJECT)["certificates"][0]["private_key"]
+    takeover = {"__import_id": existing} if how == "import" else {"certificate_id": existing}
+    with caplog.at_level("INFO", logger="otc_elb_listener"):
+        checked = provider.check({}, program(**takeover))
+    assert checked.failures == []
+    shown = "\n".join(record.getMessage() for record in caplog.records)
+    assert "private_key" in shown and "***" in shown
+    assert not _shows_a_key(shown, KEY, live_key)
+    with pytest.raises(ElbApiError) as caught:
+        provider.create(checked.inputs)
+    assert "private_key" in str(caught.value) and not _shows_a_key(str(caught.value), KEY,
+                                                                   live_key)
+
+
+def test_a_secret_field_of_the_wrong_type_is_never_quoted() -> None:
+    from otc_elb_listener.rules import certificate as rules
+
+    secret = ["MIGHAgEAMBMGByqGSM49AgEGCCqG"]
+    violations = rules.validate_create({"certificate": CERT, "private_key": secret})
+    assert [v.field for v in violations] == ["private_key"]
+    assert secret[0] not in violations[0].rule
+
+
+def test_the_error_chain_holds_no_unredacted_error(provider: CertificateProvider,
+                                                   elb: MockElb) -> None:
+    """``raise ... from None`` hid the echoing error from tracebacks only: it stayed in
+    ``__context__``, the key in it."""
+    from fake_elb.service.errors import ApiError
+
+    def echoing(*_: Any, **__: Any) -> Any:
+        raise ApiError(400, "ELB.1011", f"certificate invalid: {KEY}")
+
+    elb.state.certificates.create = echoing  # type: ignore[method-assign]
+    with pytest.raises(ElbApiError) as caught:
+        provider.create(provider.check({}, program()).inputs)
+    chain: list[BaseException] = []
+    error: BaseException | None = caught.value
+    while error is not None and len(chain) < 10:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    assert not any(_shows_a_key(f"{e!r} {e}", KEY) for e in chain)
+    assert all(e.__context__ is None for e in chain if isinstance(e, ElbApiError))
+
+
+def test_a_list_body_in_the_journal_shows_no_key(fake: Fake) -> None:
+    """The journal masked ``private_key`` only at an object's top level."""
+    certs = Certs(fake)
+    certs.session.post(certs.base, json=[{"certificate": CERT, "private_key": KEY}],
+                       timeout=10)
+    certs.session.post(certs.base, json={"nested": {"private_key": KEY}}, timeout=10)
+    journal = json.dumps(fake.requests)
+    assert len(fake.requests) == 2 and not _shows_a_key(journal, KEY)
+
+
+def test_the_args_repr_shows_no_key() -> None:
+    from otc_elb_listener import CertificateArgs
+
+    args = CertificateArgs(certificate=CERT, private_key=KEY, name="web")
+    assert not _shows_a_key(repr(args), KEY) and "name='web'" in repr(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -280,3 +281,86 @@ def test_each_request_is_what_session_request_would_send(
     assert (got.method, got.url, got.body) == (want.method, want.url, want.body)
     assert dict(got.headers) == dict(want.headers)
     assert got.headers["X-Auth-Token"] == TOKEN
+
+
+# -- what the service may answer that it should not ----------------------------------------
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_never_followed(scripted: responses.RequestsMock, sleeps: list[float],
+                                      status: int) -> None:
+    """The ELB API never redirects: a 3xx is one error naming the status and the host it
+    points to, and nothing (the token least of all) goes there."""
+    answer(scripted, "GET", (status, {}), headers={"Location": "https://evil.example/x"})
+    scripted.add("GET", re.compile(r"https://evil\.example/.*"), json=LISTENER)
+    with pytest.raises(ElbApiError) as caught:
+        client().get(LID)
+    assert [call.request.url.split("/")[2] for call in scripted.calls] == ["elb.example.test"]
+    assert caught.value.status == status and "evil.example" in str(caught.value)
+    assert "never followed" in str(caught.value) and sleeps == []
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "1.5", "nan", "Wed, 21 Oct 2015 07:28:00"])
+def test_a_retry_after_that_is_no_number_is_ignored(scripted: responses.RequestsMock,
+                                                    sleeps: list[float], value: str) -> None:
+    """urllib3 raised InvalidHeader out of the client on ``soon``, ``-1`` and ``1.5``."""
+    answer(scripted, "GET", (503, error("ELB.5030")), headers={"Retry-After": value})
+    answer(scripted, "GET", (200, LISTENER))
+    assert client(backoff_jitter=0).get(LID) == LISTENER
+    assert sleeps in ([], [1.5])  # at once (the normal schedule), or the number it gave
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    (b"[1, 2]", "JSON list"), (b"null", "JSON null"), (b'{"id": "a', "not JSON"),
+    (b"<html><body>Gateway</body></html>", "HTML page"), (b"42", "JSON int")])
+def test_a_malformed_answer_is_one_line_holding_no_body(scripted: responses.RequestsMock,
+                                                        body: bytes, kind: str) -> None:
+    scripted.add("GET", URL, status=200, body=body)
+    with pytest.raises(ElbApiError) as caught:
+        client().get(LID)
+    text = str(caught.value)
+    assert text.startswith(f"ELB read of listener {LID} failed: HTTP 200: the service "
+                           "answered") and kind in text and "\n" not in text
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+    assert body.decode()[:8] not in text or len(body) < 5
+
+
+def test_a_huge_message_is_cut_after_redaction(scripted: responses.RequestsMock) -> None:
+    """A 1 MB message went whole into the error; cut before redaction, a secret at the cut
+    would have shown its first characters."""
+    message = "x" * 995 + TOKEN + "y" * 1_000_000
+    answer(scripted, "PUT", (400, error("ELB.1001", message)))
+    with pytest.raises(ElbApiError) as caught:
+        client().update(LID, {"port": 80})
+    text = str(caught.value)
+    assert len(text) < 1200 and "secret-t" not in text and "(1001001 characters)" not in text
+
+
+def test_a_body_that_is_not_json_is_redacted_before_it_is_cut(
+        scripted: responses.RequestsMock) -> None:
+    page = "<html>" + "x" * 290 + f"token={TOKEN}" + "</html>"
+    scripted.add("PUT", URL, status=400, body=page)
+    with pytest.raises(ElbApiError) as caught:
+        client().update(LID, {"port": 80})
+    assert "secret-" not in str(caught.value) and "***" in str(caught.value)
+
+
+@pytest.mark.parametrize("quoted", [
+    lambda s: s[:14],  # a run of it
+    lambda s: s[5:],  # the rest of it
+    lambda s: repr(s),
+    lambda s: json.dumps(repr(s)),  # keystone: repr inside a JSON answer
+], ids=["start", "end", "repr", "repr-in-json"])
+def test_any_run_of_a_secret_is_redacted(quoted: Any) -> None:
+    from otc_elb_listener.errors import redact
+
+    secret = 'Pw"q\\Zsecret-value-9'
+    text = redact(f"Invalid input for field: {quoted(secret)} is too long", [secret])
+    assert all(secret[i:i + 8] not in text for i in range(len(secret) - 7))
+    assert text.startswith("Invalid input for field: ") and "***" in text
+
+
+def test_service_text_cannot_drive_the_terminal(scripted: responses.RequestsMock) -> None:
+    answer(scripted, "PUT", (400, error("ELB\x1b[2J", "bad\x1b]0;owned\x07\nnext line")))
+    with pytest.raises(ElbApiError) as caught:
+        client().update(LID, {"port": 80})
+    text = str(caught.value)
+    assert not any(ord(c) < 0x20 for c in text) and "\\x1b]0;owned\\x07\\n" in text

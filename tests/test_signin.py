@@ -469,3 +469,53 @@ def test_the_documented_clouds_yaml_works_against_the_fake_as_written(
     created = provider({"endpoint": target.url}).create(program(target.lb))
     assert len(created.id) == 32
     assert [c for c in target.calls() if c[1] == "v3"] == [("POST", "v3")]
+
+
+# -- IAM answers that must not carry the password anywhere ----------------------------------
+IAM = "https://iam.example.test/v3"
+
+
+def _scripted_iam_error(status: int, **answer: Any) -> ElbApiError:
+    import responses
+
+    forget_tokens()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add("POST", f"{IAM}/auth/tokens", status=status, **answer)
+        mock.add("POST", re.compile(r"https://evil\.example/.*"), status=201,
+                 headers={"X-Subject-Token": "stolen"}, json={"token": {}})
+        with pytest.raises(ElbApiError) as caught:
+            provider({"authUrl": IAM, "userName": "deployer", "password": PASSWORD,
+                      "domainName": DOMAIN, "projectId": PROJECT,
+                      "endpoint": "https://elb.example.test"})._api()
+        assert [call.request.url for call in mock.calls] == [f"{IAM}/auth/tokens"]
+    forget_tokens()
+    return caught.value
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_the_sign_in_never_follows_a_redirect(status: int) -> None:
+    """A 307/308 resent the password body to the Location host."""
+    error = _scripted_iam_error(status, headers={"Location": "https://evil.example/v3/x"})
+    assert error.status == status and "evil.example" in str(error)
+    assert "never followed" in str(error)
+
+
+def test_a_password_iam_quotes_in_its_schema_error_never_shows() -> None:
+    """Keystone quotes a value with ``repr`` inside its JSON error: in no escaping, and in no
+    run of 8 characters, may the password show."""
+    password = 'Pw"q\\Zs3cret-Value-that-is-long'
+    message = f"Invalid input for field 'password': {password!r} is too long"
+    forget_tokens()
+    import responses
+
+    with responses.RequestsMock() as mock:
+        mock.add("POST", f"{IAM}/auth/tokens", status=400,
+                 body=json.dumps({"error": {"code": 400, "message": message}}))
+        with pytest.raises(ElbApiError) as caught:
+            provider({"authUrl": IAM, "userName": "deployer", "password": password,
+                      "domainName": DOMAIN, "projectId": PROJECT})._api()
+    forget_tokens()
+    text = str(caught.value)
+    assert "Invalid input for field" in text and "***" in text
+    for form in (password, repr(password), json.dumps(repr(password))):
+        assert all(form[i:i + 8] not in text for i in range(len(form) - 7)), form

@@ -228,7 +228,7 @@ class MemberProvider(ElbProvider):
                                   f"{str(configured)[:40]!r}")
             self._config["jobTimeout"] = seconds
 
-    def _wait(self, operation: str, job_id: str, what: str, seconds: float,
+    def _wait(self, operation: str, job_id: str, server_id: str, what: str, seconds: float,
               advice: str) -> dict[str, Any]:
         """Poll the job until it ends; its answer, or an error naming the job and ``what``
         it was for (``(ECS ... on listener ...)``)."""
@@ -246,8 +246,8 @@ class MemberProvider(ElbProvider):
             _, job = self._api().request(operation, "GET", f"jobs/{job_id}", shape=dict)
             job = job or {}
             status = printable(str(job.get("status")))[:40]
-            report(f"{what}: job {job_id} {status} after {time.monotonic() - began:.1f} s",
-                   warning=False)
+            report(f"member {server_id}: job {job_id} {status} after "
+                   f"{time.monotonic() - began:.1f} s", warning=False)
             if status == "SUCCESS":
                 return dict(job)
             if status == "FAIL":
@@ -293,7 +293,7 @@ class MemberProvider(ElbProvider):
                                   .get("code") if isinstance(answer, dict) else None,
                                   f"the service refused the add: {answer}", kind=KIND)
             try:
-                job = self._wait("add member", str(answer["job_id"]),
+                job = self._wait("add member", str(answer["job_id"]), server_id,
                                  f"(ECS {server_id} on listener {listener_id})", seconds,
                                  f"It may still end and add the member, which this stack "
                                  f"would then not hold: once it has, take it over with "
@@ -378,7 +378,7 @@ class MemberProvider(ElbProvider):
             {"removeMember": [{"id": id_}]})
         if status >= 300:
             return  # ELB.2012 / ELB.8904: already gone
-        self._wait("remove member", str(answer["job_id"]),
+        self._wait("remove member", str(answer["job_id"]), str(props.get("server_id")),
                    f"{id_} (ECS {props.get('server_id')} on listener {listener_id})",
                    self._deadline(props), "It may still end: run `pulumi refresh` to see "
                    "whether the member is gone, then `pulumi up`")
