@@ -233,3 +233,43 @@ def test_existing_listeners_are_seeded_and_changed_out_of_band_in_both_transport
     assert in_process == _existing(fake_elb_server) == [
         "e" * 32, "2019-03-01 08:00:00", 30, 9443, "2019-03-01 08:00:00",
         ("refused", 400, True), []]
+
+
+# -- a web page never drives the fake (DNS rebinding, cross-site requests) -------------------
+def test_the_server_answers_only_for_its_own_address(fake_elb_server: ServerControl) -> None:
+    url = fake_elb_server.url
+    port = url.rsplit(":", 1)[1]
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1:{int(port) + 1}"):
+        for path in ("/_fake/reset", f"/v1.0/{PROJECT}/elbaas/listeners"):
+            answer = requests.post(url + path, headers={"Host": host}, json={}, timeout=10)
+            assert answer.status_code == 421, (host, path)
+            assert answer.json()["error"]["code"] == "ELB.1001"
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        assert requests.get(f"{url}/_fake/requests", headers={"Host": host},
+                            timeout=10).status_code == 200
+    assert fake_elb_server.requests == []  # nothing a foreign host sent was served
+
+
+def test_the_control_plane_refuses_what_a_web_page_can_send(bare_fake: FakeControl) -> None:
+    from tests.conftest import url_of
+
+    url = url_of(bare_fake)
+    body = '{"project_id": "%s"}' % PROJECT
+    page = requests.post(f"{url}/_fake/certificates", data=body, timeout=10,
+                         headers={"Content-Type": "text/plain", "Origin": "http://evil.example"})
+    assert page.status_code == 403 and "another origin" in page.text
+    form = requests.post(f"{url}/_fake/certificates", data=body, timeout=10,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 415 and "Content-Type: application/json" in form.text
+    plain = requests.post(f"{url}/_fake/certificates", data=body, timeout=10,
+                          headers={"Content-Type": "text/plain"})
+    assert plain.status_code == 415
+    reset = requests.post(f"{url}/_fake/reset", headers={"Origin": "http://evil.example"},
+                          timeout=10)
+    assert reset.status_code == 403
+    api = Api(url)
+    listed = api.session.get(f"{url}/v1.0/{PROJECT}/elbaas/certificate", timeout=10).json()
+    assert listed["certificates"] == []  # the refused calls made nothing
+    made = requests.post(f"{url}/_fake/certificates", data=body, timeout=10,
+                         headers={"Content-Type": "application/json; charset=utf-8"})
+    assert made.status_code in (200, 201), made.text

@@ -159,3 +159,89 @@ def test_a_member_taken_over_must_match_the_program(provider: MemberProvider, el
         provider.create(props(listener, member_id="f" * 32))
     both = provider.check({}, props(listener, __import_id=existing.id, member_id=existing.id))
     assert [f.property for f in both.failures] == ["member_id"]
+
+
+# -- jobs as a hostile or slow service runs them --------------------------------------------
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0, 0.0, True, "5"])
+def test_a_job_timeout_that_is_not_a_finite_positive_number_fails_check(
+        provider: MemberProvider, listener: str, timeout: Any) -> None:
+    """NaN and infinity passed check: a stuck job was polled forever."""
+    failures = provider.check({}, props(listener, job_timeout=timeout)).failures
+    assert [(f.property, "finite number > 0" in f.reason) for f in failures] == [
+        ("job_timeout", True)]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-3", "0", "soon"])
+def test_elb_job_timeout_is_judged_at_configure_naming_the_key(value: str) -> None:
+    import pulumi.dynamic as dyn
+
+    request = dyn.ConfigureRequest.__new__(dyn.ConfigureRequest)
+    request.config = type("Config", (), {"get": staticmethod(
+        lambda key: value if key == "elb:jobTimeout" else None)})()
+    with pytest.raises(Exception, match="elb:jobTimeout must be seconds, a finite number > 0"):
+        MemberProvider().configure(request)
+
+
+@pytest.mark.parametrize("job_id", ["../../../v3/auth/tokens", "a" * 31, "g" * 32, ""])
+def test_a_job_id_that_is_not_one_is_never_polled(provider: MemberProvider, elb: MockElb,
+                                                  listener: str, job_id: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job ID went into the poll's path unchecked: ``../../../v3/auth/tokens`` polled the
+    IAM path with the token."""
+    real = elb.state.members._job
+
+    def hostile(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        answer = real(*args, **kwargs)
+        return {**answer, "job_id": job_id}
+
+    monkeypatch.setattr(elb.state.members, "_job", hostile)
+    since = len(elb.requests)
+    with pytest.raises(ElbApiError, match="not a job ID"):
+        provider.create(props(listener))
+    assert not any("jobs" in c or "auth" in c for c in calls(elb, since))
+
+
+def test_a_failed_job_cannot_drive_the_terminal(provider: MemberProvider, elb: MockElb,
+                                                listener: str,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", "otc_elb_listener")
+    elb.set_jobs(next=[{"outcome": "fail", "error_code": "ELB.2005\x1b[2J",
+                        "fail_reason": "\x1b]0;owned\x07\nnext: forged line"}])
+    with pytest.raises(ElbApiError) as caught:
+        provider.create(props(listener))
+    for text in (str(caught.value), caplog.text):
+        assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b]0;owned\\x07\\nnext: forged line" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_add_that_timed_out_advises_the_takeover(provider: MemberProvider, elb: MockElb,
+                                                    listener: str) -> None:
+    """The advice said ``pulumi refresh`` then ``up``: the state holds nothing to refresh,
+    and the next add meets the member (ELB.2005)."""
+    elb.set_jobs(next=[{"outcome": "stuck"}])
+    with pytest.raises(ElbApiError) as caught:
+        provider.create(props(listener, job_timeout=0.6))
+    text = str(caught.value)
+    assert f'member_id="{SERVER}"' in text and "import_" in text
+    assert "pulumi refresh" not in text
+
+
+def test_the_poll_schedule_sees_a_job_done_promptly() -> None:
+    """Within max(0.5 s, 25 % of its duration) after it ends, never more often than once
+    per 10 s once it has run a while, and by the third poll for a 1 s job."""
+    from otc_elb_listener.member import poll_delay
+
+    def polls_until(duration: float) -> tuple[int, float]:
+        waited, count = 0.0, 0
+        while waited < duration:
+            waited += poll_delay(waited)
+            count += 1
+        return count, waited - duration
+
+    assert polls_until(1.0)[0] <= 3
+    for duration in (0.3, 1.0, 4.0, 7.9, 30.0, 120.0, 599.0):
+        for end in (duration, duration + 0.01):
+            late = polls_until(end)[1]
+            assert late <= max(0.5, 0.25 * end) + 1e-9, (end, late)
+    assert max(poll_delay(w) for w in range(0, 3600, 7)) == 10.0

@@ -179,3 +179,80 @@ def test_health_follows_the_listeners_check_unless_the_control_plane_sets_it(
             "project_id": PROJECT, "member_id": args[0], "health_status": args[1]}, timeout=10)
         assert code(answer) == expected
     assert backend.members()[0]["health_status"] == "NORMAL"  # a refused call changes nothing
+
+
+# -- the quota, the control plane's job settings, and when a job takes effect ---------------
+def _servers(fake: MockElb | ServerControl, count: int) -> list[dict[str, str]]:
+    items = []
+    for index in range(count):
+        server = f"{index:08d}-0000-4000-8000-000000000000"
+        address = f"192.168.{index // 250 + 1}.{index % 250 + 1}"
+        fake.add_server(PROJECT, server, address, f"vm-{index}")
+        items.append({"server_id": server, "address": address})
+    return items
+
+
+def test_adds_still_running_count_against_the_quota(fake: MockElb | ServerControl) -> None:
+    """101 parallel adds made 101 members: running adds were not counted."""
+    backend = Backend(fake)
+    items = _servers(fake, 101)
+    fake.set_jobs(duration=1.0)
+    first, second = backend.add(items[:50]), backend.add(items[50:100])
+    assert first.status_code == second.status_code == 200
+    assert code(backend.add(items[100:])) == (403, "ELB.2001")
+    backend.finished(first)
+    backend.finished(second)
+    assert len(backend.members()) == 100
+
+
+def test_the_quota_is_judged_again_when_a_job_takes_effect() -> None:
+    from fake_elb import mock_elb
+
+    with mock_elb() as fake:
+        backend = Backend(fake)
+        items = _servers(fake, 101)
+        fake.set_jobs(duration=0.5)
+        pending = backend.add(items[100:])
+        project = fake.state.project(PROJECT)
+        for index, item in enumerate(items[:100]):  # members that came meanwhile
+            project.members[f"{index:032x}"] = {
+                "id": f"{index:032x}", "listener_id": backend.listener,
+                "server_id": item["server_id"], "server_address": item["address"],
+                "address": "100.64.0.1", "status": "ACTIVE", "health_status": None,
+                "server_name": None, "create_time": "", "update_time": ""}
+        job = backend.finished(pending)
+        assert (job["status"], job["error_code"]) == ("FAIL", "ELB.2001")
+        assert len(backend.members()) == 100
+
+
+@pytest.mark.parametrize("entry", [{"outcome": "slow", "duration": "abc"},
+                                   {"outcome": "slow", "duration": -1},
+                                   {"outcome": "fail", "fail_reason": 5},
+                                   {"outcome": "explode"}, "fail"])
+def test_the_control_plane_judges_the_next_jobs(fake: MockElb | ServerControl,
+                                                entry: Any) -> None:
+    """``duration: "abc"`` was taken, and the next add got a 500 (a ValueError in-process)."""
+    from fake_elb import ControlError
+
+    with pytest.raises(ControlError) as refused:
+        fake.set_jobs(next=[{"outcome": "fail"}, entry])
+    assert refused.value.status == 400 and "next[1]" in str(refused.value)
+    backend = Backend(fake)
+    job = backend.finished(backend.add([{"server_id": SERVER, "address": "192.168.0.10"}]))
+    assert job["status"] == "SUCCESS"  # nothing was queued by the refused call
+
+
+def test_a_job_is_stamped_when_it_ended_not_when_someone_looked(
+        fake: MockElb | ServerControl) -> None:
+    import calendar
+
+    backend = Backend(fake)
+    fake.set_jobs(duration=0.5)
+    began = time.time()
+    answer = backend.add([{"server_id": SERVER, "address": "192.168.0.10"}])
+    time.sleep(3.2)
+    job = backend.job(answer.json()["job_id"])
+    ended = calendar.timegm(time.strptime(job["end_time"], "%Y-%m-%dT%H:%M:%S.000Z"))
+    made = calendar.timegm(time.strptime(backend.members()[0]["create_time"],
+                                         "%Y-%m-%d %H:%M:%S"))
+    assert ended - began < 1.6 and made - began < 1.6
