@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -254,7 +255,7 @@ def test_the_control_plane_refuses_what_a_web_page_can_send(bare_fake: FakeContr
     from tests.conftest import url_of
 
     url = url_of(bare_fake)
-    body = '{"project_id": "%s"}' % PROJECT
+    body = json.dumps({"project_id": PROJECT})
     page = requests.post(f"{url}/_fake/certificates", data=body, timeout=10,
                          headers={"Content-Type": "text/plain", "Origin": "http://evil.example"})
     assert page.status_code == 403 and "another origin" in page.text

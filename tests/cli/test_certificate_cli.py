@@ -54,3 +54,42 @@ def test_a_certificate_a_listener_uses_is_not_deleted(cli_stack: CliStack, elb: 
     else:
         raise AssertionError("deleting a certificate a listener uses must fail")
     assert elb.control.requests[since:][-1]["status"] == 400
+
+
+def _scalar_runs(key: str) -> list[str]:
+    """16-character runs of a P-256 PKCS#8 key's private scalar (base64 characters 48-91;
+    the rest is a prefix every such key shares, and the public key the certificate holds)."""
+    body = "".join(line for line in key.splitlines() if not line.startswith("-----"))
+    return [body[i:i + 16] for i in range(48, 76, 4)]
+
+
+def test_a_takeover_preview_prints_no_private_key(cli_stack: CliStack, elb: Elb) -> None:
+    """``pulumi preview`` of a Certificate importing a live one whose key differs printed
+    both PEM keys in its warning."""
+    import pulumi
+
+    from tests.conftest import PROJECT
+
+    live = elb.control.add_certificate(PROJECT)
+    live_key = _live_key(elb, live["id"])
+    cert, key = self_signed()
+
+    def program() -> None:
+        Certificate("tls-cert", CertificateArgs(certificate=cert, private_key=key),
+                    opts=pulumi.ResourceOptions(import_=live["id"]))
+
+    cli_stack.run_program(program, preview=True)
+    shown = cli_stack.output
+    assert "importing certificate" in shown and "private_key is '***'" in shown
+    assert not any(run in shown for secret in (key, live_key) for run in _scalar_runs(secret))
+
+
+def _live_key(elb: Elb, cert_id: str) -> str:
+    import requests
+
+    from fake_elb import DEFAULT_TOKEN
+    from tests.conftest import PROJECT
+
+    answer = requests.get(f"{elb.control.url}/v1.0/{PROJECT}/elbaas/certificate",
+                          headers={"X-Auth-Token": DEFAULT_TOKEN}, timeout=10).json()
+    return str(next(c for c in answer["certificates"] if c["id"] == cert_id)["private_key"])

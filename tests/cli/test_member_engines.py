@@ -89,3 +89,30 @@ def test_members_run_alike_through_both_engines(pulumi_cli: Path,
     assert destroy[1] == sorted(["POST action", "POST action", "DELETE healthcheck",
                                  "DELETE listeners"])
     assert f"member {SERVERS[0][0]}: job" in output and "SUCCESS" in output
+
+
+def test_a_failed_job_reaches_the_terminal_escaped(cli_stack: CliStack, elb: Elb) -> None:
+    """A job's ``fail_reason`` and ``error_code`` carried escape sequences and newlines into
+    the CLI's output (a retitled terminal, a cleared screen, a forged line)."""
+    from fake_elb.engine import CliFailed
+    from otc_elb_listener import Member, MemberArgs
+
+    elb.control.add_server(PROJECT, SERVERS[0][0], SERVERS[0][1], "web-1")
+    elb.control.set_jobs(next=[{"outcome": "fail", "error_code": "ELB.2005\x1b[2J",
+                                "fail_reason": "\x1b]0;owned\x07\nDiagnostics: forged"}])
+    listener_id = elb.control.add_listener(PROJECT, **elb.inputs(protocol="TCP",
+                                                                backend_protocol="TCP"))["id"]
+
+    def program() -> None:
+        Member("web-1", MemberArgs(listener_id=listener_id, server_id=SERVERS[0][0],
+                                   address=SERVERS[0][1]))
+
+    try:
+        cli_stack.run_program(program)
+    except CliFailed as failed:
+        output = str(failed) + cli_stack.output
+    else:
+        raise AssertionError("the add's job failed: up must fail")
+    assert "\x1b" not in output and "\x07" not in output
+    assert "\\x1b]0;owned\\x07\\nDiagnostics: forged" in output
+    assert "\nDiagnostics: forged" not in output
