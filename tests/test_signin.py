@@ -519,3 +519,10 @@ def test_a_password_iam_quotes_in_its_schema_error_never_shows() -> None:
     assert "Invalid input for field" in text and "***" in text
     for form in (password, repr(password), json.dumps(repr(password))):
         assert all(form[i:i + 8] not in text for i in range(len(form) - 7)), form
+
+
+@pytest.mark.parametrize("body", ["<html>gateway</html>", "[]", '{"token": "x"}', "null"])
+def test_a_token_answer_without_a_token_body_is_one_clear_error(body: str) -> None:
+    error = _scripted_iam_error(201, body=body, headers={"X-Subject-Token": "tok-123456789"})
+    assert "no readable token body" in str(error)
+    assert error.__context__ is None and "gateway" not in str(error)

@@ -142,13 +142,26 @@ class PasswordTokens:
             # Redacted whole, then cut: a cut through a secret would leave a prefix of it.
             raise ElbApiError("sign-in", None, response.status_code, None, "IAM answered "
                               f"{who} without a token: {self._redact(response.text[:8000])}")
-        body = response.json().get("token", {})
+        body = _token_body(response)
+        if body is None:  # built outside any handler: no JSONDecodeError keeps the answer
+            raise ElbApiError("sign-in", None, response.status_code, None, f"IAM answered {who} "
+                              "with a token but no readable token body (not a JSON object)")
         return Token(response.headers["X-Subject-Token"],
                      str(body.get("project", {}).get("id") or self.auth.project_id or ""),
                      _elb_endpoint(body.get("catalog") or []))
 
     def _redact(self, text: str) -> str:
         return redact(text, [self.auth.password])
+
+
+def _token_body(response: Any) -> dict[str, Any] | None:
+    """The ``token`` object of an IAM answer, or ``None`` when the answer has none."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return None
+    token = answer.get("token", {}) if isinstance(answer, dict) else None
+    return token if isinstance(token, dict) else None
 
 
 def _elb_endpoint(catalog: list[Mapping[str, Any]]) -> str | None:
