@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2
 
 from otc_elb_listener.offline import OFFLINE_VARIABLE
@@ -86,6 +87,9 @@ class OfflineStack:
         self.state: dict[str, ResourceState] = {}
         #: Old resources a create-first replacement left to delete (retried every run).
         self.pending_deletes: list[tuple[str, ResourceState]] = []
+        #: Dependents a delete-first replacement deleted in this pass (see
+        #: :meth:`_take_down_dependents`).
+        self.taken_down: set[str] = set()
         self._blobs: dict[int, tuple[Any, str]] = {}
         self.host: ProviderHost | None = None
 
@@ -125,6 +129,7 @@ class OfflineStack:
         return self.host.call(method, request, what)
 
     def _pass(self, body: Callable[[], Plan]) -> Plan:
+        self.taken_down = set()
         self._open_host()
         try:
             return body()
@@ -175,10 +180,12 @@ class OfflineStack:
         checked = self._check(name, urn, old.inputs if old else {}, news)
         if old is None:
             warned = self.host.warnings(urn) if self.host is not None else []
+            # A dependent a delete-first replacement took down comes back as its replacement.
+            op = "replace" if name in self.taken_down else "create"
             if preview:
-                return Step("create", name, warnings=warned), dict(checked)
+                return Step(op, name, warnings=warned), dict(checked)
             new_state = self._create(resource, urn, checked)
-            return Step("create", name, warnings=warned), new_state.outputs
+            return Step(op, name, warnings=warned), new_state.outputs
         diff = self._call("Diff", provider_pb2.DiffRequest(
             id=old.id, urn=urn, olds=to_struct(old.outputs), news=to_struct(checked),
             old_inputs=to_struct(old.inputs), name=name, type=resource.type), f"diff {name}")
@@ -188,7 +195,7 @@ class OfflineStack:
                 and checked.get(PROVIDER_KEY) == old.inputs.get(PROVIDER_KEY)):
             old.retain_on_delete = resource.retain_on_delete
             if not preview:  # a same step stores the new inputs with the old outputs
-                old.inputs = dict(checked)
+                old.inputs, old.dependencies = dict(checked), dict(resource.dependencies)
             return Step("same", name), old.outputs
         replaces = sorted(diff.replaces)  # the engine lists them sorted
         if replaces:
@@ -202,7 +209,8 @@ class OfflineStack:
             f"update {name}")
         self.state[name] = ResourceState(urn, resource.type, old.id, dict(checked),
                                          from_struct(response.properties),
-                                         resource.retain_on_delete)
+                                         resource.retain_on_delete,
+                                         dict(resource.dependencies))
         return Step("update", name, changed), self.state[name].outputs
 
     def _replace(self, resource: DynamicResource, old: ResourceState, urn: str,
@@ -222,12 +230,32 @@ class OfflineStack:
         if preview:
             return step, dict(checked)
         if first_delete:
+            self._take_down_dependents(name)
             self._delete(name, old)
             new_state = self._create(resource, urn, checked)
         else:
             new_state = self._create(resource, urn, checked)
             replaced.append((name, old))
         return step, new_state.outputs
+
+    def _take_down_dependents(self, replaced: str) -> None:
+        """As the engine before a delete-first replacement: each resource with an input from
+        the resource ``replaced`` that its provider would replace were that input unknown is
+        deleted first (its own dependents before it, newest first) and comes back as a
+        replacement when the program registers it again (docs/engines.md, "Plans")."""
+        for name, state in reversed(list(self.state.items())):
+            inputs = [key for key, names in state.dependencies.items() if replaced in names]
+            if not inputs or name in self.taken_down:
+                continue
+            news = {**state.inputs, **{key: rpc.UNKNOWN for key in inputs}}
+            diff = self._call("Diff", provider_pb2.DiffRequest(
+                id=state.id, urn=state.urn, olds=to_struct(state.outputs),
+                news=to_struct(news), old_inputs=to_struct(state.inputs), name=name,
+                type=state.type), f"diff {name}")
+            if diff.replaces:
+                self._take_down_dependents(name)
+                self._delete(name, state)
+                self.taken_down.add(name)
 
     def _check(self, name: str, urn: str, olds: Mapping[str, Any],
                news: Mapping[str, Any]) -> dict[str, Any]:
@@ -243,7 +271,8 @@ class OfflineStack:
             urn=urn, properties=to_struct(checked), name=resource.name, type=resource.type),
             f"create {resource.name}")
         state = ResourceState(urn, resource.type, response.id, dict(checked),
-                              from_struct(response.properties), resource.retain_on_delete)
+                              from_struct(response.properties), resource.retain_on_delete,
+                              dict(resource.dependencies))
         self.state[resource.name] = state
         return state
 

@@ -92,6 +92,9 @@ class DynamicResource:
     retain_on_delete: bool = False
     #: Input names whose changes the engine ignores (applied before Check, as the engine does).
     ignore_changes: Sequence[str] = ()
+    #: Per input, the names of the resources its value came from (the SDK's property
+    #: dependencies): a delete-first replacement takes its dependents down first.
+    dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -104,6 +107,7 @@ class ResourceState:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     retain_on_delete: bool = False
+    dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass

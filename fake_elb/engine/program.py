@@ -45,8 +45,8 @@ class OfflineStack(Protocol):
     def delete_replaced(self, replaced: list[tuple[str, ResourceState]]) -> None: ...
 
 #: Per resource, the options mocks do not pass on: delete_before_replace (tri-state),
-#: retain_on_delete, ignore_changes.
-_Options = tuple[bool | None, bool, list[str]]
+#: retain_on_delete, ignore_changes, and the property dependencies (input -> resource names).
+_Options = tuple[bool | None, bool, list[str], dict[str, list[str]]]
 #: Resource options the CLI honours and this engine does not run: (option, is it set?).
 #: ``custom_timeouts``, ``depends_on`` and ``parent`` are run: the first never reaches a
 #: dynamic provider, and the order of a one-at-a-time program already honours the others.
@@ -75,7 +75,9 @@ class _Monitor(pulumi_mocks.MockMonitor):
         delete_first = bool(request.deleteBeforeReplace) \
             if request.deleteBeforeReplaceDefined else None
         self.options[request.name] = (delete_first, bool(request.retainOnDelete),
-                                      list(request.ignoreChanges))
+                                      list(request.ignoreChanges),
+                                      {name: [urn.rsplit("::", 1)[-1] for urn in deps.urns]
+                                       for name, deps in request.propertyDependencies.items()})
         for option, is_set in _NOT_RUN:
             if is_set(request):
                 self.refused[request.name] = REFUSAL.format(option=option, name=request.name)
@@ -111,9 +113,10 @@ class _Registrar(pulumi.runtime.Mocks):
             return f"{args.name}-id", dict(args.inputs)
         inputs = {k: unwrap_secrets(v) for k, v in args.inputs.items()}
         provider = inputs.pop(PROVIDER_KEY)
-        delete_first, retain, ignore = self.monitor.options.get(args.name, (None, False, []))
+        delete_first, retain, ignore, dependencies = self.monitor.options.get(
+            args.name, (None, False, [], {}))
         resource = DynamicResource(args.name, provider, inputs, args.typ, delete_first, retain,
-                                   ignore)
+                                   ignore, dependencies)
         try:
             step, outputs = stack.step(resource, self.preview, self.replaced)
         except BaseException as error:
@@ -121,7 +124,10 @@ class _Registrar(pulumi.runtime.Mocks):
             raise
         self.plan.steps.append(step)
         self.seen.append(args.name)
-        resource_id = stack.state[args.name].id if args.name in stack.state else None
+        # As the CLI: at preview a replacement's ID is unknown (a new object is coming), an
+        # update's and an unchanged resource's stays known.
+        known = args.name in stack.state and not (self.preview and step.op == "replace")
+        resource_id = stack.state[args.name].id if known else None
         return resource_id, {k: v for k, v in outputs.items() if k != PROVIDER_KEY}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:

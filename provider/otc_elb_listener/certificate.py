@@ -31,7 +31,13 @@ from .base import (
 )
 from .client import ElbClient
 from .pickling import pickler_left_intact
-from .resource import arg_names, lean_outputs, provider_and_options, resource_inputs
+from .resource import (
+    arg_names,
+    identity_output,
+    lean_outputs,
+    provider_and_options,
+    resource_inputs,
+)
 from .rules import certificate as rules
 from .rules.machinery import UNKNOWN
 
@@ -185,3 +191,4 @@ class Certificate(dyn.Resource, module="elb", name="Certificate"):
             additional_secret_outputs=["private_key"]))
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
+        self.certificate_id = identity_output(self, self.certificate_id)

@@ -23,7 +23,13 @@ from .base import ElbProvider, headline_first, is_unknown, table_inputs, table_o
 from .client import ElbClient
 from .errors import ElbApiError
 from .pickling import pickler_left_intact
-from .resource import arg_names, lean_outputs, provider_and_options, resource_inputs
+from .resource import (
+    arg_names,
+    identity_output,
+    lean_outputs,
+    provider_and_options,
+    resource_inputs,
+)
 from .rules import healthcheck as rules
 from .rules.machinery import UNKNOWN
 
@@ -192,3 +198,4 @@ class HealthCheck(dyn.Resource, module="elb", name="HealthCheck"):
                                             props)
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
+        self.healthcheck_id = identity_output(self, self.healthcheck_id)

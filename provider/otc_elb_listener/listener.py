@@ -25,7 +25,13 @@ from .base import headline_first as _headline_first
 from .base import is_unknown as _is_unknown
 from .errors import ConfigError, ElbApiError
 from .pickling import pickler_left_intact
-from .resource import arg_names, lean_outputs, provider_and_options, resource_inputs
+from .resource import (
+    arg_names,
+    identity_output,
+    lean_outputs,
+    provider_and_options,
+    resource_inputs,
+)
 from .settings import (
     Settings,
     resolve_settings,
@@ -302,3 +308,4 @@ class Listener(dyn.Resource, module="elb", name="Listener"):
         chosen, opts = provider_and_options("Listener", ListenerProvider, provider, opts, props)
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
+        self.listener_id = identity_output(self, self.listener_id)

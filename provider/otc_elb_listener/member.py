@@ -41,7 +41,13 @@ from .base import (
 from .errors import ConfigError, ElbApiError, printable
 from .pickling import pickler_left_intact
 from .report import report
-from .resource import arg_names, lean_outputs, provider_and_options, resource_inputs
+from .resource import (
+    arg_names,
+    identity_output,
+    lean_outputs,
+    provider_and_options,
+    resource_inputs,
+)
 from .rules import member as rules
 from .rules.machinery import ID_RE
 
@@ -425,3 +431,4 @@ class Member(dyn.Resource, module="elb", name="Member"):
         chosen, opts = provider_and_options("Member", MemberProvider, provider, opts, props)
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
+        self.member_id = identity_output(self, self.member_id)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import copy
 import inspect
 import typing
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import fields
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pulumi
 import pulumi.dynamic as dyn
@@ -81,3 +81,42 @@ def provider_and_options(kind: str, provider_type: type[_Provider], provider: _P
     if imported is not None:
         props[IMPORT] = imported
     return provider or provider_type(), opts
+
+
+class _Lazy:
+    """An awaitable that makes its coroutine only when awaited: an output whose resource
+    failed to register is never awaited, and a coroutine made up front would then warn
+    "never awaited" at garbage collection."""
+
+    def __init__(self, make: Callable[[], Awaitable[Any]]) -> None:
+        self.make = make
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self.make().__await__()
+
+
+def identity_output(resource: pulumi.CustomResource,
+                    registered: pulumi.Output[str]) -> pulumi.Output[str]:
+    """The ``<kind>_id`` output a dependant reads: the resource's own ID, which the engine
+    keeps known at preview whenever the resource keeps its identity (an update or no change;
+    docs/engines.md, "Plans"). The registered output alone is unknown at the preview of any
+    update, because the engine previews an update's outputs as its inputs: every dependant
+    would then show as replaced. Where the ID is unknown (a create, a replacement) the
+    registered output stands: an adoption's ``listener_id`` input is known even then."""
+    own_id = resource.id
+
+    async def known() -> bool:
+        return await own_id.is_known() or await registered.is_known()
+
+    async def value() -> str:
+        # ``future()`` gives None for an unknown value: None stands for unknown here too.
+        chosen = own_id if await own_id.is_known() else registered
+        return cast(str, await chosen.future())
+
+    async def resources() -> set[pulumi.Resource]:
+        return await own_id.resources() | await registered.resources()
+
+    return pulumi.Output(cast("Awaitable[set[pulumi.Resource]]", _Lazy(resources)),
+                         cast("Awaitable[str]", _Lazy(value)),
+                         cast("Awaitable[bool]", _Lazy(known)),
+                         cast("Awaitable[bool]", _Lazy(registered.is_secret)))
