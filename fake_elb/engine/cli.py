@@ -37,6 +37,7 @@ from .model import (
     UNKNOWN_OUTPUT,
     CheckFailed,
     DynamicResource,
+    Failure,
     HarnessError,
     Plan,
     Step,
@@ -77,8 +78,8 @@ class CliCheckFailed(CliFailed, CheckFailed):
                  found: list[tuple[str, str, str]]) -> None:
         CliFailed.__init__(self, operation, exit_code, output)
         self.name = found[0][0]
-        self.failures = list(dict.fromkeys((prop, reason) for name, prop, reason in found
-                                           if name == self.name))
+        self.failures = [Failure(prop, reason) for prop, reason in dict.fromkeys(
+            (prop, reason) for name, prop, reason in found if name == self.name)]
 
 
 def find_cli() -> Path | None:

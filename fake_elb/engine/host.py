@@ -53,6 +53,24 @@ class _EngineLog(engine_pb2_grpc.EngineServicer):
         return empty_pb2.Empty()
 
 
+def _error_fields(error: grpc.RpcError) -> dict[str, Any]:
+    """The fields the provider attached to its failure (``otc-elb-error`` trailing
+    metadata, see ``otc_elb_listener.report``), or none."""
+    import json
+
+    from otc_elb_listener.report import ERROR_METADATA
+
+    trailing = getattr(error, "trailing_metadata", None)
+    for key, value in (trailing() if callable(trailing) else None) or ():
+        if key == ERROR_METADATA:
+            try:
+                found = json.loads(value)
+            except ValueError:
+                return {}
+            return found if isinstance(found, dict) else {}
+    return {}
+
+
 class ProviderHost:
     """The real ``python -u -m pulumi.dynamic`` process and a gRPC stub to it, started as
     the CLI starts it: with the address of an engine that takes its ``Log`` messages."""
@@ -163,7 +181,8 @@ class ProviderHost:
                                                   "unpickl")):
                 hint = (" (the host could not load the provider: is its module importable "
                         "from the project directory / PYTHONPATH?)")
-            raise HarnessError(f"{what}: {method} failed{hint}: {details}") from None
+            raise HarnessError(f"{what}: {method} failed{hint}: {details}",
+                               _error_fields(error)) from None
 
     def close(self) -> None:
         if self.channel is not None:

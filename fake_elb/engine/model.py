@@ -25,40 +25,63 @@ class _UnknownOutput:
 UNKNOWN_OUTPUT = _UnknownOutput()
 
 
-#: The provider's one-line error (``ELB create of listener web failed: HTTP 400 ELB.6101``).
-_PROVIDER_ERROR = re.compile(r"ELB ([\w-]+) of listener(?: (\S+))? failed: (?:HTTP (\d{3}) ?)?"
-                             r"(ELB\.\d{4})?")
+#: The provider's one-line error, any kind (``ELB create of health check 5f.. failed: HTTP 400
+#: ELB.1001: ...``, ``ELB add member of member (ECS .. on listener ..) failed: ELB.2005: ...``).
+_PROVIDER_ERROR = re.compile(
+    r"ELB (?P<operation>[\w-]+(?: [\w-]+)?) of (?P<kind>listener|health check|member|"
+    r"certificate|settings)(?: (?P<object>\([^)]*\)|\S+))? failed: "
+    r"(?:HTTP (?P<status>\d{3}) ?)?(?P<code>ELB\.\d{4})?")
 #: Where the CLI names the resource an error belongs to (``...Listener (web):``).
-_CLI_RESOURCE = re.compile(r"pulumi-python:dynamic[\w/]*:\w+ \(([^)]+)\):\n\s*error:")
+#: Progress lines the provider reported on the resource may stand between the two.
+_CLI_RESOURCE = re.compile(r"pulumi-python:dynamic[\w/]*:\w+ \(([^)]+)\):\n"
+                           r"(?:[ \t]+(?!error:)\S.*\n)*?[ \t]*error:")
 #: Where the in-process engine names it (``create web: Create failed: ...``).
 _HOST_RESOURCE = re.compile(r"^(?:check|diff|create|update|read|delete) (\S+): ")
+#: A check failure's ELB code, at the end of its reason (``... [ELB.6041]``).
+_REASON_CODE = re.compile(r"\[(ELB\.\d{4})\]\s*$")
 
 
 class HarnessError(RuntimeError):
     """An operation failed: the provider host did not start or could not load the provider,
     a call failed, or the CLI exited with an error. The message carries the provider's (or
-    the CLI's) own text; what a test asserts on is parsed from it, the same for both
-    engines: ``code`` (``ELB.6101``), ``status`` (400), ``operation`` (``create``) and
-    ``resource`` (the resource's name), each ``None`` where the failure has none."""
+    the CLI's) own text. ``code`` (``ELB.6101``), ``status`` (400), ``operation``
+    (``create``), ``kind`` (``health check``) and ``resource`` (the resource's name) are the
+    same for both engines and every kind of resource, each ``None`` where the failure has
+    none: the in-process engine has them from the provider as data (``fields``); the CLI
+    shows only text, and they are read from the provider's one line, whose form every
+    kind shares."""
 
-    @property
-    def _found(self) -> re.Match[str] | None:
-        return _PROVIDER_ERROR.search(str(self))
+    def __init__(self, message: str, fields: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        #: What the provider reported of the failure as data, when it came as data.
+        self.fields: dict[str, Any] = dict(fields or {})
+
+    def _field(self, name: str) -> Any:
+        if name in getattr(self, "fields", {}):
+            return self.fields[name]
+        found = _PROVIDER_ERROR.search(str(self))
+        return found[name] if found else None
 
     @property
     def code(self) -> str | None:
-        found = self._found
-        return found[4] if found else None
+        value = self._field("code")
+        return str(value) if value else None
 
     @property
     def status(self) -> int | None:
-        found = self._found
-        return int(found[3]) if found and found[3] else None
+        value = self._field("status")
+        return int(value) if value else None
 
     @property
     def operation(self) -> str | None:
-        found = self._found
-        return found[1] if found else None
+        value = self._field("operation")
+        return str(value) if value else None
+
+    @property
+    def kind(self) -> str | None:
+        """What kind of object the call was about (``listener``, ``member``)."""
+        value = self._field("kind")
+        return str(value) if value else None
 
     @property
     def resource(self) -> str | None:
@@ -67,15 +90,42 @@ class HarnessError(RuntimeError):
         return found[1] if found else getattr(self, "name", None)
 
 
+class Failure(tuple[str, str]):
+    """One check failure: ``(property, reason)`` as before, with ``property``, ``reason``
+    and ``code`` (the ELB code its reason ends with, ``None`` without one) by name."""
+
+    def __new__(cls, prop: str, reason: str) -> Failure:
+        return super().__new__(cls, (prop, reason))
+
+    @property
+    def reason(self) -> str:
+        return self[1]
+
+    @property
+    def code(self) -> str | None:
+        found = _REASON_CODE.search(self[1])
+        return found[1] if found else None
+
+    @property  # last: inside the class body the name shadows the builtin after it
+    def property(self) -> str:
+        return self[0]
+
+
 class CheckFailed(HarnessError):
     """``check`` refused the inputs of a resource (at preview, before any API call);
-    ``failures`` holds (property, reason), ``name`` the resource."""
+    ``failures`` holds each :class:`Failure` (property, reason, code), ``name`` the
+    resource."""
 
     def __init__(self, name: str, failures: list[tuple[str, str]]) -> None:
         self.name = name
-        self.failures = failures
+        self.failures = [Failure(prop, reason) for prop, reason in failures]
         lines = "\n".join(f"  {prop}: {reason}" for prop, reason in failures)
         super().__init__(f"check failed for {name}:\n{lines}")
+
+    @property
+    def code(self) -> str | None:
+        """The first failure's ELB code."""
+        return next((f.code for f in self.failures if f.code), None)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pulumi.output import Unknown
 
 from .adoption import IMPORT, plan_takeover
 from .errors import ConfigError, ElbApiError, ElbListenerError
-from .report import report
+from .report import fail_in_one_line, report
 from .rules.machinery import ID_RE, UNKNOWN
 from .rules.table import RuleTable
 from .settings import RetrySettings, checked_endpoint, resolve_settings
@@ -71,17 +71,24 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def headline_first(method: _Method) -> _Method:
-    """Make the useful line the first one the CLI shows (see :class:`ElbListenerError`)."""
+    """A failure of ``method`` reaches the user as one line: what was being done, to which
+    object, the service's code and message and the hint; no Python traceback, no chained
+    exception (:func:`~.report.fail_in_one_line`; ``OTC_ELB_TRACEBACK=1`` shows it)."""
 
     @functools.wraps(method)
     def wrapper(*args: Any) -> Any:
+        failure: ElbApiError | ConfigError | None = None
         try:
             return method(*args)
         except (ElbApiError, ConfigError) as error:
-            raise error from ElbListenerError(str(error))
+            failure = error
+        fields = failure.fields() if isinstance(failure, ElbApiError) else {
+            "operation": "configure", "kind": "settings", "object": None, "status": None,
+            "code": None}
+        fail_in_one_line(str(failure), fields)
+        raise failure from ElbListenerError(str(failure))
 
     return cast(_Method, wrapper)
-
 
 
 class ElbProvider(dyn.ResourceProvider):

@@ -3,6 +3,8 @@ module costs nothing (no HTTP stack)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 #: The longest service text (a message, a job's fail reason) an error carries, cut after
 #: redaction: a service may answer a megabyte of message.
 MESSAGE_LIMIT = 1000
@@ -52,6 +54,11 @@ class ElbApiError(Exception):
         what = f"HTTP {status} {code or ''}".rstrip() if status is not None else code
         text = f"ELB {operation} of {where} failed: " + (f"{what}: " if what else "") + message
         super().__init__(f"{text}. {hint}" if hint else text)
+
+    def fields(self) -> dict[str, Any]:
+        """What an engine reports of the failure, without parsing its text."""
+        return {"operation": self.operation, "kind": self.kind, "object": self.listener,
+                "status": self.status, "code": self.code}
 
     def with_hint(self, hint: str) -> ElbApiError:
         """The same error with advice on what to do appended."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 _LOG = logging.getLogger("otc_elb_listener")
 _HOST_MODULE = "pulumi.dynamic.__main__"
@@ -71,3 +73,50 @@ def report(message: str, *, warning: bool = True, urn: str | None = None) -> Non
             _LOG.debug("could not reach the engine to report a message: %s", type(error))
     _LOG.log(logging.WARNING if warning else logging.INFO, "%s%s", f"{urn}: " if urn else "",
              message)
+
+
+#: Set (to ``1``) in the environment of ``pulumi``: a failure shows its Python traceback
+#: again, for debugging (docs/engines.md, "Errors").
+TRACEBACK_VARIABLE = "OTC_ELB_TRACEBACK"
+#: The gRPC trailing metadata key that carries a failure's fields to an engine of ours.
+ERROR_METADATA = "otc-elb-error"
+
+
+def _servicer_context(depth: int = 12) -> Any:
+    """The gRPC context of the call being answered (the host's servicer method's local
+    ``context``), or ``None`` outside a provider host."""
+    frame = sys._getframe(1)
+    for _ in range(depth):
+        context = frame.f_locals.get("context")
+        if context is not None and callable(getattr(context, "abort", None)) and \
+                callable(getattr(context, "set_trailing_metadata", None)):
+            return context
+        if frame.f_back is None:
+            break
+        frame = frame.f_back
+    return None
+
+
+def fail_in_one_line(line: str, fields: Mapping[str, Any]) -> None:
+    """Make the failure being raised reach the CLI as ``line`` alone, and its ``fields``
+    (code, status, operation, kind, object) reach an engine of ours as trailing metadata.
+
+    The dynamic provider host answers any exception with ``traceback.format_exc()`` through
+    the call's ``context.abort``: the one abort of this call is made to carry ``line``
+    instead, unless :data:`TRACEBACK_VARIABLE` asks for the traceback."""
+    import json
+    import os
+
+    context = _servicer_context()
+    if context is None or os.environ.get(TRACEBACK_VARIABLE) == "1":
+        return
+    try:
+        context.set_trailing_metadata(((ERROR_METADATA, json.dumps(dict(fields))),))
+    except Exception as error:  # metadata is a help, never worth a failed report
+        _LOG.debug("could not attach the error's fields: %s", type(error))
+    original = context.abort
+
+    def abort(code: Any, _details: str) -> None:
+        original(code, line)
+
+    context.abort = abort

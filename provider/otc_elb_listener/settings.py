@@ -47,6 +47,16 @@ def elb_endpoint_for(region: str) -> str:
                       "cn-north-4); set elb:endpoint to the ELB endpoint instead")
 
 
+#: Every way to sign in, as the missing-credentials error lists them (docs/sign-in.md).
+SIGN_IN_WAYS = (
+    "sign in one of four ways: (1) an access key pair: elb:accessKey and secret "
+    "elb:secretKey (env OS_ACCESS_KEY, OS_SECRET_KEY); (2) an IAM user: elb:userName and "
+    "secret elb:password with elb:authUrl and elb:domainName (env OS_USERNAME, OS_PASSWORD, "
+    "OS_AUTH_URL, OS_USER_DOMAIN_NAME); (3) a clouds.yaml entry: elb:cloud (env OS_CLOUD); "
+    "(4) a ready token: secret elb:token (env OS_AUTH_TOKEN), e.g. `pulumi config set "
+    "--secret elb:token ...`")
+
+
 def checked_endpoint(value: str, setting: str) -> str:
     """An endpoint URL, or a clear error naming where it came from: ``http(s)://host[:port]``
     and nothing after it but one ``/`` (the provider adds ``/v1.0/{project}/...`` itself:
@@ -178,10 +188,7 @@ def _token_settings(pick: Any, endpoint: str | None, project_id: str | None,
     if not project_id:
         missing.append("the project: set config elb:projectId or env OS_PROJECT_ID")
     if not token:
-        missing.append("credentials: an IAM user (elb:userName and secret elb:password with "
-                       "elb:authUrl and elb:domainName, or OS_USERNAME, OS_PASSWORD, "
-                       "OS_AUTH_URL, OS_USER_DOMAIN_NAME) or a token (secret elb:token: "
-                       "pulumi config set --secret elb:token ..., or env OS_AUTH_TOKEN)")
+        missing.append(f"credentials: {SIGN_IN_WAYS}")
     if missing:
         raise ConfigError("ELB listener provider is not configured: " + "; ".join(missing))
     return Settings(endpoint, project_id, token, verify_tls=verify_tls)
