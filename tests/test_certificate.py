@@ -291,3 +291,20 @@ def test_the_args_repr_shows_no_key() -> None:
 
     args = CertificateArgs(certificate=CERT, private_key=KEY, name="web")
     assert not _shows_a_key(repr(args), KEY) and "name='web'" in repr(args)
+
+
+@pytest.mark.parametrize(("changes", "field", "words"), [
+    ({"private_key": OTHER_KEY}, "private_key", "must belong to the certificate"),
+    ({"certificate": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"},
+     "certificate", "does not parse"),
+    ({"private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"},
+     "private_key", "does not parse"),
+])
+def test_check_judges_the_pair_at_preview_without_quoting_it(
+        provider: CertificateProvider, elb: MockElb, changes: dict[str, str], field: str,
+        words: str) -> None:
+    """A key that did not belong to its certificate passed preview and failed at up."""
+    failures = provider.check({}, program(**changes)).failures
+    assert [(f.property, words in f.reason, f.reason.endswith("[ELB.1011]"))
+            for f in failures] == [(field, True, True)]
+    assert not _shows_a_key(failures[0].reason, KEY, OTHER_KEY) and elb.requests == []

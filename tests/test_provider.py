@@ -119,9 +119,12 @@ def test_check_of_a_takeover_is_one_get_that_create_reuses(
     news = {"listener_id": existing["id"], "name": "new", "__provider": "x"}
     checked = provider.check({}, news)
     assert checked.failures == []
+    caplog.set_level("INFO", logger="otc_elb_listener")
     assert "up will PUT name ('web' -> 'new') to the live listener" in caplog.text
+    assert "sent PUT" not in caplog.text  # the words of the moment: a preview sends nothing
     provider.create(checked.inputs)
     assert calls(elb)[before:] == [("GET", None), ("PUT", {"name": "new"})]
+    assert f"adopted listener {existing['id']}: sent PUT name ('web' -> 'new')" in caplog.text
     # an update of a listener already in the state reads nothing
     provider.check({**news, "port": 80.0}, {**news, "name": "newer"})
     assert len(elb.requests) == before + 2
@@ -482,3 +485,19 @@ def test_a_malformed_endpoint_from_the_environment_names_it(
     with pytest.raises(ConfigError, match=r"elb:endpoint \(or ELB_ENDPOINT\)"):
         resolve_settings({}, {"ELB_ENDPOINT": "http//x", "OS_AUTH_TOKEN": "t",
                               "OS_PROJECT_ID": "p"})
+
+
+@pytest.mark.parametrize(("key", "advice"), [("elb:endpont", "did you mean elb:endpoint?"),
+                                             ("elb:projectID", "did you mean elb:projectId?"),
+                                             ("elb:zzzz", "the settings are elb:cloud")])
+def test_an_unknown_elb_key_warns_naming_the_nearest_valid_one(
+        key: str, advice: str, caplog: pytest.LogCaptureFixture) -> None:
+    """``elb:endpont`` was ignored in silence until up failed for want of an endpoint."""
+    import pulumi.dynamic as dyn
+    from pulumi.dynamic.config import Config
+
+    caplog.set_level("WARNING", "otc_elb_listener")
+    ListenerProvider().configure(dyn.ConfigureRequest(Config(
+        {key: "x", "elb:token": "t", "project:other": "y"}, "project")))
+    assert f"config {key} is not a setting of this provider" in caplog.text
+    assert advice in caplog.text and "elb:token is not" not in caplog.text

@@ -1,7 +1,7 @@
 """The fake's certificates (for HTTPS listeners), over the same state and lock as listeners:
 ``elb-classic-subresources.md`` section 4 and Decisions 2, 7, 8 and 13.
 
-Judged with the provider's own table (:mod:`otc_elb_listener.rules.certificate`), then, as the
+Judged with the provider's own table (:mod:`otc_elb_listener.rules.certificate`): as the
 service judges it, the PEM must parse and the key must belong to the certificate (ELB.1011).
 Answers echo ``private_key`` as the service does; the journal never holds it. There is no GET
 of one certificate: the list is how clients read one. A certificate a listener uses cannot be
@@ -25,20 +25,6 @@ class _State(Protocol):
     strict: bool
 
     def project(self, project_id: str) -> Any: ...
-
-
-def _key_matches(certificate: str, private_key: str) -> bool:
-    """Does the key belong to the certificate (the same public key)?"""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    try:
-        cert = x509.load_pem_x509_certificate(certificate.encode())
-        key = serialization.load_pem_private_key(private_key.encode(), password=None)
-    except (ValueError, TypeError):
-        return False
-    form = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return bool(cert.public_key().public_bytes(*form) == key.public_key().public_bytes(*form))
 
 
 def self_signed(domain: str = "fake.example.com") -> tuple[str, str]:
@@ -83,9 +69,6 @@ class Certificates:
         violations = rules.validate_create(body)
         if violations:
             raise ApiError.from_violations(violations)
-        if not _key_matches(body["certificate"], body["private_key"]):
-            raise ApiError(400, "ELB.1011", "certificate: it does not parse as X.509, or the "
-                           "private_key does not belong to it (the key is not shown)")
         now = timestamp()
         created = {"id": id or new_id(), "name": "", "description": "", "domain": None, **body,
                    "create_time": now, "update_time": now}

@@ -71,6 +71,16 @@ class Takeover:
         return (f"the live {self.kind} differs in fields a PUT cannot change: {differs}. "
                 "Nothing was changed: make the program match it")
 
+    def _puts(self) -> str:
+        return ", ".join(f"{name} ({shown(self.live.get(name))} -> {shown(value)})"
+                         for name, value in self.changes.items())
+
+    def sent(self) -> str:
+        """What ``up`` reports once the adoption's PUT went out (the engine does not tell
+        ``check`` whether it runs for a preview or for ``up``: its "up will PUT" line shows
+        in both, and this one follows it in ``up``)."""
+        return f"adopted {self.kind} {self.listener_id}: sent PUT {self._puts()}"
+
     def message(self) -> tuple[bool, str]:
         """What the preview shows on the resource: (is it a warning, the text)."""
         verb = "importing" if self.mode == "import" else "adopting"
@@ -79,9 +89,7 @@ class Takeover:
         if self.fails:
             return True, f"{head} will fail: {self.refusal()}{later}"
         if self.changes:
-            puts = ", ".join(f"{name} ({shown(self.live.get(name))} -> {shown(value)})"
-                             for name, value in self.changes.items())
-            return True, f"{head}: up will PUT {puts} to the live {self.kind}{later}"
+            return True, f"{head}: up will PUT {self._puts()} to the live {self.kind}{later}"
         return bool(self.unknown), f"{head}: it matches the program, up sends no PUT{later}"
 
 

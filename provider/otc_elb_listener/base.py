@@ -43,6 +43,24 @@ CONFIG_KEYS = ("cloud", "endpoint", "projectId", "projectName", "token", "region
                "securityToken", "jobTimeout")
 
 
+def _warn_unknown_keys(req: dyn.ConfigureRequest) -> None:
+    """Warn of every ``elb:*`` key the provider does not read (a typo, ``elb:endpont``, would
+    otherwise pass silently until ``up``), naming the nearest valid key."""
+    import difflib
+
+    # The SDK's Config has no public way to list its keys: its ``_props`` is the whole stack
+    # config as the engine sent it.
+    given = getattr(req.config, "_props", None) or {}
+    for key in sorted(k for k in given if isinstance(k, str) and k.startswith("elb:")):
+        name = key.split(":", 1)[1]
+        if name in CONFIG_KEYS:
+            continue
+        near = difflib.get_close_matches(name, CONFIG_KEYS, n=1, cutoff=0.6)
+        advice = f"did you mean elb:{near[0]}?" if near else \
+            f"the settings are {', '.join(f'elb:{k}' for k in CONFIG_KEYS)}"
+        report(f"config {key} is not a setting of this provider and is ignored ({advice})")
+
+
 def is_unknown(value: Any) -> bool:
     """Is the value, or anything inside it (``certificates=[cert.id]``), unknown until
     ``up``? Such a value is never judged, and always counts as a change."""
@@ -147,6 +165,7 @@ class ElbProvider(dyn.ResourceProvider):
         malformed ``elb:endpoint`` (or provider ``endpoint=``) fails here, at the first
         moment, naming the key: not at the first request, after retries."""
         self._config = {key: req.config.get(f"elb:{key}") for key in CONFIG_KEYS}
+        _warn_unknown_keys(req)
         for source, value in (("elb:endpoint", self._config.get("endpoint")),
                               ("the provider's endpoint=", self.target.get("endpoint"))):
             if value:
@@ -224,6 +243,7 @@ class ElbProvider(dyn.ResourceProvider):
             raise ElbApiError(mode, target, None, None, plan.refusal(), kind=self.kind)
         if plan.changes:
             live = put(target, plan.changes)
+            report(plan.sent(), warning=False)
         managed = [*inputs, self.adopt_input] if adopt is not None else list(inputs)
         return dyn.CreateResult(live["id"], outputs(live, managed))
 

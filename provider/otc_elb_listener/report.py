@@ -36,7 +36,7 @@ def _engine_address() -> str | None:
     return address if host and port.isdigit() and port != "0" else None
 
 
-def calling_urn(depth: int = 8) -> str:
+def calling_urn(depth: int = 16) -> str:
     """The URN of the resource whose gRPC request is being answered, or ``""``."""
     frame = sys._getframe(1)
     for _ in range(depth):

@@ -165,3 +165,16 @@ def test_a_check_failure_has_property_reason_and_code_in_both_engines(
         seen[engine_kind] = (first.property, first.code, refused.value.code,
                              first.reason == first[1])
     assert seen["cli"] == seen["in-process"] == (prop, code, code, True)
+
+
+def test_a_key_that_is_not_the_certificates_is_one_line_at_preview(pulumi_cli: Path,
+                                                                   elb: Elb) -> None:
+    _, other_key = self_signed()
+    with CliStack(config=elb.config, secrets=elb.secrets, cli=pulumi_cli,
+                  pythonpath=[REPO]) as stack, pytest.raises(HarnessError) as refused:
+        stack.run_program(_run(lambda: Certificate("web-cert", CertificateArgs(
+            certificate=CERT, private_key=other_key))), preview=True)
+    text = str(refused.value)
+    assert not any(word in text for word in TRACEBACK_WORDS), text
+    assert "private_key" in text and "must belong to the certificate" in text
+    assert elb.control.requests == []

@@ -1,6 +1,6 @@
 """The certificate's rule table (for HTTPS listeners): ``elb-classic-subresources.md`` section 4
-and Decisions 2, 7, 8 and 13. The provider's ``check`` and the fake judge with it; the fake
-also checks that the key belongs to the certificate (which needs the cryptography package).
+and Decisions 2, 7, 8 and 13. The provider's ``check`` and the fake judge with it, the
+certificate and key pair included (:func:`pair_violation`, with the cryptography package).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .machinery import INVALID, Field, Violation, same_code
 from .table import RuleTable
 
 __all__ = ["ERROR_CODES", "FIELDS", "REPLACE_FIELDS", "RESPONSE_FIELDS", "SECRET_FIELDS",
-           "TABLE", "pem_violation", "validate_create", "validate_update"]
+           "TABLE", "pair_violation", "pem_violation", "validate_create", "validate_update"]
 
 NAME_RE: Final = re.compile(r"[A-Za-z0-9_-]*")
 DESCRIPTION_RE: Final = re.compile(r"[^<>]*")
@@ -81,6 +81,32 @@ def pem_violation(name: str, value: str) -> Violation | None:
     return None
 
 
+def pair_violation(certificate: str, private_key: str) -> Violation | None:
+    """What the service judges beyond the PEM form (Decision 7): the certificate parses as
+    X.509, the key parses, and the key belongs to the certificate (the same public key).
+    ELB.1011 for each, as the service answers; the message names the field and never quotes
+    it. Needs the ``cryptography`` package (imported here only: a provider that never checks
+    a certificate never loads it)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        cert = x509.load_pem_x509_certificate(certificate.encode())
+    except (ValueError, TypeError):
+        return Violation("certificate", "must be an X.509 certificate in PEM: it does not "
+                         "parse (the value is not shown)", "ELB.1011")
+    try:
+        key = serialization.load_pem_private_key(private_key.encode(), password=None)
+    except (ValueError, TypeError):
+        return Violation("private_key", "must be an unencrypted private key in PEM: it does "
+                         "not parse (the value is not shown)", "ELB.1011")
+    form = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if cert.public_key().public_bytes(*form) != key.public_key().public_bytes(*form):
+        return Violation("private_key", "must belong to the certificate: its public key is "
+                         "not the certificate's (the value is not shown)", "ELB.1011")
+    return None
+
+
 def validate_create(body: Any, *, unknown_ok: bool = False) -> list[Violation]:
     """Every violation of a create body the form of its fields shows."""
     violations, typed = TABLE.structure_violations(body, updating=False, unknown_ok=unknown_ok)
@@ -99,6 +125,13 @@ def validate_create(body: Any, *, unknown_ok: bool = False) -> list[Violation]:
             pem = pem_violation(name, value)
             if pem is not None:
                 violations.append(pem)
+                broken.add(name)
+    certificate, private_key = kept.get("certificate"), kept.get("private_key")
+    if not broken & set(_PEM_LABELS) and isinstance(certificate, str) and \
+            isinstance(private_key, str):
+        mismatch = pair_violation(certificate, private_key)
+        if mismatch is not None:
+            violations.append(mismatch)
     return TABLE.in_table_order(violations)
 
 
