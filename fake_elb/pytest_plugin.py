@@ -90,13 +90,14 @@ def fake_elb_server(_fake_elb_server_process: ServerControl,
 @pytest.fixture
 def offline_stack(fake_elb_server: ServerControl,
                   request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Your Pulumi program folder (pytest's root directory, with its ``Pulumi.yaml``) against
-    a fresh ``fake_elb_server``, run by the real ``pulumi`` CLI where there is one (the
-    official CLI on PATH first): a temporary copy of the folder, an isolated stack and
-    backend, only the config the test passes, the provider host on the Python that runs the
-    tests. Without a CLI (or with ``@pytest.mark.fake_elb(engine="inprocess")``, the fast
-    mode) the in-process engine runs it over the real provider host, and a CLI missing is
-    said in one line. The fake has one External load balancer, ``.loadbalancer_id``; the
+    """Your Pulumi program folder (the nearest ``Pulumi.yaml`` from the test's folder upwards,
+    as the CLI finds a project) against a fresh ``fake_elb_server``, run by the real
+    ``pulumi`` CLI where there is one (the official CLI on PATH first): a temporary copy of
+    the folder, an isolated stack and backend, only the config the test passes, the provider
+    host on the Python that runs the tests. A function passed to ``run_program`` runs as the
+    folder's program on the same stack. Without a CLI (or with
+    ``@pytest.mark.fake_elb(engine="inprocess")``, the fast mode) the in-process engine runs
+    it over the real provider host, and the reason is said in one line. The fake has one External load balancer, ``.loadbalancer_id``; the
     provider is configured with the fake's endpoint, ``.project_id`` and its token::
 
         def test_my_program(offline_stack):
@@ -106,7 +107,7 @@ def offline_stack(fake_elb_server: ServerControl,
 
     ``.fake`` is the server (``.fake.requests``: the API calls). ``.engine`` says which
     engine runs: ``"cli"`` or ``"inprocess"``."""
-    root = request.config.rootpath
+    root = program_folder(Path(str(request.node.fspath)).parent)
     config = {"elb:endpoint": fake_elb_server.url, "elb:projectId": OFFLINE_PROJECT_ID}
     secrets = {"elb:token": _fake_module("service.store").DEFAULT_TOKEN}
     stack = _cli_stack(request, root, config, secrets)
@@ -114,8 +115,8 @@ def offline_stack(fake_elb_server: ServerControl,
         stack.engine = "cli"
     else:
         stack = _fake_module("engine.inprocess").OfflineStack(
-            config=config, secrets=secrets, project=_project_name(root), cwd=root,
-            use_stack_file=False)
+            config=config, secrets=secrets, project=_project_name(root),
+            cwd=root or Path.cwd(), use_stack_file=False)
         stack.engine = "inprocess"
     stack.fake = fake_elb_server
     stack.project_id = OFFLINE_PROJECT_ID
@@ -124,31 +125,48 @@ def offline_stack(fake_elb_server: ServerControl,
         yield stack
 
 
-def _cli_stack(request: pytest.FixtureRequest, root: Path, config: dict[str, Any],
+def program_folder(start: Path) -> Path | None:
+    """The program folder a test belongs to, found as the CLI finds a project: the nearest
+    ``Pulumi.yaml`` from the test's own folder upwards (whatever pytest was given and
+    wherever its root directory is), or ``None``."""
+    for folder in (start, *start.parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    return None
+
+
+def _say(request: pytest.FixtureRequest, line: str) -> None:
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line)
+
+
+def _cli_stack(request: pytest.FixtureRequest, root: Path | None, config: dict[str, Any],
                secrets: dict[str, Any]) -> Any:
-    """The CLI engine for ``offline_stack``, or ``None`` (said in one line) without a CLI."""
+    """The CLI engine for ``offline_stack`` (on the program folder, or inline programs where
+    there is none), or ``None``, said in one line: the test asked for the in-process engine,
+    or there is no CLI."""
     marker = request.node.get_closest_marker("fake_elb")
     if marker is not None and marker.kwargs.get("engine") == "inprocess":
+        _say(request, "offline_stack: the in-process engine, as "
+                      "@pytest.mark.fake_elb(engine=\"inprocess\") asks")
         return None
     cli = _fake_module("engine.cli")
     found = cli.find_cli()
     if found is None or cli.find_language_host(found) is None:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
         missing = "no pulumi CLI" if found is None else \
             f"no Python language host beside {found}"
-        line = (f"offline_stack: {missing}: running the program with the in-process engine "
-                f"({cli.CLI_HINT})")
-        if reporter is not None:
-            reporter.write_line(line)
+        _say(request, f"offline_stack: {missing}: running the program with the in-process "
+                      f"engine ({cli.CLI_HINT})")
         return None
-    if not (root / "Pulumi.yaml").is_file():
-        return None  # no program folder: programs run inline through the in-process engine
+    if root is None:  # no program folder: functions and files run inline, by the CLI
+        return cli.CliStack(config=config, secrets=secrets, cli=found, stack="offline")
     return cli.CliStack(config=config, secrets=secrets, cli=found, program_dir=root,
                         stack="offline")
 
 
-def _project_name(root: Path) -> str:
+def _project_name(root: Path | None) -> str:
     """The ``name:`` of ``Pulumi.yaml`` in ``root`` (config keys without a namespace use it)."""
-    if (root / "Pulumi.yaml").is_file():
+    if root is not None and (root / "Pulumi.yaml").is_file():
         return str(_fake_module("engine.folder").project_name(root))
     return "project"

@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 
 import dill  # type: ignore[import-untyped]
+import pytest
 
 from fake_elb import EXTRA_MODULES
 from otc_elb_listener import ListenerProvider, RetrySettings
@@ -248,3 +249,49 @@ def test_our_own_suite_mix_leaves_no_asyncio_noise() -> None:
     noise = [line for line in output.splitlines() if any(text in line for text in (
         "Task was destroyed", "Future exception was never retrieved", "was never awaited"))]
     assert noise == [], f"{len(noise)} lines, first: {noise[:3]}"
+
+
+@pytest.mark.parametrize(("package", "where", "target"), [
+    (False, ".", "tests/test_program.py"),  # rootdir became tests/: no Pulumi.yaml there
+    (True, ".", "tests/test_program.py"),
+    (False, "tests", "test_program.py"),  # from a subfolder
+])
+def test_offline_stack_finds_the_program_folder_as_the_cli_does(
+        tmp_path: Path, package: bool, where: str, target: str) -> None:
+    """``pytest tests/test_x.py`` ran the in-process engine in silence (pytest's rootdir had
+    no Pulumi.yaml), which then refused ``protect``; an inline function was refused by the
+    CLI engine on a program folder; ``preview("__main__.py")`` looked like a program run."""
+    root = Path(__file__).resolve().parent.parent
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((root / name).read_text())
+    (tmp_path / "tests").mkdir()
+    if package:
+        (tmp_path / "tests" / "__init__.py").write_text("")
+    (tmp_path / "tests" / "test_program.py").write_text(textwrap.dedent("""
+        import pulumi
+        import pytest
+
+        from fake_elb import HarnessError
+        from otc_elb_listener import Listener, ListenerArgs
+
+        def test_my_program(offline_stack):
+            assert offline_stack.engine == "cli"
+            plan = offline_stack.run_program("__main__.py", config={
+                "loadbalancerId": offline_stack.loadbalancer_id})
+            assert plan.ops() == {"web": "create"}
+            lb = offline_stack.loadbalancer_id
+
+            def inline():
+                Listener("web", ListenerArgs(
+                    loadbalancer_id=lb, protocol="HTTP", backend_protocol="HTTP", port=80,
+                    backend_port=8080, lb_algorithm="roundrobin", name="web",
+                    description="managed by Pulumi"),
+                    opts=pulumi.ResourceOptions(protect=True))
+
+            assert offline_stack.run_program(inline, preview=True).ops() == {"web": "same"}
+            with pytest.raises(HarnessError, match=r"run_program\\(program, preview=True\\)"):
+                offline_stack.preview("__main__.py")
+    """))
+    result = run_pytest(tmp_path / where, target, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

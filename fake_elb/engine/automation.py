@@ -80,6 +80,22 @@ def create_lean_stack(name: str, options: auto.LocalWorkspaceOptions,
     return lean
 
 
+def inline_twin(folder: LeanStack, program: Callable[[], Any]) -> LeanStack:
+    """The stack of a program folder, with ``program`` (a function run in this process) as
+    its program: the same folder, ``Pulumi.yaml``, stack config and state, so an inline
+    program and the folder's own take turns on one stack."""
+    workspace = folder.workspace
+    options = auto.LocalWorkspaceOptions(
+        work_dir=workspace.work_dir, pulumi_home=workspace.pulumi_home,
+        env_vars=workspace.env_vars, pulumi_command=workspace.pulumi_command,
+        program=program)
+    made = auto.Stack.select(folder.name, auto.LocalWorkspace(**options.__dict__))
+    lean = LeanStack.__new__(LeanStack)
+    lean.__dict__.update(made.__dict__)
+    lean._sent, lean._queued = {}, {}  # config goes through the folder's stack
+    return lean
+
+
 @functools.cache
 def pulumi_command(root: Path) -> auto.PulumiCommand:
     """The CLI under ``root/bin``, asked its version once per process: ``PulumiCommand``

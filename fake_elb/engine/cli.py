@@ -30,7 +30,7 @@ from typing import Any
 
 from otc_elb_listener.offline import OFFLINE_VARIABLE
 
-from .automation import create_lean_stack, pulumi_command
+from .automation import create_lean_stack, inline_twin, pulumi_command
 from .folder import copy_program, project_name
 from .host import LOOPBACK_NO_PROXY, PROXY_VARIABLES, SCRUBBED_PREFIXES
 from .model import (
@@ -43,6 +43,7 @@ from .model import (
     Step,
     changed_keys,
     check_flags,
+    resources_only,
 )
 
 #: The engine's step operations folded into one :class:`Step` per resource.
@@ -212,6 +213,8 @@ class CliStack:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._program: Callable[[], Any] = lambda: None
         self._stack: Any = None
+        #: The folder's stack with a function as its program (made on first use).
+        self._inline: Any = None
         self.program_dir = Path(program_dir).resolve() if program_dir else None
         self.stack_file = Path(stack_file) if stack_file else None
         self.allow_remote = allow_remote
@@ -286,10 +289,18 @@ class CliStack:
 
     # -- operations ------------------------------------------------------------------------
     def preview(self, resources: Sequence[DynamicResource], **flags: Any) -> Plan:
-        return self._deploy(lambda: [declare(r) for r in resources], True, **flags)
+        """``pulumi preview`` of resources declared one by one; a program is previewed with
+        ``run_program(program, preview=True)``."""
+        declared = resources_only(resources, "preview")
+        return self._deploy(lambda: [declare(r) for r in declared], True,
+                            inline=self.program_dir is not None, **flags)
 
     def up(self, resources: Sequence[DynamicResource], **flags: Any) -> Plan:
-        return self._deploy(lambda: [declare(r) for r in resources], False, **flags)
+        """``pulumi up`` of resources declared one by one; a program goes to
+        ``run_program(program)``."""
+        declared = resources_only(resources, "up")
+        return self._deploy(lambda: [declare(r) for r in declared], False,
+                            inline=self.program_dir is not None, **flags)
 
     def run_program(self, program: str | Path | Callable[[], Any], *,
                     config: Mapping[str, Any] | None = None, preview: bool = False,
@@ -300,13 +311,14 @@ class CliStack:
         (resource names or URNs), ``refresh``, ``expect_no_changes``."""
         self.set_config(config)
         if self.program_dir is not None:
-            named = None if callable(program) else Path(program)
-            if named is None or (named if named.is_absolute() else self.program_dir / named
-                                 ).resolve() not in (self.program_dir,
-                                                     self.program_dir / "__main__.py"):
+            if callable(program):  # the folder's stack, this function as its program
+                return self._deploy(program, preview, inline=True, **flags)
+            named = Path(program)
+            if (named if named.is_absolute() else self.program_dir / named
+                    ).resolve() not in (self.program_dir, self.program_dir / "__main__.py"):
                 raise HarnessError(f"this stack runs the program folder {self.program_dir}; "
-                                   f"{program!r} is not it (use a CliStack without "
-                                   "program_dir for other programs)")
+                                   f"{program!r} is not it (pass a function, or use a "
+                                   "CliStack without program_dir for other files)")
             return self._deploy(self._program, preview, **flags)
         if callable(program):
             return self._deploy(program, preview, **flags)
@@ -372,9 +384,15 @@ class CliStack:
                          for path in sorted((Path(self._tmp.name) / "state").rglob("*"))
                          if path.is_file())
 
-    def _deploy(self, program: Callable[[], Any], preview: bool, **flags: Any) -> Plan:
+    def _deploy(self, program: Callable[[], Any], preview: bool, inline: bool = False,
+                **flags: Any) -> Plan:
         check_flags(flags)
         self._program = program
+        runner = self._stack
+        if inline:  # a function on a program folder's stack
+            if self._inline is None:
+                self._inline = inline_twin(self._stack, self._run_program)
+            runner = self._inline
         events: list[Any] = []
         operation = "preview" if preview else "up"
         options = dict(on_output=self._collect, on_event=events.append, color="never",
@@ -382,8 +400,7 @@ class CliStack:
                        or None, replace=self._urns(flags.get("replace", ())) or None,
                        refresh=flags.get("refresh") or None,
                        expect_no_changes=flags.get("expect_no_changes") or None)
-        self._invoke(operation, lambda: (self._stack.preview if preview else self._stack.up)(
-            **options))
+        self._invoke(operation, lambda: (runner.preview if preview else runner.up)(**options))
         plan = self._plan(operation, events)
         plan.outputs = self._event_outputs(events)
         if not preview and _SECRET in json.dumps(plan.outputs, default=str):

@@ -40,6 +40,7 @@ from .model import (
     Step,
     changed_keys,
     refuse_flags,
+    resources_only,
 )
 from .program import run_in_host
 from .wire import from_struct, serialize_provider, to_struct
@@ -141,12 +142,14 @@ class OfflineStack:
         """Check and Diff only: what ``pulumi preview`` shows; nothing is created or changed.
         The CLI's flags are refused in one line (see :func:`.model.refuse_flags`)."""
         refuse_flags(flags)
+        resources = resources_only(resources, "preview")
         return self._pass(lambda: self._deploy(resources, preview=True))
 
     def up(self, resources: Sequence[DynamicResource], **flags: Any) -> Plan:
         """The update pass that creates, updates, replaces and deletes so that the stack
         matches ``resources``."""
         refuse_flags(flags)
+        resources = resources_only(resources, "up")
         return self._pass(lambda: self._deploy(resources, preview=False))
 
     def _deploy(self, resources: Sequence[DynamicResource], preview: bool) -> Plan:

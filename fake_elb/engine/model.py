@@ -212,6 +212,18 @@ class Plan:
 OtherResources = Callable[[str, str, dict[str, Any]], tuple[str, dict[str, Any]]]
 
 
+def resources_only(resources: Any, operation: str) -> Sequence[DynamicResource]:
+    """``resources``, or one line saying how a program is run: ``preview("__main__.py")``
+    looked like ``run_program("__main__.py", preview=True)`` and was not."""
+    if isinstance(resources, (str, bytes)) or callable(resources) or hasattr(
+            resources, "__fspath__") or not all(isinstance(r, DynamicResource)
+                                                for r in resources):
+        suffix = ", preview=True" if operation == "preview" else ""
+        raise HarnessError(f"{operation}() takes DynamicResource objects; run a program "
+                           f"(a file or a function) with run_program(program{suffix})")
+    return list(resources)
+
+
 def changed_keys(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """The keys whose values differ, as the CLI lists them (``__provider`` aside)."""
     return sorted(k for k in set(old) | set(new)
