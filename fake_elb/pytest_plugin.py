@@ -97,8 +97,9 @@ def offline_stack(fake_elb_server: ServerControl,
     host on the Python that runs the tests. A function passed to ``run_program`` runs as the
     folder's program on the same stack. Without a CLI (or with
     ``@pytest.mark.fake_elb(engine="inprocess")``, the fast mode) the in-process engine runs
-    it over the real provider host, and the reason is said in one line. The fake has one External load balancer, ``.loadbalancer_id``; the
-    provider is configured with the fake's endpoint, ``.project_id`` and its token::
+    it over the real provider host, and the reason is said in one line. The fake has one
+    External load balancer, ``.loadbalancer_id``; the provider is configured with the
+    fake's endpoint, ``.project_id`` and its token::
 
         def test_my_program(offline_stack):
             plan = offline_stack.run_program("__main__.py", config={
