@@ -153,12 +153,13 @@ def _cli_stack(request: pytest.FixtureRequest, root: Path | None, config: dict[s
                       "@pytest.mark.fake_elb(engine=\"inprocess\") asks")
         return None
     cli = _fake_module("engine.cli")
-    found = cli.find_cli()
-    if found is None or cli.find_language_host(found) is None:
+    locate = _fake_module("engine.locate")
+    found = locate.find_cli()
+    if found is None or locate.find_language_host(found) is None:
         missing = "no pulumi CLI" if found is None else \
             f"no Python language host beside {found}"
         _say(request, f"offline_stack: {missing}: running the program with the in-process "
-                      f"engine ({cli.CLI_HINT})")
+                      f"engine ({locate.CLI_HINT})")
         return None
     if root is None:  # no program folder: functions and files run inline, by the CLI
         return cli.CliStack(config=config, secrets=secrets, cli=found, stack="offline")

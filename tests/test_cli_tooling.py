@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fake_elb.engine import cli as cli_engine
+from fake_elb.engine import locate as cli_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import pulumi_cli

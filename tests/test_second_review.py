@@ -155,7 +155,7 @@ def test_5_every_offline_host_makes_the_provider_refuse_remote_addresses(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever the address came from (a clouds.yaml entry, a region, a catalog), the
     provider in an offline host sends nothing to a non-loopback one: IAM or ELB."""
-    from fake_elb.engine.cli import offline_environment
+    from fake_elb.engine.locate import offline_environment
 
     assert offline_host_environment()[OFFLINE_VARIABLE] == "1"
     assert offline_environment(Path("/h"), Path("/s"), Path("/c/pulumi"))[OFFLINE_VARIABLE] \

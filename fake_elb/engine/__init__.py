@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .cli import CliFailed, CliStack, declare, find_cli, require_cli
+    from .cli import CliFailed, CliStack, declare
     from .host import ProviderHost
     from .inprocess import OfflineStack
+    from .locate import find_cli, require_cli
     from .model import (
         UNKNOWN_OUTPUT,
         CheckFailed,
@@ -28,8 +29,8 @@ __all__ = ["UNKNOWN_OUTPUT", "CheckFailed", "CliFailed", "CliStack", "DynamicRes
            "HarnessError", "OfflineStack", "Plan", "ProviderHost", "ResourceState", "Step",
            "declare", "decoded_provider", "find_cli", "require_cli", "serialize_provider",
            "to_struct"]
-_HOME = {"CliFailed": "cli", "CliStack": "cli", "declare": "cli", "find_cli": "cli",
-         "require_cli": "cli", "ProviderHost": "host", "OfflineStack": "inprocess",
+_HOME = {"CliFailed": "cli", "CliStack": "cli", "declare": "cli", "find_cli": "locate",
+         "require_cli": "locate", "ProviderHost": "host", "OfflineStack": "inprocess",
          "UNKNOWN_OUTPUT": "model", "CheckFailed": "model", "DynamicResource": "model",
          "HarnessError": "model", "Plan": "model", "ResourceState": "model", "Step": "model",
          "decoded_provider": "wire", "serialize_provider": "wire", "to_struct": "wire"}

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import runpy
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -32,7 +31,7 @@ from otc_elb_listener.offline import OFFLINE_VARIABLE
 
 from .automation import create_lean_stack, inline_twin, pulumi_command
 from .folder import copy_program, project_name
-from .host import LOOPBACK_NO_PROXY, PROXY_VARIABLES, SCRUBBED_PREFIXES
+from .locate import CLI_HINT, find_cli, offline_environment
 from .model import (
     UNKNOWN_OUTPUT,
     CheckFailed,
@@ -50,10 +49,6 @@ from .model import (
 _REPLACE_OPS = {"replace", "create-replacement", "delete-replaced"}
 #: How the engine's events show a secret value.
 _SECRET = "[secret]"
-
-CLI_HINT = ("install the official pulumi CLI, or run `python3 dev.py test`, which builds one "
-            "from its Go modules into .venv/bin (needs Go)")
-
 
 class CliFailed(HarnessError):
     """The CLI exited non-zero; ``command`` (``up``), ``exit_code`` and ``output`` (stdout and
@@ -81,61 +76,6 @@ class CliCheckFailed(CliFailed, CheckFailed):
         self.name = found[0][0]
         self.failures = [Failure(prop, reason) for prop, reason in dict.fromkeys(
             (prop, reason) for name, prop, reason in found if name == self.name)]
-
-
-def find_cli() -> Path | None:
-    """The ``pulumi`` CLI: the one on ``PATH`` (the official CLI on a user's machine), else
-    the one next to this Python (``.venv/bin``, where ``dev.py`` builds it)."""
-    found = shutil.which("pulumi")
-    if found:
-        return Path(found)
-    beside = Path(sys.executable).parent / "pulumi"
-    return beside if beside.exists() else None
-
-
-def find_language_host(cli: Path) -> Path | None:
-    """The Python language host ``cli`` runs program folders with: beside it or on PATH."""
-    beside = cli.parent / "pulumi-language-python"
-    if beside.exists():
-        return beside
-    found = shutil.which("pulumi-language-python")
-    return Path(found) if found else None
-
-
-def require_cli() -> Path:
-    """The CLI for a test that needs it: skip the test with one line saying how to get one
-    when there is none, or fail it when ``CI=true`` (CI must never skip the CLI tier)."""
-    import pytest
-
-    cli = find_cli()
-    if cli is None:
-        message = f"the real-CLI tier needs the pulumi CLI: {CLI_HINT}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true: {message}", pytrace=False)
-        pytest.skip(message)
-    return cli
-
-
-def offline_environment(home: Path, backend: Path, cli: Path) -> dict[str, str]:
-    """Variables for the CLI: local state, no network, and the caller's credentials,
-    endpoints and proxies blanked (the Automation API starts from ``os.environ``)."""
-    env = {name: "" for name in os.environ
-           if name.startswith((*SCRUBBED_PREFIXES, "PULUMI_")) or name in PROXY_VARIABLES}
-    plugin_dirs = [str(cli.parent), str(Path(sys.executable).parent)]
-    env.update({
-        "PULUMI_HOME": str(home),
-        "PULUMI_BACKEND_URL": backend.as_uri(),
-        "PULUMI_CONFIG_PASSPHRASE": "offline-tests",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
-        "PULUMI_SKIP_CONFIRMATIONS": "true",
-        "NO_PROXY": LOOPBACK_NO_PROXY,
-        "no_proxy": LOOPBACK_NO_PROXY,
-        OFFLINE_VARIABLE: "1",  # the provider refuses any address that is not loopback
-        "PATH": os.pathsep.join([*plugin_dirs, os.environ.get("PATH", "")]),
-    })
-    return env
 
 
 def _type_parts(type_token: str) -> tuple[str | None, str]:

@@ -97,7 +97,7 @@ def test_d_explicit_create_first_on_the_same_port_fails_with_port_in_use(
     assert failed.value.exit_code != 0
     # the first line the CLI shows for the resource is the useful one, not "Traceback"
     diagnostics = failed.value.output.split("Listener (web):", 1)[1].strip().splitlines()
-    assert diagnostics[0].startswith("error: ElbListenerError: ELB create of listener failed: "
+    assert diagnostics[0].startswith("error: ELB create of listener failed: "
                                      "HTTP 400 ELB.6101: port: port 80 is already used")
     assert "delete_before_replace" in diagnostics[0]
     assert [method for method, _ in elb.calls(mark)] == ["POST"]
