@@ -141,3 +141,20 @@ def test_a_lost_post_is_found_through_the_listener_never_made_twice(
     assert [r["fired"] for r in elb.faults.rules] == [1]
     assert [m for m, _, _ in calls(elb)] == ["POST", "GET", "GET"]  # the listener, the check
     assert created.id == elb.state.project(PROJECT).listeners[listener]["healthcheck_id"]
+
+
+@pytest.mark.parametrize("answer", ["200", "202", "202-empty"])
+def test_a_put_answered_202_with_or_without_a_body_updates_the_state(
+        provider: HealthCheckProvider, elb: MockElb, listener: str, answer: str) -> None:
+    """gophertelekomcloud accepts 200 or 202 for a health-check PUT; the provider took the
+    answer's body as the new state."""
+    created = provider.create(provider.check({}, news(listener)).inputs)
+    elb.set_put_answer(answer)
+    since = len(elb.requests)
+    updated = provider.update(created.id, dict(created.outs or {}),
+                              news(listener, healthcheck_interval=9.0))
+    assert (updated.outs or {})["healthcheck_interval"] == 9
+    made = [(method, status) for method, status in
+            ((e["method"], e["status"]) for e in elb.requests[since:])]
+    assert made == [("PUT", 202 if answer != "200" else 200)] + (
+        [("GET", 200)] if answer == "202-empty" else [])  # read once, only without a body

@@ -245,3 +245,25 @@ def test_the_poll_schedule_sees_a_job_done_promptly() -> None:
             late = polls_until(end)[1]
             assert late <= max(0.5, 0.25 * end) + 1e-9, (end, late)
     assert max(poll_delay(w) for w in range(0, 3600, 7)) == 10.0
+
+
+def test_every_read_pages_to_the_end(provider: MemberProvider, elb: MockElb, listener: str,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member past the first page is found by a takeover and by refresh (the provider read
+    the first page only)."""
+    monkeypatch.setattr(MemberProvider, "page_size", 2)
+    servers = [(f"{i}" * 8 + "-0000-4000-8000-" + f"{i}" * 12, f"192.168.5.{i}")
+               for i in range(1, 6)]
+    for server, address in servers:
+        elb.add_server(PROJECT, server, address, server)
+        provider.create(props(listener, server_id=server, address=address))
+    since = len(elb.requests)
+    last_server = servers[-1][0]
+    checked = provider.check({}, {"listener_id": listener, "member_id": last_server,
+                                  "__provider": "x"})
+    assert checked.failures == []
+    taken = provider.create(checked.inputs)
+    assert (taken.outs or {})["server_id"] == last_server
+    lists = [e for e in elb.requests[since:] if e["path"].endswith("/members")]
+    assert [e["query"].count("marker") for e in lists] == [0, 1, 1]  # 2 + 2 + 1 members
+    assert provider.read(taken.id, dict(taken.outs or {})).id == taken.id

@@ -256,3 +256,34 @@ def test_a_job_is_stamped_when_it_ended_not_when_someone_looked(
     made = calendar.timegm(time.strptime(backend.members()[0]["create_time"],
                                          "%Y-%m-%d %H:%M:%S"))
     assert ended - began < 1.6 and made - began < 1.6
+
+
+# -- paging, as real clients list members (limit and marker) --------------------------------
+def test_limit_and_marker_page_through_the_members(fake: MockElb | ServerControl) -> None:
+    """golangsdk lists ``?limit=1`` on a listener with two members and expects one; Huawei's
+    SDK sends ``limit`` beside its filters. The fake answered 400 ELB.2003."""
+    backend = Backend(fake)
+    items = _servers(fake, 3)
+    backend.finished(backend.add(items))
+    every = backend.members()
+    assert [m["server_id"] for m in every] == [i["server_id"] for i in items]  # made order
+    first = backend.members(limit="1")
+    assert [m["id"] for m in first] == [every[0]["id"]]
+    second = backend.members(limit="1", marker=first[-1]["id"])
+    assert [m["id"] for m in second] == [every[1]["id"]]
+    rest = backend.members(limit="5", marker=second[-1]["id"])
+    assert [m["id"] for m in rest] == [every[2]["id"]]  # shorter than limit: the last page
+    filtered = backend.members(limit="10", status="ACTIVE", server_id=items[1]["server_id"])
+    assert [m["id"] for m in filtered] == [every[1]["id"]]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({"limit": "0"}, "limit"), ({"limit": "-1"}, "limit"), ({"limit": "x"}, "limit"),
+    ({"limit": "\u00b2"}, "limit"), ({"marker": "f" * 32}, "marker"),
+])
+def test_a_bad_limit_or_an_unknown_marker_is_a_400_naming_it(
+        fake: MockElb | ServerControl, query: dict[str, str], expected: str) -> None:
+    backend = Backend(fake)
+    answer = backend.session.get(backend.base, params=query, timeout=10)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "ELB.1001"
+    assert answer.json()["error"]["message"].startswith(f"{expected}:")

@@ -501,3 +501,22 @@ def test_an_unknown_elb_key_warns_naming_the_nearest_valid_one(
         {key: "x", "elb:token": "t", "project:other": "y"}, "project")))
     assert f"config {key} is not a setting of this provider" in caplog.text
     assert advice in caplog.text and "elb:token is not" not in caplog.text
+
+
+@pytest.mark.parametrize("answer", ["200", "202", "202-empty"])
+def test_a_listener_put_answered_202_updates_the_state(
+        provider: ListenerProvider, elb: MockElb, lb: str, answer: str) -> None:
+    created = provider.create(provider.check({}, program(lb)).inputs)
+    elb.set_put_answer(answer)
+    since = len(elb.requests)
+    updated = provider.update(created.id, dict(created.outs or {}), program(lb, port=81.0))
+    assert (updated.outs or {})["port"] == 81
+    assert [e["method"] for e in elb.requests[since:]] == (
+        ["PUT", "GET"] if answer == "202-empty" else ["PUT"])
+
+
+def test_the_control_plane_names_the_put_answers_it_knows(elb: MockElb) -> None:
+    from fake_elb import ControlError
+
+    with pytest.raises(ControlError, match="202-empty"):
+        elb.set_put_answer("204")

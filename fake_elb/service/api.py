@@ -184,12 +184,19 @@ class ElbApi:
             return json_response(200, self.state.get_listener(project, listener_id))
         if method == "PUT":
             parsed[0] = body = parse_json_body(raw_body)
-            return json_response(200, self.state.update_listener(project, listener_id, body))
+            return self._put_answer(self.state.update_listener(project, listener_id, body))
         if method == "DELETE":
             self.state.delete_listener(project, listener_id)
             return HttpResponse(204, b"", {})
         raise ApiError(405, spec.INVALID, f"{method} is not allowed on a listener (use GET, "
                        "PUT or DELETE)")
+
+    def _put_answer(self, updated: dict[str, Any]) -> HttpResponse:
+        """A PUT's answer as the control plane set it (``FakeElbState.put_answer``)."""
+        mode = self.state.put_answer
+        if mode == "202-empty":
+            return HttpResponse(202, b"", {})
+        return json_response(202 if mode == "202" else 200, updated)
 
     def _healthcheck(self, method: str, project: str, healthcheck_id: str | None,
                      raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
@@ -205,7 +212,7 @@ class ElbApi:
             return json_response(200, checks.get(project, healthcheck_id))
         if method == "PUT":
             parsed[0] = body = parse_json_body(raw_body)
-            return json_response(200, checks.update(project, healthcheck_id, body))
+            return self._put_answer(checks.update(project, healthcheck_id, body))
         if method == "DELETE":
             checks.delete(project, healthcheck_id)
             return HttpResponse(204, b"", {})

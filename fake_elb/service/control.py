@@ -12,7 +12,8 @@ listeners/delete`` {project_id, id} (changes out of band, not journaled) · ``PO
 healthchecks`` {project_id, healthcheck, id?, create_time?} (an existing one) · ``POST
 servers`` {project_id, server_id, address, name} (an ECS) · ``POST members/health``
 {project_id, member_id, health_status} (NORMAL, ABNORMAL, UNAVAILABLE, or null) ·
-``POST jobs`` {duration?, next?, empty_members_as_object?} · ``POST users`` {domain, name,
+``POST jobs`` {duration?, next?, empty_members_as_object?} · ``POST answers`` {put:
+"200"|"202"|"202-empty"} · ``POST users`` {domain, name,
 password, project_id, project_name} · ``POST users/delete`` {domain, name} (their tokens
 revoked) · ``POST credentials`` {access, secret, project_id, security_token?} · ``POST
 strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
@@ -95,6 +96,7 @@ class ControlPlane:
             ("POST", "servers"): self._server,
             ("POST", "members/health"): self._member_health,
             ("POST", "jobs"): self._jobs,
+            ("POST", "answers"): self._answers,
             ("POST", "users"): self._user,
             ("POST", "users/delete"): self._delete_user,
             ("POST", "credentials"): self._credential,
@@ -169,6 +171,16 @@ class ControlPlane:
         args = _object(args)
         self.state.members.configure_jobs(args.get("duration"), args.get("next"),
                                           args.get("empty_members_as_object"))
+        return _NO_CONTENT
+
+    def _answers(self, args: Any) -> HttpResponse:
+        put = _object(args).get("put")
+        if put not in ("200", "202", "202-empty"):
+            raise ApiError(400, "ELB.1001", 'put: one of "200" (the object), "202" (the '
+                           'object) or "202-empty" (no body), for listener and health-check '
+                           "PUTs")
+        with self.state.lock:
+            self.state.put_answer = put
         return _NO_CONTENT
 
     def _change_listener(self, args: Any) -> HttpResponse:

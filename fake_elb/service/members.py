@@ -281,6 +281,11 @@ class Members:
 
     def list(self, project_id: str, listener_id: str,
              filters: Mapping[str, builtins.list[str]]) -> Any:
+        """The listener's members in the order they were made, filtered by any field, one
+        page of ``limit`` after the member ``marker`` names (docs/fake.md, "Paging")."""
+        filters = dict(filters)
+        limit = _limit(filters.pop("limit", None))
+        marker = _one("marker", filters.pop("marker", None))
         for name in filters:
             if name not in _FILTERS:
                 raise ApiError(400, "ELB.2003", f"{name[:64]}: is not a member field to "
@@ -291,8 +296,17 @@ class Members:
             self._listener(project, listener_id)
             shown = [self._shown(project, m) for m in project.members.values()
                      if m["listener_id"] == listener_id]
+        if marker is not None:
+            after = next((i for i, m in enumerate(shown) if m["id"] == marker), None)
+            if after is None:
+                raise ApiError(400, "ELB.1001", f"marker: listener {listener_id} has no "
+                               f"member {marker[:64]} (a marker is the ID of the last member "
+                               "of the page before)")
+            shown = shown[after + 1:]
         found = [m for m in shown if all(str(m.get(k)) in wanted
                                          for k, wanted in filters.items())]
+        if limit is not None:
+            found = found[:limit]
         return {} if not found and self.empty_as_object else found
 
     @staticmethod
@@ -314,6 +328,26 @@ class Members:
         """IDs of a listener's members (a listener with members cannot be deleted)."""
         return sorted(m["id"] for m in project.members.values()
                       if m["listener_id"] == listener_id)
+
+
+def _one(name: str, values: builtins.list[str] | None) -> str | None:
+    """A query parameter given at most once."""
+    if values is None:
+        return None
+    if len(values) != 1:
+        raise ApiError(400, "ELB.1001", f"{name}: give it once, got {len(values)} values")
+    return values[0]
+
+
+def _limit(values: builtins.list[str] | None) -> int | None:
+    """A page's size: a whole number of at least 1."""
+    text = _one("limit", values)
+    if text is None:
+        return None
+    if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) < 1:
+        raise ApiError(400, "ELB.1001", f"limit: must be an integer of at least 1, got "
+                       f"{text[:20]!r}")
+    return int(text)
 
 
 _NEXT_KEYS = frozenset({"outcome", "duration", "error_code", "fail_reason"})

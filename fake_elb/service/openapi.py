@@ -347,8 +347,18 @@ def _member_paths() -> dict[str, Any]:
         "/v1.0/{project_id}/elbaas/listeners/{listener_id}/members": {
             "parameters": [_PROJECT, _LISTENER],
             "get": {"operationId": "listMembers", "summary": "List a listener's members",
+                    "parameters": [
+                        {"name": "limit", "in": "query", "required": False,
+                         "description": "members per page (a page shorter than this is the "
+                                        "last)",
+                         "schema": {"type": "integer", "minimum": 1}},
+                        {"name": "marker", "in": "query", "required": False,
+                         "description": "the ID of the last member of the page before",
+                         "schema": {"type": "string"}}],
                     "responses": {"200": _answer("the members ({} in the empty-list mode)",
-                                                 members), **job_errors}},
+                                                 members), **job_errors,
+                                  "400": _error("ELB.1001 a bad limit or an unknown marker; "
+                                                "ELB.2003 not a field to filter on")}},
             "post": {"operationId": "addMembers", "summary": "Add members: a job",
                      "requestBody": _body(member_items),
                      "responses": {"200": _answer("the job", "JobAnswer"), **job_errors,

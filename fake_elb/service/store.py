@@ -63,6 +63,10 @@ class FakeElbState:
         self.iam = FakeIam(token_ttl)
         #: Strict mode refuses fields that do not apply (the real service ignores them).
         self.strict = self._initial_strict = strict
+        #: How a listener or health-check PUT is answered: ``"200"`` with the object (the
+        #: documented answer, the default), ``"202"`` with it, ``"202-empty"`` without a body
+        #: (gophertelekomcloud accepts either: elb-classic-subresources.md, turn 4).
+        self.put_answer = "200"
         self.tokens = self._initial_tokens = frozenset(tokens)
         self._projects: dict[str, _Project] = {}
         #: (method, path, query, status, body, fault): a tuple costs a third of a dict, and
@@ -97,6 +101,7 @@ class FakeElbState:
             self._journal.clear()
             self.tokens = self._initial_tokens
             self.strict = self._initial_strict
+            self.put_answer = "200"
             self.members.reset()
         self.iam.reset()
 

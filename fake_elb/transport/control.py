@@ -147,6 +147,11 @@ class FakeControl(ABC):
         result: dict[str, Any] = self._send("POST", "credentials", body)
         return result
 
+    def set_put_answer(self, put: str) -> None:
+        """How listener and health-check PUTs are answered: ``"200"`` with the object (the
+        default), ``"202"`` with it, or ``"202-empty"``, no body (the service may do either)."""
+        self._send("POST", "answers", {"put": put})
+
     def set_strict(self, strict: bool) -> None:
         """Strict mode refuses fields that do not apply (the real service ignores them)."""
         self._send("POST", "strict", {"strict": strict})

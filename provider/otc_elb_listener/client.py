@@ -415,7 +415,16 @@ class ElbClient:
         return result, _service_clock(response)
 
     def update(self, listener_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """One PUT; the object as it now is. The service may answer 200 or 202 with the
+        object, or 202 without a body: then the object is read once (docs/engines.md,
+        "What each command does")."""
         response = self._call("update", "PUT", listener_id, body=body)
+        if response.status_code == 202 and not response.content.strip():
+            found = self.get(listener_id)
+            if found is None:
+                raise ElbApiError("update", listener_id, 404, None, "the service accepted "
+                                  "the PUT (202) but the object is gone")
+            return found
         result: dict[str, Any] = self._json("update", response, listener_id)
         return result
 

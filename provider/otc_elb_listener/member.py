@@ -107,6 +107,8 @@ class MemberProvider(ElbProvider):
 
     kind = KIND
     adopt_input = "member_id"
+    #: Members asked for per page of a list (the quota is 100 a listener: one page).
+    page_size = 100
 
     # -- check and diff: no API call (but a takeover's one list) ----------------------------
     @headline_first
@@ -264,12 +266,23 @@ class MemberProvider(ElbProvider):
                           f"{seconds:g} s (job_timeout)", advice, kind=KIND)
 
     def _find(self, listener_id: str, **filters: str) -> list[dict[str, Any]]:
-        """The listener's members matching ``filters`` (``{}``, an empty list's quirk, and
-        a listener that is gone read as none)."""
-        status, found = self._call_as_kind(self._api().request, "read", "GET",
-                                           f"elbaas/listeners/{listener_id}/members", None,
-                                           filters)
-        return [] if status >= 300 or not isinstance(found, list) else found
+        """The listener's members matching ``filters``, every page of them (``limit`` and
+        ``marker``, as the service pages; a page shorter than :attr:`page_size` is the
+        last). ``{}``, an empty list's quirk, and a listener that is gone read as none."""
+        found: list[dict[str, Any]] = []
+        marker: str | None = None
+        while True:
+            query = {**filters, "limit": str(self.page_size),
+                     **({"marker": marker} if marker else {})}
+            status, page = self._call_as_kind(self._api().request, "read", "GET",
+                                              f"elbaas/listeners/{listener_id}/members", None,
+                                              query)
+            page = [] if status >= 300 or not isinstance(page, list) else page
+            found += page
+            last = page[-1].get("id") if page and isinstance(page[-1], dict) else None
+            if len(page) < self.page_size or not isinstance(last, str) or last == marker:
+                return found
+            marker = last
 
     # -- create, read, delete -----------------------------------------------------------------
     @headline_first
