@@ -529,3 +529,44 @@ def test_journal_records_every_call_without_secrets(fake: Fake) -> None:
     assert journal[1]["path"] == f"/v1.0/{fake.api.base.split('/v1.0/')[1]}/{listener['id']}"
     assert journal[2]["query"] == f"loadbalancer_id={fake.lb}"
     assert set(journal[0]) == {"method", "path", "query", "status", "body"}
+
+
+# -- listeners that take time (the control plane's transitions, as moto's set_transition) --
+def listener_body(lb: str, **changes: Any) -> dict[str, Any]:
+    return {"name": "web", "loadbalancer_id": lb, "protocol": "HTTP", "port": 80,
+            "backend_protocol": "HTTP", "backend_port": 8080, "lb_algorithm": "roundrobin",
+            **changes}
+
+
+def test_a_listener_can_be_held_pending_then_active_or_error(fake: Fake) -> None:
+    import time as clock
+
+    from tests.conftest import PROJECT
+
+    fake.control.set_listener_transition(create=0.4, update=0.4)
+    created = fake.api.create(listener_body(fake.lb)).json()
+    assert created["status"] == "PENDING_CREATE"
+    assert fake.api.get(created["id"]).json()["status"] == "PENDING_CREATE"
+    clock.sleep(0.5)
+    assert fake.api.get(created["id"]).json()["status"] == "ACTIVE"
+    changed = fake.api.put(created["id"], {"description": "x"}).json()
+    assert changed["status"] == "PENDING_UPDATE"
+    clock.sleep(0.5)
+    assert [item["status"] for item in fake.api.list().json()] == ["ACTIVE"]
+    fake.control.set_listener_transition(create=0, end="ERROR")
+    failed = fake.api.create(listener_body(fake.lb, port=81)).json()
+    assert failed["status"] == "ERROR"
+    fake.control.reset()
+    lb = fake.control.add_loadbalancer(PROJECT)["id"]
+    assert fake.api.create(listener_body(lb)).json()["status"] == "ACTIVE"  # reset: instant again
+
+
+@pytest.mark.parametrize("change", [{"create": -1}, {"update": "soon"}, {"end": "DONE"},
+                                    {"create": True}])
+def test_a_transition_the_fake_cannot_run_is_refused(fake: Fake, change: dict[str, Any]
+                                                     ) -> None:
+    from fake_elb import ControlError
+
+    with pytest.raises(ControlError) as refused:
+        fake.control._send("POST", "transitions", change)
+    assert refused.value.status == 400

@@ -520,3 +520,46 @@ def test_the_control_plane_names_the_put_answers_it_knows(elb: MockElb) -> None:
 
     with pytest.raises(ControlError, match="202-empty"):
         elb.set_put_answer("204")
+
+
+# -- listeners that take time: PENDING_CREATE / PENDING_UPDATE ------------------------------
+def test_create_and_update_wait_until_the_listener_is_active(
+        provider: ListenerProvider, elb: MockElb, lb: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Huawei's Terraform provider waits for a classic listener to leave PENDING_CREATE; ours
+    reported success at once, and its health check was made on a listener still pending."""
+    caplog.set_level("INFO", "otc_elb_listener")
+    elb.set_listener_transition(create=1.0, update=0.6)
+    created = provider.create(provider.check({}, program(lb)).inputs)
+    assert (created.outs or {})["status"] == "ACTIVE"
+    assert elb.requests[0]["method"] == "POST"
+    assert {e["method"] for e in elb.requests[1:]} == {"GET"} and len(elb.requests) >= 2
+    assert f"listener {created.id}: ACTIVE after" in caplog.text
+    since = len(elb.requests)
+    updated = provider.update(created.id, dict(created.outs or {}), program(lb, port=81.0))
+    assert (updated.outs or {})["status"] == "ACTIVE"
+    assert elb.requests[since]["method"] == "PUT"
+    elb.set_listener_transition(create=0, update=0)
+    since = len(elb.requests)
+    provider.update(created.id, dict(updated.outs or {}), program(lb, port=82.0))
+    assert [e["method"] for e in elb.requests[since:]] == ["PUT"]  # ACTIVE at once: no GET
+
+
+def test_a_listener_that_ends_in_error_is_one_error_naming_it(
+        provider: ListenerProvider, elb: MockElb, lb: str) -> None:
+    elb.set_listener_transition(create=0.3, end="ERROR")
+    with pytest.raises(ElbApiError) as caught:
+        provider.create(provider.check({}, program(lb)).inputs)
+    made = elb.state.list_listeners(PROJECT, {})[0]
+    assert made["status"] == "ERROR"
+    assert f"ELB create of listener {made['id']} failed" in str(caught.value)
+    assert "status ERROR" in str(caught.value)
+
+
+def test_a_listener_pending_past_elb_status_timeout_fails_naming_the_key(
+        elb: MockElb, lb: str) -> None:
+    slow = configured(ListenerProvider(retry=FAST), statusTimeout="0.7")
+    elb.set_listener_transition(create=30)
+    with pytest.raises(ElbApiError, match=r"still PENDING_CREATE after 0.7 s "
+                                          r"\(elb:statusTimeout\)"):
+        slow.create(slow.check({}, program(lb)).inputs)

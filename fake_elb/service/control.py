@@ -13,7 +13,8 @@ healthchecks`` {project_id, healthcheck, id?, create_time?} (an existing one) ·
 servers`` {project_id, server_id, address, name} (an ECS) · ``POST members/health``
 {project_id, member_id, health_status} (NORMAL, ABNORMAL, UNAVAILABLE, or null) ·
 ``POST jobs`` {duration?, next?, empty_members_as_object?} · ``POST answers`` {put:
-"200"|"202"|"202-empty"} · ``POST users`` {domain, name,
+"200"|"202"|"202-empty"} · ``POST transitions`` {create?, update? (seconds), end?: ACTIVE|ERROR}
+· ``POST users`` {domain, name,
 password, project_id, project_name} · ``POST users/delete`` {domain, name} (their tokens
 revoked) · ``POST credentials`` {access, secret, project_id, security_token?} · ``POST
 strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
@@ -97,6 +98,7 @@ class ControlPlane:
             ("POST", "members/health"): self._member_health,
             ("POST", "jobs"): self._jobs,
             ("POST", "answers"): self._answers,
+            ("POST", "transitions"): self._transitions,
             ("POST", "users"): self._user,
             ("POST", "users/delete"): self._delete_user,
             ("POST", "credentials"): self._credential,
@@ -171,6 +173,11 @@ class ControlPlane:
         args = _object(args)
         self.state.members.configure_jobs(args.get("duration"), args.get("next"),
                                           args.get("empty_members_as_object"))
+        return _NO_CONTENT
+
+    def _transitions(self, args: Any) -> HttpResponse:
+        args = _object(args)
+        self.state.set_transition(args.get("create"), args.get("update"), args.get("end"))
         return _NO_CONTENT
 
     def _answers(self, args: Any) -> HttpResponse:

@@ -29,6 +29,10 @@ JOURNAL_SIZE = 10_000
 JournalEntry = tuple[str, str, str, "int | None", Any, "str | None"]
 
 
+#: No transition: a listener is ACTIVE the moment it is made or changed.
+_INSTANT = {"create": 0.0, "update": 0.0, "end": "ACTIVE"}
+
+
 @dataclass
 class _Project:
     loadbalancers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -67,6 +71,11 @@ class FakeElbState:
         #: documented answer, the default), ``"202"`` with it, ``"202-empty"`` without a body
         #: (gophertelekomcloud accepts either: elb-classic-subresources.md, turn 4).
         self.put_answer = "200"
+        #: How long a new or changed listener stays PENDING_CREATE / PENDING_UPDATE, and the
+        #: status it ends in (``ACTIVE``, or ``ERROR``): instant and ACTIVE by default.
+        self.transition: dict[str, Any] = dict(_INSTANT)
+        #: Listeners in a transition: their ID -> (monotonic time it ends, the end status).
+        self._pending: dict[str, tuple[float, str]] = {}
         self.tokens = self._initial_tokens = frozenset(tokens)
         self._projects: dict[str, _Project] = {}
         #: (method, path, query, status, body, fault): a tuple costs a third of a dict, and
@@ -102,6 +111,8 @@ class FakeElbState:
             self.tokens = self._initial_tokens
             self.strict = self._initial_strict
             self.put_answer = "200"
+            self.transition = dict(_INSTANT)
+            self._pending.clear()
             self.members.reset()
         self.iam.reset()
 
@@ -194,7 +205,39 @@ class FakeElbState:
         })
         listener = {name: listener.get(name) for name in spec.RESPONSE_FIELDS}
         project.listeners[listener["id"]] = listener
+        self._begin_transition(listener, "create")
         return _copy(listener)
+
+    def set_transition(self, create: Any = None, update: Any = None, end: Any = None) -> None:
+        """How listeners change status from now on (the control plane's ``transitions``, as
+        moto's ``set_transition``): seconds PENDING_CREATE after a create, seconds
+        PENDING_UPDATE after a PUT, and the status they then end in."""
+        for name, value in (("create", create), ("update", update)):
+            if value is not None and (isinstance(value, bool) or not isinstance(
+                    value, (int, float)) or not 0 <= value < float("inf")):
+                raise ApiError(400, spec.INVALID, f"{name}: seconds, a finite number >= 0")
+        if end is not None and end not in ("ACTIVE", "ERROR"):
+            raise ApiError(400, spec.INVALID, "end: ACTIVE or ERROR")
+        with self.lock:
+            self.transition.update({k: v for k, v in (("create", create), ("update", update),
+                                                      ("end", end)) if v is not None})
+
+    def _begin_transition(self, listener: dict[str, Any], kind: str) -> None:
+        """A new or changed listener starts its transition (the caller holds the lock)."""
+        seconds = float(self.transition[kind])
+        if seconds <= 0 and self.transition["end"] == "ACTIVE":
+            return
+        listener["status"] = "PENDING_CREATE" if kind == "create" else "PENDING_UPDATE"
+        self._pending[listener["id"]] = (time.monotonic() + seconds, self.transition["end"])
+        if seconds <= 0:
+            self._settle(listener)
+
+    def _settle(self, listener: dict[str, Any]) -> None:
+        """A listener whose transition has run its time takes its end status."""
+        pending = self._pending.get(listener["id"])
+        if pending is not None and time.monotonic() >= pending[0]:
+            listener["status"] = pending[1]
+            del self._pending[listener["id"]]
 
     def seed_listener(self, project_id: str, fields: Any, *, id: str | None = None,
                       create_time: str | None = None, status: str | None = None
@@ -226,6 +269,7 @@ class FakeElbState:
         listener = project.listeners.get(listener_id) if project else None
         if project is None or listener is None:
             raise ApiError(404, "ELB.8904", f"listener {listener_id} not found")
+        self._settle(listener)
         return project, listener
 
     def get_listener(self, project_id: str, listener_id: str) -> dict[str, Any]:
@@ -245,6 +289,8 @@ class FakeElbState:
         with self.lock:
             project = self._projects.get(project_id)
             listeners = list(project.listeners.values()) if project else []
+            for listener in listeners:
+                self._settle(listener)
             return [_copy(listener) for listener in listeners
                     if all(_query_text(listener[name]) in wanted
                            for name, wanted in filters.items())]
@@ -260,6 +306,7 @@ class FakeElbState:
             updated = spec.apply_update(current, body)
             updated["update_time"] = _timestamp()
             project.listeners[listener_id] = updated
+            self._begin_transition(updated, "update")
             return _copy(updated)
 
     def delete_listener(self, project_id: str, listener_id: str) -> None:

@@ -147,6 +147,15 @@ class FakeControl(ABC):
         result: dict[str, Any] = self._send("POST", "credentials", body)
         return result
 
+    def set_listener_transition(self, create: float | None = None,
+                                update: float | None = None,
+                                end: str | None = None) -> None:
+        """Hold a new listener ``PENDING_CREATE`` for ``create`` seconds, a changed one
+        ``PENDING_UPDATE`` for ``update`` seconds, then give it ``end`` (``ACTIVE``, the
+        default, or ``ERROR``); instant by default, and after ``reset``."""
+        self._send("POST", "transitions", {k: v for k, v in (
+            ("create", create), ("update", update), ("end", end)) if v is not None})
+
     def set_put_answer(self, put: str) -> None:
         """How listener and health-check PUTs are answered: ``"200"`` with the object (the
         default), ``"202"`` with it, or ``"202-empty"``, no body (the service may do either)."""

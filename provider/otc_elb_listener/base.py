@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import math
 import os
 import threading
 import time
@@ -27,6 +28,7 @@ from .report import fail_in_one_line, report
 from .rules.machinery import ID_RE, UNKNOWN
 from .rules.table import RuleTable
 from .settings import RetrySettings, checked_endpoint, resolve_settings
+from .waiting import JOB_TIMEOUT_RULE, job_timeout_problem
 
 if TYPE_CHECKING:
     from .client import ElbClient
@@ -40,7 +42,10 @@ LIVE_FOR = 60.0
 CONFIG_KEYS = ("cloud", "endpoint", "projectId", "projectName", "token", "region", "insecure",
                "cacert",
                "authUrl", "userName", "password", "domainName", "accessKey", "secretKey",
-               "securityToken", "jobTimeout")
+               "securityToken", "jobTimeout", "statusTimeout")
+#: Seconds a wait for the service may take unless ``elb:jobTimeout`` (a member's job) or
+#: ``elb:statusTimeout`` (a listener becoming ACTIVE) says otherwise.
+DEFAULT_WAIT = 600.0
 
 
 def _warn_unknown_keys(req: dyn.ConfigureRequest) -> None:
@@ -166,6 +171,18 @@ class ElbProvider(dyn.ResourceProvider):
         moment, naming the key: not at the first request, after retries."""
         self._config = {key: req.config.get(f"elb:{key}") for key in CONFIG_KEYS}
         _warn_unknown_keys(req)
+        for key in ("jobTimeout", "statusTimeout"):  # judged now, naming the key
+            configured = self._config.get(key)
+            if configured is None:
+                continue
+            try:
+                seconds = float(configured)
+            except (TypeError, ValueError):
+                seconds = math.nan
+            if job_timeout_problem(seconds) is not None:
+                raise ConfigError(f"elb:{key} must be {JOB_TIMEOUT_RULE}, got "
+                                  f"{str(configured)[:40]!r}")
+            self._config[key] = seconds
         for source, value in (("elb:endpoint", self._config.get("endpoint")),
                               ("the provider's endpoint=", self.target.get("endpoint"))):
             if value:

@@ -20,11 +20,12 @@ import pulumi.dynamic as dyn
 
 from . import spec
 from .adoption import ADOPT, IMPORT
-from .base import ElbProvider, made_since, stored
+from .base import DEFAULT_WAIT, ElbProvider, made_since, stored
 from .base import headline_first as _headline_first
 from .base import is_unknown as _is_unknown
 from .errors import ConfigError, ElbApiError
 from .pickling import pickler_left_intact
+from .report import report
 from .resource import (
     arg_names,
     identity_output,
@@ -36,6 +37,7 @@ from .settings import (
     Settings,
     resolve_settings,
 )
+from .waiting import poll_delay
 
 if TYPE_CHECKING:
     pass
@@ -93,6 +95,10 @@ def _table_failures(judged: dict[str, Any]) -> list[dyn.CheckFailure]:
             failures.append(dyn.CheckFailure(violation.field, f"{violation.rule} "
                                              f"[{violation.code}]"))
     return failures
+
+
+#: The statuses of a listener the service is still making or changing.
+PENDING = ("PENDING_CREATE", "PENDING_UPDATE")
 
 
 class ListenerProvider(ElbProvider):
@@ -165,6 +171,7 @@ class ListenerProvider(ElbProvider):
                 if hint is None:
                     raise
                 raise error.with_hint(hint) from None
+            listener = self._until_active("create", listener)
             return dyn.CreateResult(listener["id"], listener_outputs(listener, list(inputs)))
         return self._take_over(adopt, imported, inputs, spec.TABLE, self._api().update,
                                listener_outputs)
@@ -217,8 +224,41 @@ class ListenerProvider(ElbProvider):
         managed = list(inputs)
         if not body:
             return dyn.UpdateResult({**olds, "managed_fields": sorted(managed)})
-        listener = self._api().update(_id, body)
+        listener = self._until_active("update", self._api().update(_id, body))
         return dyn.UpdateResult(listener_outputs(listener, managed))
+
+    def _until_active(self, operation: str, listener: dict[str, Any]) -> dict[str, Any]:
+        """The listener once ACTIVE: a new or changed listener may stay ``PENDING_CREATE``
+        or ``PENDING_UPDATE`` a while, and what depends on it must wait (its health check
+        and members are made after this returns). Polled on the job schedule, bounded by
+        ``elb:statusTimeout``; ``ERROR`` is one error naming the listener. An answer that
+        is ACTIVE already costs nothing."""
+        listener_id = str(listener.get("id"))
+        status = listener.get("status")
+        began = time.monotonic()
+        seconds = float(self._config.get("statusTimeout") or DEFAULT_WAIT)
+        while status in PENDING:
+            waited = time.monotonic() - began
+            delay = poll_delay(waited)
+            if waited + delay > seconds:
+                raise ElbApiError(operation, listener_id, None, None, f"the listener was "
+                                  f"still {status} after {seconds:g} s (elb:statusTimeout); "
+                                  "it may still become ACTIVE: run `pulumi refresh`, then "
+                                  "`pulumi up`")
+            time.sleep(delay)
+            found = self._api().get(listener_id)
+            if found is None:
+                raise ElbApiError(operation, listener_id, 404, None, "the listener went away "
+                                  f"while {status}")
+            listener, status = found, found.get("status")
+            report(f"listener {listener_id}: {status} after {time.monotonic() - began:.1f} s",
+                   warning=False)
+        if status == "ERROR":
+            raise ElbApiError(operation, listener_id, None, None, "the service put the "
+                              "listener in status ERROR: it could not apply it. The listener "
+                              "exists: look at it in the console, then delete it or take it "
+                              "over (listener_id or import_)")
+        return listener
 
     # -- read ------------------------------------------------------------------------------
     @_headline_first

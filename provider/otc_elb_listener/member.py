@@ -19,7 +19,6 @@ member, or ``up`` fails naming each field and changes nothing.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Mapping
@@ -38,7 +37,7 @@ from .base import (
     made_since,
     stored,
 )
-from .errors import ConfigError, ElbApiError, printable
+from .errors import ElbApiError, printable
 from .pickling import pickler_left_intact
 from .report import report
 from .resource import (
@@ -50,6 +49,7 @@ from .resource import (
 )
 from .rules import member as rules
 from .rules.machinery import ID_RE
+from .waiting import JOB_TIMEOUT_RULE, job_timeout_problem, poll_delay
 
 __all__ = ["Member", "MemberArgs", "MemberProvider"]
 
@@ -59,13 +59,6 @@ OUTPUT_ONLY = ("server_address", "internal_address", "status", "health_status",
                "create_time", "update_time")
 #: Seconds a job may take unless ``job_timeout`` or ``elb:jobTimeout`` says otherwise.
 DEFAULT_JOB_TIMEOUT = 600.0
-#: The job poll schedule (docs/engines.md, "Jobs"): every :data:`POLL_FIRST` seconds until
-#: :data:`POLL_STEADY_AFTER`, then a quarter of the time waited so far, at most
-#: :data:`POLL_MAX`: a job is seen done within max(0.5 s, 25 % of its duration) after it
-#: ends, a 1 s job by the second or third poll, and no job polled more than once per 10 s.
-POLL_FIRST = 0.5
-POLL_STEADY_AFTER = 2.0
-POLL_MAX = 10.0
 #: Delays of the look for a lost add's member (a fixed, short schedule).
 POLL_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 5.0)
 #: A job ID as the service gives it: anything else never goes into a poll's path.
@@ -74,26 +67,6 @@ JOB_ID_RE = re.compile(r"[0-9a-fA-F]{32}")
 LOST_LOOK_SECONDS = 30.0
 #: Input that takes over an existing member (its ID, or its ECS's ``server_id``).
 ADOPT = "member_id"
-
-
-JOB_TIMEOUT_RULE = "seconds, a finite number > 0"
-
-
-def job_timeout_problem(value: Any) -> str | None:
-    """Why ``value`` is no job timeout (``None`` when it is one): a stuck job must never be
-    polled forever, so NaN, infinity and anything not positive are refused."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return "not a number"
-    if not math.isfinite(value) or value <= 0:
-        return "not a finite number > 0"
-    return None
-
-
-def poll_delay(waited: float) -> float:
-    """Seconds to the next poll of a job polled for ``waited`` seconds so far."""
-    if waited < POLL_STEADY_AFTER:
-        return POLL_FIRST
-    return min(POLL_MAX, waited / 4)
 
 
 def _takeover_target(props: Mapping[str, Any]) -> Any:
@@ -220,21 +193,6 @@ class MemberProvider(ElbProvider):
         if configured is None or job_timeout_problem(configured) is not None:
             configured = self._config.get("jobTimeout")
         return float(configured) if configured is not None else DEFAULT_JOB_TIMEOUT
-
-    @headline_first
-    def configure(self, req: dyn.ConfigureRequest) -> None:
-        """As every provider, and ``elb:jobTimeout`` judged here, naming the key."""
-        super().configure(req)
-        configured = self._config.get("jobTimeout")
-        if configured is not None:
-            try:
-                seconds = float(configured)
-            except (TypeError, ValueError):
-                seconds = math.nan
-            if job_timeout_problem(seconds) is not None:
-                raise ConfigError(f"elb:jobTimeout must be {JOB_TIMEOUT_RULE}, got "
-                                  f"{str(configured)[:40]!r}")
-            self._config["jobTimeout"] = seconds
 
     def _wait(self, operation: str, job_id: str, server_id: str, what: str, seconds: float,
               advice: str) -> dict[str, Any]:
