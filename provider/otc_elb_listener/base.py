@@ -117,6 +117,11 @@ def headline_first(method: _Method) -> _Method:
 class ElbProvider(dyn.ResourceProvider):
     """The shared part of every provider here: a target, a timeout and a retry budget."""
 
+    #: The pickled provider holds no credential by design (only tuning knobs and target
+    #: selectors; see ``__getstate__``), so it is stored as plain text, not encrypted twice
+    #: per resource; Pulumi still makes it a secret when a secret Output went into it.
+    serialize_as_secret_always = False
+
     def __init__(self, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
                  retry: RetrySettings | None = None, *, cloud: str | None = None,
                  region: str | None = None, project_id: str | None = None,
