@@ -526,3 +526,77 @@ def test_a_token_answer_without_a_token_body_is_one_clear_error(body: str) -> No
     error = _scripted_iam_error(201, body=body, headers={"X-Subject-Token": "tok-123456789"})
     assert "no readable token body" in str(error)
     assert error.__context__ is None and "gateway" not in str(error)
+
+
+# -- agencies and virtual MFA ---------------------------------------------------------------
+DELEGATING = "OTC00000000001000000abc"
+DELEGATED = "d" * 32
+PASSCODE = "482913"
+
+
+def agency_config(target: Target, **changes: Any) -> dict[str, Any]:
+    target.control.add_agency(DELEGATING, "ops-agency", DOMAIN, DELEGATED, "eu-de_prod")
+    config = target.config(projectId=None, agencyName="ops-agency",
+                           agencyDomainName=DELEGATING, delegatedProject="eu-de_prod")
+    config.update(changes)
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def test_an_agency_sign_in_reaches_the_delegated_project(target: Target) -> None:
+    lb = target.control.add_loadbalancer(DELEGATED)["id"]
+    created = provider(agency_config(target)).create(program(lb))
+    assert created.id
+    paths = [(e["method"], e["path"]) for e in target.control.requests]
+    assert paths[:2] == [("POST", "/v3/auth/tokens")] * 2  # the user's token, the agency's
+    assert paths[2] == ("POST", f"/v1.0/{DELEGATED}/elbaas/listeners")
+
+
+def test_an_agency_is_renewed_user_token_first(target: Target) -> None:
+    lb = target.control.add_loadbalancer(DELEGATED)["id"]
+    signed = provider(agency_config(target))
+    signed.create(program(lb))
+    time.sleep(2.6)  # the fake's tokens live 2.5 s here: both have expired
+    signed.create(program(lb, port=81.0))
+    sign_ins = [e for e in target.control.requests if e["path"] == "/v3/auth/tokens"]
+    assert len(sign_ins) == 4
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"agencyName": "no-such-agency"}, "elb:agencyName"),
+    ({"delegatedProject": "eu-de_other"}, "elb:delegatedProject"),
+])
+def test_a_wrong_agency_is_one_clear_error_without_a_secret(
+        target: Target, change: dict[str, Any], words: str) -> None:
+    lb = target.control.add_loadbalancer(DELEGATED)["id"]
+    with pytest.raises(ElbApiError) as caught:
+        provider(agency_config(target, **change)).create(program(lb))
+    text = str(caught.value)
+    assert text.startswith("ELB sign-in of IAM user failed: HTTP 401: IAM refused agency")
+    assert words in text and PASSWORD not in text and "fake-iam-" not in text
+    assert caught.value.__context__ is None
+
+
+def test_an_agency_given_in_part_names_what_is_missing() -> None:
+    with pytest.raises(ConfigError, match="agency sign-in is incomplete, missing the "
+                                          "delegating account"):
+        from otc_elb_listener.settings import resolve_settings
+        resolve_settings({"endpoint": "http://127.0.0.1:9", "authUrl": "http://127.0.0.1:9/v3",
+                          "userName": "u", "password": "p", "domainName": DOMAIN,
+                          "agencyName": "ops", "delegatedProject": "eu-de_prod"}, {})
+
+
+def test_a_virtual_mfa_passcode_signs_in_once(target: Target) -> None:
+    target.control.add_user(DOMAIN, "mfa-user", PASSWORD, PROJECT, PROJECT_NAME,
+                            passcode=PASSCODE)
+    config = target.config(userName="mfa-user", passcode=PASSCODE)
+    signed = provider(config)
+    signed.create(program(target.lb))
+    time.sleep(2.6)  # the token expires; the passcode was used
+    with pytest.raises(ElbApiError) as caught:
+        signed.create(program(target.lb, port=81.0))
+    text = str(caught.value)
+    assert "a passcode is good once" in text and "elb:passcode" in text
+    assert PASSCODE not in text and PASSWORD not in text
+    forget_tokens()
+    with pytest.raises(ElbApiError, match="virtual MFA passcode"):
+        provider(target.config(userName="mfa-user")).create(program(target.lb, port=82.0))

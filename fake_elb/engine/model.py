@@ -29,7 +29,7 @@ UNKNOWN_OUTPUT = _UnknownOutput()
 #: ELB.1001: ...``, ``ELB add member of member (ECS .. on listener ..) failed: ELB.2005: ...``).
 _PROVIDER_ERROR = re.compile(
     r"ELB (?P<operation>[\w-]+(?: [\w-]+)?) of (?P<kind>listener|health check|member|"
-    r"certificate|settings)(?: (?P<object>\([^)]*\)|\S+))? failed: "
+    r"certificate|settings|IAM user)(?: (?P<object>\([^)]*\)|\S+))? failed: "
     r"(?:HTTP (?P<status>\d{3}) ?)?(?P<code>ELB\.\d{4})?")
 #: Where the CLI names the resource an error belongs to (``...Listener (web):``).
 #: Progress lines the provider reported on the resource may stand between the two.

@@ -143,7 +143,8 @@ class ElbApi:
     def _dispatch(self, method: str, path: str, query: str, headers: Mapping[str, str],
                   raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
         if path == IAM_TOKENS and method == "POST":  # the body holds a password: not parsed
-            issued, payload = self.state.iam.issue(parse_json_body(raw_body), self.base_url)
+            issued, payload = self.state.iam.issue(parse_json_body(raw_body), self.base_url,
+                                                   header(headers, "X-Auth-Token"))
             answer = json_response(201, payload)
             return answer._replace(headers={**answer.headers, "X-Subject-Token": issued})
         match = _WELL_FORMED.fullmatch(path) or MEMBERS_PATH.fullmatch(path) or \

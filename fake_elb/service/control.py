@@ -15,7 +15,8 @@ servers`` {project_id, server_id, address, name} (an ECS) · ``POST members/heal
 ``POST jobs`` {duration?, next?, empty_members_as_object?} · ``POST answers`` {put:
 "200"|"202"|"202-empty"} · ``POST transitions`` {create?, update? (seconds), end?: ACTIVE|ERROR}
 · ``POST users`` {domain, name,
-password, project_id, project_name} · ``POST users/delete`` {domain, name} (their tokens
+password, project_id, project_name, passcode?} · ``POST agencies`` {domain, name,
+trusted_domain, project_id, project_name} · ``POST users/delete`` {domain, name} (their tokens
 revoked) · ``POST credentials`` {access, secret, project_id, security_token?} · ``POST
 strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
 ``GET|POST|DELETE faults``.
@@ -100,6 +101,7 @@ class ControlPlane:
             ("POST", "answers"): self._answers,
             ("POST", "transitions"): self._transitions,
             ("POST", "users"): self._user,
+            ("POST", "agencies"): self._agency,
             ("POST", "users/delete"): self._delete_user,
             ("POST", "credentials"): self._credential,
             ("POST", "strict"): self._strict,
@@ -203,7 +205,12 @@ class ControlPlane:
     def _user(self, args: Any) -> HttpResponse:  # the IAM checks its own arguments
         args = _object(args)
         return json_response(201, self.state.iam.add_user(*(args.get(key) for key in (
-            "domain", "name", "password", "project_id", "project_name"))))
+            "domain", "name", "password", "project_id", "project_name", "passcode"))))
+
+    def _agency(self, args: Any) -> HttpResponse:
+        args = _object(args)
+        return json_response(201, self.state.iam.add_agency(*(args.get(key) for key in (
+            "domain", "name", "trusted_domain", "project_id", "project_name"))))
 
     def _credential(self, args: Any) -> HttpResponse:
         args = _object(args)

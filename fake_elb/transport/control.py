@@ -126,11 +126,21 @@ class FakeControl(ABC):
         self._send("POST", "listeners/delete", {"project_id": project_id, "id": listener_id})
 
     def add_user(self, domain: str, name: str, password: str, project_id: str,
-                 project_name: str) -> dict[str, Any]:
-        """An IAM user who can get a token for one project (``POST /v3/auth/tokens``)."""
+                 project_name: str, passcode: str | None = None) -> dict[str, Any]:
+        """An IAM user who can get a token for one project (``POST /v3/auth/tokens``); with
+        ``passcode``, only together with that virtual MFA passcode, good once."""
         result: dict[str, Any] = self._send("POST", "users", {
             "domain": domain, "name": name, "password": password, "project_id": project_id,
-            "project_name": project_name})
+            "project_name": project_name, **({"passcode": passcode} if passcode else {})})
+        return result
+
+    def add_agency(self, domain: str, name: str, trusted_domain: str, project_id: str,
+                   project_name: str) -> dict[str, Any]:
+        """An agency of account ``domain`` that users of ``trusted_domain`` may take on, for
+        one project (IAM's agency token: ``assume_role``)."""
+        result: dict[str, Any] = self._send("POST", "agencies", {
+            "domain": domain, "name": name, "trusted_domain": trusted_domain,
+            "project_id": project_id, "project_name": project_name})
         return result
 
     def remove_user(self, domain: str, name: str) -> None:

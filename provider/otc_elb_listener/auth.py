@@ -27,8 +27,33 @@ from .errors import ElbApiError, redact
 
 
 @dataclass(frozen=True)
+class Agency:
+    """Another account's project reached through an agency (IAM's "Obtaining an Agency
+    Token"): the delegating account (by name or ID), the agency's name, and the delegated
+    project (by ID, 32 hex characters, or by name)."""
+
+    name: str
+    domain_name: str | None
+    domain_id: str | None
+    project: str
+
+    def body(self) -> dict[str, Any]:
+        import re
+
+        account = {"domain_name": self.domain_name} if self.domain_name else \
+            {"domain_id": self.domain_id}
+        project = {"id": self.project} if re.fullmatch(r"[0-9a-f]{32}", self.project) else \
+            {"name": self.project}
+        return {"auth": {"identity": {"methods": ["assume_role"], "assume_role": {
+            **account, "agency_name": self.name, "duration_seconds": 3600}},
+            "scope": {"project": project}}}
+
+
+@dataclass(frozen=True)
 class PasswordAuth:
-    """An IAM user's credentials and the project to scope the token to."""
+    """An IAM user's credentials and the project to scope the token to; with ``agency``,
+    the user's token is scoped to its own account and then exchanged for the agency's; with
+    ``passcode``, the sign-in carries a virtual MFA passcode (good once)."""
 
     auth_url: str
     user_name: str
@@ -38,16 +63,30 @@ class PasswordAuth:
     project_name: str | None = None
     #: Where these settings came from, in words (``elb:userName, OS_PASSWORD``), for hints.
     origin: str = "elb:userName, elb:password, elb:domainName, elb:projectId / elb:projectName"
+    agency: Agency | None = None
+    passcode: str | None = field(default=None, repr=False)
+    user_id: str | None = None
 
     def scope(self) -> dict[str, Any]:
+        if self.agency is not None:
+            return {"domain": {"name": self.domain_name}}
         if self.project_id:
             return {"project": {"id": self.project_id}}
         return {"project": {"name": self.project_name, "domain": {"name": self.domain_name}}}
 
     def body(self) -> dict[str, Any]:
-        return {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        identity: dict[str, Any] = {"methods": ["password"], "password": {"user": {
             "name": self.user_name, "password": self.password,
-            "domain": {"name": self.domain_name}}}}, "scope": self.scope()}}
+            "domain": {"name": self.domain_name}}}}
+        if self.passcode:
+            who: dict[str, Any] = {"id": self.user_id} if self.user_id else {
+                "name": self.user_name, "domain": {"name": self.domain_name}}
+            identity["methods"].append("totp")
+            identity["totp"] = {"user": {**who, "passcode": self.passcode}}
+        return {"auth": {"identity": identity, "scope": self.scope()}}
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.password, self.passcode) if s]
 
 
 @dataclass
@@ -55,6 +94,8 @@ class Token:
     value: str = field(repr=False)
     project_id: str
     elb_endpoint: str | None
+    #: Other secrets this token came with (the user's own token an agency's was made with).
+    related: tuple[str, ...] = field(default=(), repr=False)
 
 
 _CACHE: dict[tuple[str, ...], Token] = {}
@@ -79,9 +120,13 @@ class PasswordTokens:
         self.auth = auth
         self.timeout = timeout
         self.verify_tls = verify_tls
+        agency = auth.agency
         self._key = (auth.auth_url, auth.domain_name, auth.user_name,
                      auth.project_id or f"name:{auth.project_name}",
-                     hmac.new(_PROCESS_KEY, auth.password.encode(), hashlib.sha256).hexdigest())
+                     hmac.new(_PROCESS_KEY, auth.password.encode(), hashlib.sha256).hexdigest(),
+                     "" if agency is None else
+                     f"agency:{agency.domain_name or agency.domain_id}/{agency.name}/"
+                     f"{agency.project}")
         with _CACHE_LOCK:
             self._flight = _FLIGHTS.setdefault(self._key, threading.Lock())
 
@@ -98,11 +143,18 @@ class PasswordTokens:
 
     def renew(self, stale: str | None = None) -> Token:
         """A fresh token, unless another caller has renewed ``stale`` (the token the service
-        refused) already: then that one, and no sign-in."""
+        refused) already: then that one, and no sign-in. A virtual MFA passcode is good once:
+        a sign-in that used one cannot be renewed, and says so."""
         with self._flight:
             cached = self._cached()
             if cached is not None and stale is not None and cached.value != stale:
                 return cached
+            if cached is not None and self.auth.passcode:
+                raise ElbApiError("sign-in", None, 401, None, "the token from the sign-in "
+                                  f"with a virtual MFA passcode ({self._who()}) was refused "
+                                  "or expired, and a passcode is good once: set a fresh one "
+                                  "(pulumi config set --secret elb:passcode ...) and run "
+                                  "again", kind="IAM user")
             return self._store(self._fetch())
 
     def _store(self, token: Token) -> Token:
@@ -110,48 +162,88 @@ class PasswordTokens:
             _CACHE[self._key] = token
         return token
 
+    def _who(self) -> str:
+        return (f"user {self.auth.user_name!r} of domain {self.auth.domain_name!r} at "
+                f"{self.auth.auth_url}")
+
     def _fetch(self) -> Token:
+        """The user's token; with an agency, then the agency's, made with the user's."""
+        user, body = self._post(self.auth.body(), None, self._who())
+        agency = self.auth.agency
+        if agency is None:
+            return Token(user, str(body.get("project", {}).get("id") or self.auth.project_id
+                                   or ""), _elb_endpoint(body.get("catalog") or []))
+        what = (f"agency {agency.name!r} of account "
+                f"{agency.domain_name or agency.domain_id!r} for {self._who()}")
+        value, body = self._post(agency.body(), user, what)
+        return Token(value, str(body.get("project", {}).get("id") or ""),
+                     _elb_endpoint(body.get("catalog") or []), related=(user,))
+
+    def _post(self, payload: dict[str, Any], token: str | None, who: str
+              ) -> tuple[str, dict[str, Any]]:
+        """One ``POST /auth/tokens``: the token and its body, or one clear error."""
         import requests
 
         url = f"{self.auth.auth_url.rstrip('/')}/auth/tokens"
         offline.guard(url, "the IAM endpoint")  # before the password goes anywhere
-        who = (f"user {self.auth.user_name!r} of domain {self.auth.domain_name!r} at "
-               f"{self.auth.auth_url}")
         response: requests.Response | None = None
         failure = ""
         try:
             # Never redirected: a 307/308 would resend the password to its Location.
-            response = requests.post(url, json=self.auth.body(), timeout=self.timeout,
-                                     verify=self.verify_tls, allow_redirects=False)
+            response = requests.post(url, json=payload, timeout=self.timeout,
+                                     verify=self.verify_tls, allow_redirects=False,
+                                     headers={"X-Auth-Token": token} if token else None)
         except requests.RequestException as error:
             # It holds the request, password and all: only its redacted text goes on,
             # raised outside the handler so that no exception chain keeps it.
             failure = f"{type(error).__name__}: {error}"
         if response is None:
             raise ElbApiError("sign-in", None, None, None, self._redact(
-                f"no answer from IAM for {who} ({failure})"))
+                f"no answer from IAM for {who} ({failure})", token), kind="IAM user")
         if 300 <= response.status_code < 400:
             raise ElbApiError("sign-in", None, response.status_code, None,
                               offline.redirect_refusal(response.headers.get("Location"),
-                                                       f"IAM ({who})"))
+                                                       f"IAM ({who})"), kind="IAM user")
         if response.status_code == 401:
-            raise ElbApiError("sign-in", None, 401, None, f"IAM refused {who}: wrong user "
-                              "name, password or domain, or no role in the project (check "
-                              f"where they came from: {self.auth.origin})")
+            said = self._redact(_iam_message(response), token)
+            raise ElbApiError("sign-in", None, 401, None, self._refusal(who, token) + (
+                f". IAM said: {said}" if said else ""), kind="IAM user")
         if response.status_code != 201 or "X-Subject-Token" not in response.headers:
             # Redacted whole, then cut: a cut through a secret would leave a prefix of it.
             raise ElbApiError("sign-in", None, response.status_code, None, "IAM answered "
-                              f"{who} without a token: {self._redact(response.text[:8000])}")
+                              f"{who} without a token: "
+                              f"{self._redact(response.text[:8000], token)}", kind="IAM user")
         body = _token_body(response)
         if body is None:  # built outside any handler: no JSONDecodeError keeps the answer
-            raise ElbApiError("sign-in", None, response.status_code, None, f"IAM answered {who} "
-                              "with a token but no readable token body (not a JSON object)")
-        return Token(response.headers["X-Subject-Token"],
-                     str(body.get("project", {}).get("id") or self.auth.project_id or ""),
-                     _elb_endpoint(body.get("catalog") or []))
+            raise ElbApiError("sign-in", None, response.status_code, None, f"IAM answered "
+                              f"{who} with a token but no readable token body (not a JSON "
+                              "object)", kind="IAM user")
+        return response.headers["X-Subject-Token"], body
 
-    def _redact(self, text: str) -> str:
-        return redact(text, [self.auth.password])
+    def _refusal(self, who: str, token: str | None) -> str:
+        if token is not None:  # the agency step
+            return (f"IAM refused {who}: the agency does not exist, does not trust the "
+                    "user's account, or grants no role in the delegated project (check "
+                    "elb:agencyName, elb:agencyDomainName or elb:agencyDomainId, and "
+                    "elb:delegatedProject)")
+        mfa = ", or the virtual MFA passcode (elb:passcode; each is good once)" \
+            if self.auth.passcode else ", or a virtual MFA passcode is needed (elb:passcode)"
+        return (f"IAM refused {who}: wrong user name, password or domain{mfa}, or no role "
+                f"in the project (check where they came from: {self.auth.origin})")
+
+    def _redact(self, text: str, token: str | None = None) -> str:
+        return redact(text, [*self.auth.secrets(), *([token] if token else [])])
+
+
+def _iam_message(response: Any) -> str:
+    """IAM's own words for a refusal (keystone's ``error.message``), or ``""``."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return ""
+    error = answer.get("error") if isinstance(answer, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return str(message)[:8000] if message else ""
 
 
 def _token_body(response: Any) -> dict[str, Any] | None:
@@ -317,7 +409,7 @@ class PasswordSignIn(SignIn):
         self._tokens = PasswordTokens(auth, timeout=timeout, verify_tls=verify_tls)
         self._lock = threading.Lock()
         self._token = self._tokens.current()
-        self._seen = [auth.password, self._token.value]
+        self._seen = [*auth.secrets(), self._token.value, *self._token.related]
         self.refused_hint = (
             f"IAM signed in user {auth.user_name!r}, but the ELB service refused the token "
             "even after a fresh sign-in: the user may have no ELB permission (role) in the "
@@ -332,7 +424,7 @@ class PasswordSignIn(SignIn):
         token = self._tokens.renew(headers.get("X-Auth-Token") or self._token.value)
         with self._lock:
             self._token = token
-            self._seen.append(token.value)
+            self._seen += [token.value, *token.related]
         return True
 
     def secrets(self) -> list[str]:

@@ -42,7 +42,8 @@ LIVE_FOR = 60.0
 CONFIG_KEYS = ("cloud", "endpoint", "projectId", "projectName", "token", "region", "insecure",
                "cacert",
                "authUrl", "userName", "password", "domainName", "accessKey", "secretKey",
-               "securityToken", "jobTimeout", "statusTimeout")
+               "securityToken", "jobTimeout", "statusTimeout", "agencyName",
+               "agencyDomainName", "agencyDomainId", "delegatedProject", "passcode", "userId")
 #: Seconds a wait for the service may take unless ``elb:jobTimeout`` (a member's job) or
 #: ``elb:statusTimeout`` (a listener becoming ACTIVE) says otherwise.
 DEFAULT_WAIT = 600.0

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from .errors import ConfigError as ConfigError  # its home before errors.py had it
+from .rules.machinery import ID_RE
 
 if TYPE_CHECKING:
     from urllib3.util.retry import Retry
@@ -225,6 +226,7 @@ def _password_settings(pick: Any, endpoint: str | None, project_id: str | None,
     auth_url = pick("authUrl", "OS_AUTH_URL")
     domain = pick("domainName", "OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME")
     project_name = pick("projectName", "OS_PROJECT_NAME")
+    agency = _agency(pick)
     missing = [what for what, value in (
         ("the user: config elb:userName or env OS_USERNAME", user),
         ("the password: secret config elb:password or env OS_PASSWORD", password),
@@ -232,14 +234,44 @@ def _password_settings(pick: Any, endpoint: str | None, project_id: str | None,
          "https://iam.eu-de.otc.t-systems.com/v3)", auth_url),
         ("the account (domain): config elb:domainName or env OS_USER_DOMAIN_NAME", domain),
         ("the project: config elb:projectId or elb:projectName (or env OS_PROJECT_ID, "
-         "OS_PROJECT_NAME)", project_id or project_name)) if not value]
+         "OS_PROJECT_NAME), or an agency's elb:delegatedProject",
+         project_id or project_name or agency)) if not value]
     if missing:
         raise ConfigError("ELB listener provider: IAM password sign-in is incomplete, "
                           "missing " + "; ".join(missing))
     assert user is not None and auth_url is not None and domain is not None
     secret = _header_safe(str(password).strip(), "elb:password (or OS_PASSWORD)")
+    passcode = pick("passcode", "OS_PASSCODE")
+    if agency is not None and project_id is None and ID_RE.fullmatch(agency.project):
+        project_id = agency.project  # the delegated project, by ID
     return Settings(endpoint, project_id, None, verify_tls=verify_tls, password=PasswordAuth(
-        auth_url, user, secret, domain, project_id, project_name))
+        auth_url, user, secret, domain, project_id, project_name, agency=agency,
+        passcode=passcode, user_id=pick("userId", "OS_USER_ID")))
+
+
+def _agency(pick: Any) -> Any:
+    """The agency to reach another account's project through (``elb:agencyName``, its
+    account ``elb:agencyDomainName`` or ``elb:agencyDomainId``, ``elb:delegatedProject``),
+    or ``None``; one clear error when it is given in part."""
+    from .auth import Agency
+
+    name = pick("agencyName", "OS_AGENCY_NAME")
+    domain_name = pick("agencyDomainName", "OS_AGENCY_DOMAIN_NAME")
+    domain_id = pick("agencyDomainId", "OS_AGENCY_DOMAIN_ID")
+    project = pick("delegatedProject", "OS_DELEGATED_PROJECT")
+    if not any((name, domain_name, domain_id, project)):
+        return None
+    missing = [what for what, value in (
+        ("the agency: config elb:agencyName or env OS_AGENCY_NAME", name),
+        ("the delegating account: config elb:agencyDomainName or elb:agencyDomainId (or env "
+         "OS_AGENCY_DOMAIN_NAME, OS_AGENCY_DOMAIN_ID)", domain_name or domain_id),
+        ("the delegated project (its name or ID): config elb:delegatedProject or env "
+         "OS_DELEGATED_PROJECT", project)) if not value]
+    if missing:
+        raise ConfigError("ELB listener provider: agency sign-in is incomplete, missing "
+                          + "; ".join(missing))
+    assert name is not None and project is not None
+    return Agency(name, domain_name, domain_id, project)
 
 
 @dataclass(frozen=True)
