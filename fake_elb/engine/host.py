@@ -71,6 +71,25 @@ def _error_fields(error: grpc.RpcError) -> dict[str, Any]:
     return {}
 
 
+def _partial_state(error: grpc.RpcError) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """The state a provider reported with its failure (``ErrorResourceInitFailed`` in the
+    status details, as the CLI's engine reads it): (id, outputs, inputs), or ``None``."""
+    from google.rpc import status_pb2  # type: ignore[import-untyped]
+
+    from .wire import from_struct
+
+    trailing = getattr(error, "trailing_metadata", None)
+    for key, value in (trailing() if callable(trailing) else None) or ():
+        if key != "grpc-status-details-bin":
+            continue
+        status = status_pb2.Status.FromString(value)
+        for detail in status.details:
+            found = provider_pb2.ErrorResourceInitFailed()
+            if detail.Unpack(found):
+                return found.id, from_struct(found.properties), from_struct(found.inputs)
+    return None
+
+
 class ProviderHost:
     """The real ``python -u -m pulumi.dynamic`` process and a gRPC stub to it, started as
     the CLI starts it: with the address of an engine that takes its ``Log`` messages."""
@@ -181,8 +200,10 @@ class ProviderHost:
                                                   "unpickl")):
                 hint = (" (the host could not load the provider: is its module importable "
                         "from the project directory / PYTHONPATH?)")
-            raise HarnessError(f"{what}: {method} failed{hint}: {details}",
-                               _error_fields(error)) from None
+            failed = HarnessError(f"{what}: {method} failed{hint}: {details}",
+                                  _error_fields(error))
+            failed.partial = _partial_state(error)
+            raise failed from None
 
     def close(self) -> None:
         if self.channel is not None:

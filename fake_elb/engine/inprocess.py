@@ -206,10 +206,18 @@ class OfflineStack:
                                  bool(diff.deleteBeforeReplace), preview, replaced)
         if preview:  # computed outputs of an update are unknown until it runs
             return Step("update", name, changed), dict(checked)
-        response = self._call("Update", provider_pb2.UpdateRequest(
-            id=old.id, urn=urn, olds=to_struct(old.outputs), news=to_struct(checked),
-            old_inputs=to_struct(old.inputs), name=name, type=resource.type),
-            f"update {name}")
+        try:
+            response = self._call("Update", provider_pb2.UpdateRequest(
+                id=old.id, urn=urn, olds=to_struct(old.outputs), news=to_struct(checked),
+                old_inputs=to_struct(old.inputs), name=name, type=resource.type),
+                f"update {name}")
+        except HarnessError as failed:
+            if failed.partial is not None:  # as the engine: the state the provider reported
+                partial_id, outputs, inputs = failed.partial
+                self.state[name] = ResourceState(urn, resource.type, partial_id or old.id,
+                                                 inputs, outputs, resource.retain_on_delete,
+                                                 dict(resource.dependencies))
+            raise
         self.state[name] = ResourceState(urn, resource.type, old.id, dict(checked),
                                          from_struct(response.properties),
                                          resource.retain_on_delete,

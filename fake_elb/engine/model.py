@@ -55,6 +55,8 @@ class HarnessError(RuntimeError):
         super().__init__(message)
         #: What the provider reported of the failure as data, when it came as data.
         self.fields: dict[str, Any] = dict(fields or {})
+        #: The state a provider reported with a partial failure: (id, outputs, inputs).
+        self.partial: tuple[str, dict[str, Any], dict[str, Any]] | None = None
 
     def _field(self, name: str) -> Any:
         if name in getattr(self, "fields", {}):

@@ -19,18 +19,20 @@ if TYPE_CHECKING:
     from .healthcheck import HealthCheck, HealthCheckArgs, HealthCheckProvider
     from .listener import Listener, ListenerArgs, ListenerProvider
     from .member import Member, MemberArgs, MemberProvider
+    from .members import Members, MembersArgs, MembersProvider
     from .settings import RetrySettings
 
 __all__ = ["Certificate", "CertificateArgs", "CertificateProvider", "ElbApiError", "ElbClient",
            "HealthCheck", "HealthCheckArgs", "HealthCheckProvider",
            "Listener", "ListenerArgs", "ListenerProvider", "Member", "MemberArgs",
-           "MemberProvider", "RetrySettings"]
+           "MemberProvider", "Members", "MembersArgs", "MembersProvider", "RetrySettings"]
 _HOME = {"ElbApiError": "errors", "ElbClient": "client", "RetrySettings": "settings",
          "Listener": "listener", "ListenerArgs": "listener", "ListenerProvider": "listener",
          "HealthCheck": "healthcheck", "HealthCheckArgs": "healthcheck",
          "HealthCheckProvider": "healthcheck", "Certificate": "certificate",
          "CertificateArgs": "certificate", "CertificateProvider": "certificate",
-         "Member": "member", "MemberArgs": "member", "MemberProvider": "member"}
+         "Member": "member", "MemberArgs": "member", "MemberProvider": "member",
+         "Members": "members", "MembersArgs": "members", "MembersProvider": "members"}
 
 
 def __getattr__(name: str) -> Any:

@@ -24,7 +24,7 @@ from pulumi.output import Unknown
 
 from .adoption import IMPORT, plan_takeover
 from .errors import ConfigError, ElbApiError, ElbListenerError
-from .report import fail_in_one_line, report
+from .report import PartialState, fail_in_one_line, report
 from .rules.machinery import ID_RE, UNKNOWN
 from .rules.table import RuleTable
 from .settings import RetrySettings, checked_endpoint, resolve_settings
@@ -97,19 +97,25 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 def headline_first(method: _Method) -> _Method:
     """A failure of ``method`` reaches the user as one line: what was being done, to which
     object, the service's code and message and the hint; no Python traceback, no chained
-    exception (:func:`~.report.fail_in_one_line`; ``OTC_ELB_TRACEBACK=1`` shows it)."""
+    exception (:func:`~.report.fail_in_one_line`; ``OTC_ELB_TRACEBACK=1`` shows it). A
+    :class:`~.report.PartialState` failure also hands the engine the state to record."""
 
     @functools.wraps(method)
     def wrapper(*args: Any) -> Any:
         failure: ElbApiError | ConfigError | None = None
+        partial: PartialState | None = None
         try:
             return method(*args)
+        except PartialState as error:
+            partial = error
+            failure = error.error if isinstance(error.error, (ElbApiError, ConfigError)) \
+                else ElbApiError("update", error.object_id, None, None, str(error))
         except (ElbApiError, ConfigError) as error:
             failure = error
         fields = failure.fields() if isinstance(failure, ElbApiError) else {
             "operation": "configure", "kind": "settings", "object": None, "status": None,
             "code": None}
-        fail_in_one_line(str(failure), fields)
+        fail_in_one_line(str(failure), fields, partial)
         raise failure from ElbListenerError(str(failure))
 
     return cast(_Method, wrapper)

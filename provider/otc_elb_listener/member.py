@@ -194,7 +194,7 @@ class MemberProvider(ElbProvider):
             configured = self._config.get("jobTimeout")
         return float(configured) if configured is not None else DEFAULT_JOB_TIMEOUT
 
-    def _wait(self, operation: str, job_id: str, server_id: str, what: str, seconds: float,
+    def _wait(self, operation: str, job_id: str, label: str, what: str, seconds: float,
               advice: str) -> dict[str, Any]:
         """Poll the job until it ends; its answer, or an error naming the job and ``what``
         it was for (``(ECS ... on listener ...)``)."""
@@ -212,7 +212,7 @@ class MemberProvider(ElbProvider):
             _, job = self._api().request(operation, "GET", f"jobs/{job_id}", shape=dict)
             job = job or {}
             status = printable(str(job.get("status")))[:40]
-            report(f"member {server_id}: job {job_id} {status} after "
+            report(f"{label}: job {job_id} {status} after "
                    f"{time.monotonic() - began:.1f} s", warning=False)
             if status == "SUCCESS":
                 return dict(job)
@@ -270,7 +270,7 @@ class MemberProvider(ElbProvider):
                                   .get("code") if isinstance(answer, dict) else None,
                                   f"the service refused the add: {answer}", kind=KIND)
             try:
-                job = self._wait("add member", str(answer["job_id"]), server_id,
+                job = self._wait("add member", str(answer["job_id"]), f"member {server_id}",
                                  f"(ECS {server_id} on listener {listener_id})", seconds,
                                  f"It may still end and add the member, which this stack "
                                  f"would then not hold: once it has, take it over with "
@@ -355,7 +355,7 @@ class MemberProvider(ElbProvider):
             {"removeMember": [{"id": id_}]})
         if status >= 300:
             return  # ELB.2012 / ELB.8904: already gone
-        self._wait("remove member", str(answer["job_id"]), str(props.get("server_id")),
+        self._wait("remove member", str(answer["job_id"]), f"member {props.get('server_id')}",
                    f"{id_} (ECS {props.get('server_id')} on listener {listener_id})",
                    self._deadline(props), "It may still end: run `pulumi refresh` to see "
                    "whether the member is gone, then `pulumi up`")

@@ -97,7 +97,44 @@ def _servicer_context(depth: int = 12) -> Any:
     return None
 
 
-def fail_in_one_line(line: str, fields: Mapping[str, Any]) -> None:
+class PartialState(Exception):
+    """A failure after which the object is not what it was: the engine records ``outputs``
+    and ``inputs`` as the resource's state (Pulumi's partial failure, as a provider reports
+    it with ``ErrorResourceInitFailed``), so the state says what the service holds."""
+
+    def __init__(self, error: Exception, object_id: str, outputs: dict[str, Any],
+                 inputs: dict[str, Any]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.object_id = object_id
+        self.outputs = outputs
+        self.inputs = inputs
+
+
+def _status_details(line: str, partial: PartialState) -> bytes:
+    """``grpc-status-details-bin``: a ``google.rpc.Status`` carrying the partial state."""
+    import asyncio
+
+    from google.protobuf import any_pb2
+    from google.rpc import status_pb2  # type: ignore[import-untyped]
+    from pulumi.runtime import rpc
+    from pulumi.runtime.proto import provider_pb2
+
+    loop = asyncio.new_event_loop()
+    try:
+        outputs = loop.run_until_complete(rpc.serialize_properties(partial.outputs, {}))
+        inputs = loop.run_until_complete(rpc.serialize_properties(partial.inputs, {}))
+    finally:
+        loop.close()
+    detail = any_pb2.Any()
+    detail.Pack(provider_pb2.ErrorResourceInitFailed(
+        id=partial.object_id, properties=outputs, inputs=inputs, reasons=[line]))
+    return bytes(status_pb2.Status(code=2, message=line, details=[detail])
+                 .SerializeToString())
+
+
+def fail_in_one_line(line: str, fields: Mapping[str, Any],
+                     partial: PartialState | None = None) -> None:
     """Make the failure being raised reach the CLI as ``line`` alone, and its ``fields``
     (code, status, operation, kind, object) reach an engine of ours as trailing metadata.
 
@@ -108,10 +145,13 @@ def fail_in_one_line(line: str, fields: Mapping[str, Any]) -> None:
     import os
 
     context = _servicer_context()
-    if context is None or os.environ.get(TRACEBACK_VARIABLE) == "1":
+    if context is None or (os.environ.get(TRACEBACK_VARIABLE) == "1" and partial is None):
         return
+    metadata: list[tuple[str, str | bytes]] = [(ERROR_METADATA, json.dumps(dict(fields)))]
+    if partial is not None:  # the code the host aborts with is UNKNOWN (2), as here
+        metadata.append(("grpc-status-details-bin", _status_details(line, partial)))
     try:
-        context.set_trailing_metadata(((ERROR_METADATA, json.dumps(dict(fields))),))
+        context.set_trailing_metadata(tuple(metadata))
     except Exception as error:  # metadata is a help, never worth a failed report
         _LOG.debug("could not attach the error's fields: %s", type(error))
     original = context.abort

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fake_elb import ServerControl
-from fake_elb.engine import CliStack, OfflineStack
+from fake_elb.engine import CliStack, HarnessError, OfflineStack
 from otc_elb_listener import (
     HealthCheck,
     HealthCheckArgs,
@@ -116,3 +118,60 @@ def test_a_failed_job_reaches_the_terminal_escaped(cli_stack: CliStack, elb: Elb
     assert "\x1b" not in output and "\x07" not in output
     assert "\\x1b]0;owned\\x07\\nDiagnostics: forged" in output
     assert "\nDiagnostics: forged" not in output
+
+
+def test_a_failed_members_batch_leaves_the_state_the_service_has(
+        pulumi_cli: Path, fake_elb_server: ServerControl) -> None:
+    """Through both engines: the batch's job fails, ``up`` fails naming its members, and the
+    state holds what the listener holds (a partial failure the engine records); the next
+    ``up`` adds them."""
+    from otc_elb_listener import Members, MembersArgs
+
+    servers = [*SERVERS, ("44444444-0000-4000-8000-444444444444", "192.168.1.14")]
+    for kind in ("cli", "in-process"):
+        fake_elb_server.reset()
+        elb = Elb(fake_elb_server, lb_id="c4" * 16)
+        for server, address in servers:
+            fake_elb_server.add_server(PROJECT, server, address)
+        listener_id = fake_elb_server.add_listener(PROJECT, **elb.inputs(
+            protocol="TCP", backend_protocol="TCP"))["id"]
+
+        def program(count: int, listener: str = listener_id) -> Any:
+            def declare() -> None:
+                Members("web-members", MembersArgs(listener_id=listener, members=[
+                    {"server_id": s, "address": a} for s, a in servers[:count]]))
+            return declare
+
+        engine: Any = CliStack(config=elb.config, secrets=elb.secrets, cli=pulumi_cli,
+                               pythonpath=[REPO]) if kind == "cli" else OfflineStack(
+            config=elb.config, secrets=elb.secrets, cwd=REPO)
+        with engine:
+            assert engine.run_program(program(2)).ops() == {"web-members": "create"}
+            fake_elb_server.set_jobs(next=[{"outcome": "fail", "error_code": "ELB.2005",
+                                            "fail_reason": "no capacity"}])
+            with pytest.raises(HarnessError) as failed:
+                engine.run_program(program(4))
+            assert f"ECS {servers[3][0]}" in str(failed.value)
+            stored = _members_state(engine, kind)
+            live = sorted(m["server_id"] for m in _live(fake_elb_server, listener_id))
+            assert sorted(m["server_id"] for m in stored) == live == sorted(
+                s for s, _ in servers[:2]), kind
+            assert engine.run_program(program(4)).ops() == {"web-members": "update"}
+            assert len(_live(fake_elb_server, listener_id)) == 4
+
+
+def _members_state(engine: Any, kind: str) -> list[dict[str, Any]]:
+    if kind == "cli":
+        [state] = [r for r in engine.export()["resources"] if r["type"].endswith(":Members")]
+        return list(state["outputs"]["listener_members"])
+    return list(engine.state["web-members"].outputs["listener_members"])
+
+
+def _live(fake: ServerControl, listener_id: str) -> list[dict[str, Any]]:
+    import requests
+
+    from fake_elb import DEFAULT_TOKEN
+
+    answer = requests.get(f"{fake.url}/v1.0/{PROJECT}/elbaas/listeners/{listener_id}/members",
+                          headers={"X-Auth-Token": DEFAULT_TOKEN}, timeout=10).json()
+    return list(answer) if isinstance(answer, list) else []
