@@ -121,3 +121,16 @@ def test_import_takes_the_listeners_members_as_they_are(provider: MembersProvide
         provider.create(provider.check({}, news(listener, SERVERS[:3],
                                                 __import_id=listener)).inputs)
     assert held(elb, listener) == sorted(s for s, _ in SERVERS[:2])
+
+
+def test_the_pickled_provider_is_by_reference_and_plain(provider: MembersProvider) -> None:
+    """Its module path is forever (it goes into users' state); it holds no secret."""
+    import base64
+
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from fake_elb import DEFAULT_TOKEN
+
+    decoded = base64.b64decode(serialize_provider(provider))
+    assert b"otc_elb_listener.members" in decoded and DEFAULT_TOKEN.encode() not in decoded
+    assert MembersProvider.serialize_as_secret_always is False
