@@ -249,6 +249,24 @@ class OfflineStack:
             replaced.append((name, old))
         return step, new_state.outputs
 
+    def read_step(self, resource: DynamicResource, resource_id: str
+                  ) -> tuple[Step, dict[str, Any]]:
+        """``Resource.get``: one Read of a live object the stack does not own (at preview
+        too, as the engine does); it is never updated or deleted, only discarded."""
+        name = resource.name
+        urn = self.urn(resource.type, name)
+        props = {**resource.inputs, PROVIDER_KEY: self._blob(resource.provider)}
+        response = self._call("Read", provider_pb2.ReadRequest(
+            id=resource_id, urn=urn, properties=to_struct(props), inputs=to_struct(props),
+            name=name, type=resource.type), f"read {name}")
+        if not response.id:
+            raise HarnessError(f"read {name}: Read failed: resource '{resource_id}' does not "
+                               "exist")
+        outputs = from_struct(response.properties)
+        self.state[name] = ResourceState(urn, resource.type, response.id, props, outputs,
+                                         external=True)
+        return Step("read", name), outputs
+
     def _take_down_dependents(self, replaced: str) -> None:
         """As the engine before a delete-first replacement: each resource with an input from
         the resource ``replaced`` that its provider would replace were that input unknown is
@@ -313,10 +331,15 @@ class OfflineStack:
     def delete_all(self, names: Iterable[str], preview: bool) -> list[Step]:
         steps = []
         for name in reversed(list(names)):  # a retained resource only leaves the state
-            steps.append(Step("retain" if self.state[name].retain_on_delete else "delete",
-                              name))
+            state = self.state[name]
+            if state.external:  # read with Resource.get: dropped, never deleted
+                steps.append(Step("discard", name))
+                if not preview:
+                    del self.state[name]
+                continue
+            steps.append(Step("retain" if state.retain_on_delete else "delete", name))
             if not preview:
-                self._delete(name, self.state[name])
+                self._delete(name, state)
         return steps
 
     def refresh(self) -> Plan:

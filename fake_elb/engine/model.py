@@ -160,6 +160,9 @@ class ResourceState:
     outputs: dict[str, Any]
     retain_on_delete: bool = False
     dependencies: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: Read with ``Resource.get`` (``ResourceOptions(id=...)``): the stack does not own it,
+    #: and leaving it only drops it from the state (the engine's "discard").
+    external: bool = False
 
 
 @dataclass

@@ -40,6 +40,9 @@ class OfflineStack(Protocol):
     def step(self, resource: DynamicResource, preview: bool,
              replaced: list[tuple[str, ResourceState]]) -> tuple[Step, dict[str, Any]]: ...
 
+    def read_step(self, resource: DynamicResource, resource_id: str
+                  ) -> tuple[Step, dict[str, Any]]: ...
+
     def delete_all(self, names: list[str], preview: bool) -> list[Step]: ...
 
     def delete_replaced(self, replaced: list[tuple[str, ResourceState]]) -> None: ...
@@ -70,6 +73,12 @@ class _Monitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.options: dict[str, _Options] = {}
         self.refused: dict[str, str] = {}
+        #: Resources the program reads (``Resource.get``), not owns.
+        self.reads: set[str] = set()
+
+    def ReadResource(self, request: Any) -> Any:
+        self.reads.add(request.name)
+        return super().ReadResource(request)  # type: ignore[no-untyped-call]
 
     def RegisterResource(self, request: Any) -> Any:
         delete_first = bool(request.deleteBeforeReplace) \
@@ -118,7 +127,10 @@ class _Registrar(pulumi.runtime.Mocks):
         resource = DynamicResource(args.name, provider, inputs, args.typ, delete_first, retain,
                                    ignore, dependencies)
         try:
-            step, outputs = stack.step(resource, self.preview, self.replaced)
+            if args.name in self.monitor.reads:  # Resource.get: read, never owned
+                step, outputs = stack.read_step(resource, str(args.resource_id))
+            else:
+                step, outputs = stack.step(resource, self.preview, self.replaced)
         except BaseException as error:
             self.failures.append(error)
             raise

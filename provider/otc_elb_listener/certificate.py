@@ -192,3 +192,11 @@ class Certificate(dyn.Resource, module="elb", name="Certificate"):
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
         self.certificate_id = identity_output(self, self.certificate_id)
+
+    @staticmethod
+    def get(resource_name: str, id: pulumi.Input[str],
+            opts: pulumi.ResourceOptions | None = None) -> Certificate:
+        """Pulumi's static lookup of a live Certificate the stack does not own: every output is
+        read from it; ``up`` and ``destroy`` never change or delete it."""
+        return Certificate(resource_name, None, pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(id=id)))

@@ -199,3 +199,11 @@ class HealthCheck(dyn.Resource, module="elb", name="HealthCheck"):
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
         self.healthcheck_id = identity_output(self, self.healthcheck_id)
+
+    @staticmethod
+    def get(resource_name: str, id: pulumi.Input[str],
+            opts: pulumi.ResourceOptions | None = None) -> HealthCheck:
+        """Pulumi's static lookup of a live HealthCheck the stack does not own: every output is
+        read from it; ``up`` and ``destroy`` never change or delete it."""
+        return HealthCheck(resource_name, None, pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(id=id)))

@@ -349,3 +349,11 @@ class Listener(dyn.Resource, module="elb", name="Listener"):
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
         self.listener_id = identity_output(self, self.listener_id)
+
+    @staticmethod
+    def get(resource_name: str, id: pulumi.Input[str],
+            opts: pulumi.ResourceOptions | None = None) -> Listener:
+        """Pulumi's static lookup of a live Listener the stack does not own: every output is
+        read from it; ``up`` and ``destroy`` never change or delete it."""
+        return Listener(resource_name, None, pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(id=id)))

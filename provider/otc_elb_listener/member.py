@@ -403,3 +403,13 @@ class Member(dyn.Resource, module="elb", name="Member"):
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
         self.member_id = identity_output(self, self.member_id)
+
+    @staticmethod
+    def get(resource_name: str, id: pulumi.Input[str],
+            opts: pulumi.ResourceOptions | None = None, *,
+            listener_id: pulumi.Input[str]) -> Member:
+        """Pulumi's static lookup of a live member the stack does not own (a member is
+        found within its listener, so its ``listener_id`` is needed): every output is read
+        from it; ``up`` and ``destroy`` never change or delete it."""
+        return Member(resource_name, None, pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(id=id)), listener_id=listener_id)

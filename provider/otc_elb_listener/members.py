@@ -264,3 +264,11 @@ class Members(dyn.Resource, module="elb", name="Members"):
             super().__init__(chosen, resource_name, props, opts)
         self.listener_id = identity_output(self, self.listener_id)
 
+    @staticmethod
+    def get(resource_name: str, id: pulumi.Input[str],
+            opts: pulumi.ResourceOptions | None = None) -> Members:
+        """Pulumi's static lookup of a live Members the stack does not own: every output is
+        read from it; ``up`` and ``destroy`` never change or delete it."""
+        return Members(resource_name, None, pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(id=id)))
+
