@@ -34,6 +34,7 @@ class OfflineStack(Protocol):
     project: str
     stack: str
     config: dict[str, Any]
+    secrets: dict[str, Any]
     state: dict[str, ResourceState]
     other_resources: OtherResources | None
 
@@ -143,7 +144,20 @@ class _Registrar(pulumi.runtime.Mocks):
         return resource_id, {k: v for k, v in outputs.items() if k != PROVIDER_KEY}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
-        return {}, []
+        """This package's lookups are answered from the API, as the CLI's run makes them;
+        other invokes answer nothing."""
+        from otc_elb_listener.errors import ElbApiError
+        from otc_elb_listener.lookups import TOKENS, answer
+
+        if args.token not in TOKENS.values():
+            return {}, []
+        failure: HarnessError | None = None
+        try:
+            return answer(args.token, dict(args.args)), []
+        except ElbApiError as error:  # as the CLI shows a program's failure: one line
+            failure = HarnessError(f"lookup {args.token}: {error}", error.fields())
+        self.failures.append(failure)
+        raise failure
 
 
 def run_in_host(stack: OfflineStack, program: str | Path | Callable[[], Any],
@@ -152,13 +166,18 @@ def run_in_host(stack: OfflineStack, program: str | Path | Callable[[], Any],
     as a preview that reaches no provider, to refuse what this engine does not run before
     anything is sent."""
     registrar = _Registrar(stack, preview or scan, scan)
-    program_config = {(k if ":" in k else f"{stack.project}:{k}"): config_text(v)
-                      for k, v in {**stack.config, **(config or {})}.items()}
+    def key(name: str) -> str:
+        return name if ":" in name else f"{stack.project}:{name}"
+
+    # The program sees the whole stack config, secrets included (as secrets), as under the
+    # CLI: a lookup signs in with them.
+    program_config = {key(k): config_text(v) for k, v in {
+        **stack.secrets, **stack.config, **(config or {})}.items()}
     pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
     _ensure_open_event_loop()
     pulumi.runtime.set_mocks(registrar, project=stack.project, stack=stack.stack,
                              preview=preview or scan, monitor=registrar.monitor)
-    pulumi.runtime.set_all_config(program_config)
+    pulumi.runtime.set_all_config(program_config, [key(k) for k in stack.secrets])
     forget_previous_run(_retrieve)
     failures = registrar.failures
     try:

@@ -18,21 +18,72 @@ if TYPE_CHECKING:
     from .errors import ElbApiError
     from .healthcheck import HealthCheck, HealthCheckArgs, HealthCheckProvider
     from .listener import Listener, ListenerArgs, ListenerProvider
+    from .lookups import (
+        CertificateResult,
+        HealthCheckResult,
+        ListenerResult,
+        MemberResult,
+        get_certificate,
+        get_certificate_output,
+        get_health_check,
+        get_health_check_output,
+        get_listener,
+        get_listener_output,
+        get_listeners,
+        get_listeners_output,
+        get_members,
+        get_members_output,
+    )
     from .member import Member, MemberArgs, MemberProvider
     from .members import Members, MembersArgs, MembersProvider
     from .settings import RetrySettings
 
-__all__ = ["Certificate", "CertificateArgs", "CertificateProvider", "ElbApiError", "ElbClient",
-           "HealthCheck", "HealthCheckArgs", "HealthCheckProvider",
-           "Listener", "ListenerArgs", "ListenerProvider", "Member", "MemberArgs",
-           "MemberProvider", "Members", "MembersArgs", "MembersProvider", "RetrySettings"]
+__all__ = [
+    "Certificate",
+    "CertificateArgs",
+    "CertificateProvider",
+    "CertificateResult",
+    "ElbApiError",
+    "ElbClient",
+    "HealthCheck",
+    "HealthCheckArgs",
+    "HealthCheckProvider",
+    "HealthCheckResult",
+    "Listener",
+    "ListenerArgs",
+    "ListenerProvider",
+    "ListenerResult",
+    "Member",
+    "MemberArgs",
+    "MemberProvider",
+    "MemberResult",
+    "Members",
+    "MembersArgs",
+    "MembersProvider",
+    "RetrySettings",
+    "get_certificate",
+    "get_certificate_output",
+    "get_health_check",
+    "get_health_check_output",
+    "get_listener",
+    "get_listener_output",
+    "get_listeners",
+    "get_listeners_output",
+    "get_members",
+    "get_members_output",
+]
 _HOME = {"ElbApiError": "errors", "ElbClient": "client", "RetrySettings": "settings",
          "Listener": "listener", "ListenerArgs": "listener", "ListenerProvider": "listener",
          "HealthCheck": "healthcheck", "HealthCheckArgs": "healthcheck",
          "HealthCheckProvider": "healthcheck", "Certificate": "certificate",
          "CertificateArgs": "certificate", "CertificateProvider": "certificate",
          "Member": "member", "MemberArgs": "member", "MemberProvider": "member",
-         "Members": "members", "MembersArgs": "members", "MembersProvider": "members"}
+         "Members": "members", "MembersArgs": "members", "MembersProvider": "members",
+         **{name: "lookups" for name in (
+             "CertificateResult", "HealthCheckResult", "ListenerResult", "MemberResult",
+             "get_certificate", "get_certificate_output", "get_health_check",
+             "get_health_check_output", "get_listener", "get_listener_output",
+             "get_listeners", "get_listeners_output", "get_members", "get_members_output")}}
 
 
 def __getattr__(name: str) -> Any:
