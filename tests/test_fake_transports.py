@@ -7,7 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
+import pytest
 import requests
 
 from fake_elb import ControlError, FakeControl, FakeElbState, ServerControl, mock_elb
@@ -274,3 +277,60 @@ def test_the_control_plane_refuses_what_a_web_page_can_send(bare_fake: FakeContr
     made = requests.post(f"{url}/_fake/certificates", data=body, timeout=10,
                          headers={"Content-Type": "application/json; charset=utf-8"})
     assert made.status_code in (200, 201), made.text
+
+
+# -- the fake as a tool: its estate dumped, loaded, kept across restarts --------------------
+def test_the_estate_dumps_and_loads_in_both_transports(bare_fake: FakeControl) -> None:
+    lb = bare_fake.add_loadbalancer(PROJECT)["id"]
+    listener = bare_fake.add_listener(PROJECT, loadbalancer_id=lb, protocol="HTTP",
+                                      backend_protocol="HTTP", port=80, backend_port=8080,
+                                      lb_algorithm="roundrobin", name="web")
+    bare_fake.add_certificate(PROJECT)
+    estate = bare_fake.dump_state()
+    assert estate["version"] == 1
+    assert [item["id"] for item in estate["projects"][PROJECT]["listeners"]] == [
+        listener["id"]]
+    assert "private_key" not in json.dumps(estate)  # never a key, not even the fake's own
+    bare_fake.reset()
+    bare_fake.load_state(estate)
+    assert bare_fake.dump_state() == estate
+
+
+@pytest.mark.parametrize(("action", "body", "words"), [
+    ("listeners", {"project_id": PROJECT, "loadbalancer_id": "a" * 32, "port": 80},
+     "listener: an object is mandatory; the body is {"),
+    ("healthchecks", {"project_id": PROJECT, "listener_id": "a" * 32},
+     "healthcheck: an object is mandatory; the body is {"),
+    ("state", {"projects": []}, "a state must be {"),
+])
+def test_a_malformed_control_body_names_the_shape_expected(bare_fake: FakeControl,
+                                                           action: str, body: Any,
+                                                           words: str) -> None:
+    """A flat listener body got "the request body must be a JSON object, got NoneType"."""
+    with pytest.raises(ControlError) as refused:
+        bare_fake._send("POST", action, body)
+    assert refused.value.status == 400 and words in str(refused.value)
+
+
+def test_serve_keeps_its_estate_in_a_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "estate.json"
+    process, url = _start("--port", "0", "--state", str(state))
+    try:
+        ServerControl(url).add_loadbalancer(PROJECT, id="b" * 32)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        for stream in (process.stdout, process.stderr):
+            assert stream is not None
+            stream.close()
+    written = json.loads(state.read_text())
+    assert [lb["id"] for lb in written["projects"][PROJECT]["loadbalancers"]] == ["b" * 32]
+    process, url = _start("--port", "0", "--state", str(state))
+    try:
+        assert ServerControl(url).dump_state() == written  # loaded at start
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            assert stream is not None
+            stream.close()

@@ -19,7 +19,8 @@ password, project_id, project_name, passcode?} · ``POST agencies`` {domain, nam
 trusted_domain, project_id, project_name} · ``POST users/delete`` {domain, name} (their tokens
 revoked) · ``POST credentials`` {access, secret, project_id, security_token?} · ``POST
 strict`` {strict} · ``POST tokens`` {tokens} · ``GET requests`` ·
-``GET|POST|DELETE faults``.
+``GET|POST|DELETE faults`` · ``GET state`` (the estate as JSON) · ``POST state`` (replace
+it with one).
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ def _object(args: Any) -> dict[str, Any]:
     return args
 
 
+def _nested(args: Any, name: str, shape: str) -> None:
+    """A seeding call's object must come nested under ``name``: a flat body is a 400 naming
+    the shape expected."""
+    if not isinstance(_object(args).get(name), dict):
+        raise ApiError(400, "ELB.1001", f"{name}: an object is mandatory; the body is {shape}")
+
+
 def _strings(args: Any, *names: str, optional: tuple[str, ...] = ()) -> list[Any]:
     """The named members of a JSON object, each a non-empty string (``optional`` ones may be
     missing or null); 400 naming the first that is not."""
@@ -100,6 +108,8 @@ class ControlPlane:
             ("POST", "jobs"): self._jobs,
             ("POST", "answers"): self._answers,
             ("POST", "transitions"): self._transitions,
+            ("GET", "state"): self._get_state,
+            ("POST", "state"): self._set_state,
             ("POST", "users"): self._user,
             ("POST", "agencies"): self._agency,
             ("POST", "users/delete"): self._delete_user,
@@ -149,6 +159,9 @@ class ControlPlane:
         return json_response(201, self.state.add_certificate(project_id, id=id_))
 
     def _listener(self, args: Any) -> HttpResponse:
+        _nested(args, "listener", '{"project_id": "...", "listener": {"loadbalancer_id": '
+                '"...", "protocol": "HTTP", "port": 80, ...}, "id"?, "create_time"?, '
+                '"status"?}')
         project_id, id_, create_time, status = _strings(
             args, "project_id", optional=("id", "create_time", "status"))
         return json_response(201, self.state.seed_listener(
@@ -156,6 +169,8 @@ class ControlPlane:
             status=status))
 
     def _healthcheck(self, args: Any) -> HttpResponse:
+        _nested(args, "healthcheck", '{"project_id": "...", "healthcheck": {"listener_id": '
+                '"...", ...}, "id"?, "create_time"?}')
         project_id, id_, create_time = _strings(args, "project_id",
                                                 optional=("id", "create_time"))
         return json_response(201, self.state.healthchecks.create(
@@ -175,6 +190,13 @@ class ControlPlane:
         args = _object(args)
         self.state.members.configure_jobs(args.get("duration"), args.get("next"),
                                           args.get("empty_members_as_object"))
+        return _NO_CONTENT
+
+    def _get_state(self, _: Any) -> HttpResponse:
+        return json_response(200, self.state.dump())
+
+    def _set_state(self, args: Any) -> HttpResponse:
+        self.state.load(args)
         return _NO_CONTENT
 
     def _transitions(self, args: Any) -> HttpResponse:

@@ -45,6 +45,19 @@ class _Project:
 
 
 
+#: The version of :meth:`FakeElbState.dump`'s format.
+STATE_VERSION = 1
+
+
+def _items(parts: dict[str, Any], name: str, project_id: Any, shape: str
+           ) -> list[dict[str, Any]]:
+    items = parts.get(name, [])
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ApiError(400, spec.INVALID, f"projects.{str(project_id)[:64]}.{name}: must be a "
+                       f"list of objects, as in {shape}")
+    return items
+
+
 def _check_id(kind: str, value: Any) -> str:
     if not isinstance(value, str) or not spec.ID_RE.fullmatch(value):
         raise ApiError(400, spec.INVALID, f"{kind} id must be 32 lowercase hex characters, "
@@ -102,6 +115,51 @@ class FakeElbState:
         return project
 
     # -- control plane -------------------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        """The estate as JSON (``GET /_fake/state``, ``fake-elb serve --state``; docs/fake.md,
+        "State"): per project, its load balancers, listeners, health checks, certificates
+        (never a private key), ECSs and members. Jobs, tokens and users are not part of it."""
+        with self.lock:
+            self.members.settle_all()
+            return {"version": STATE_VERSION, "projects": {
+                project_id: {
+                    "loadbalancers": list(project.loadbalancers.values()),
+                    "listeners": [_copy(item) for item in project.listeners.values()],
+                    "healthchecks": [dict(item) for item in project.healthchecks.values()],
+                    "certificates": [{k: v for k, v in item.items() if k != "private_key"}
+                                     for item in project.certificates.values()],
+                    "servers": list(project.servers.values()),
+                    "members": [dict(item) for item in project.members.values()]}
+                for project_id, project in self._projects.items()}}
+
+    def load(self, estate: Any) -> None:
+        """Replace the estate with a :meth:`dump` (all or nothing; a malformed one is a 400
+        naming the shape expected)."""
+        shape = ('{"version": 1, "projects": {"<project_id>": {"loadbalancers": [...], '
+                 '"listeners": [...], "healthchecks": [...], "certificates": [...], '
+                 '"servers": [...], "members": [...]}}}')
+        projects = estate.get("projects") if isinstance(estate, dict) else None
+        if not isinstance(projects, dict) or estate.get("version") != STATE_VERSION:
+            raise ApiError(400, spec.INVALID, f"a state must be {shape}")
+        loaded: dict[str, _Project] = {}
+        for project_id, parts in projects.items():
+            if not isinstance(parts, dict):
+                raise ApiError(400, spec.INVALID, f"projects.{str(project_id)[:64]}: must be "
+                               f"an object, as in {shape}")
+            project = loaded[str(project_id)] = _Project()
+            for name, by_id in (("loadbalancers", project.loadbalancers),
+                                ("listeners", project.listeners),
+                                ("healthchecks", project.healthchecks),
+                                ("certificates", project.certificates),
+                                ("members", project.members)):
+                for item in _items(parts, name, project_id, shape):
+                    by_id[_check_id(name, item.get("id"))] = dict(item)
+            for item in _items(parts, "servers", project_id, shape):
+                project.servers[str(item.get("server_id"))] = dict(item)
+        with self.lock:
+            self._projects.clear()
+            self._projects.update(loaded)
+
     def reset(self) -> None:
         """Forget everything: load balancers, certificates, listeners, the journal, and
         tokens and the mode set since start (those the fake was made with come back)."""

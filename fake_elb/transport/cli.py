@@ -10,14 +10,17 @@ from __future__ import annotations
 import argparse
 import errno
 import ipaddress
+import json
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from types import FrameType
 
+from ..service.errors import ApiError
 from ..service.store import DEFAULT_TOKEN
 from .server import FakeElbServer
 
@@ -78,6 +81,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--header-timeout", type=float, default=10.0, help="answer 408 and "
                        "close a connection whose request line and headers take longer than "
                        "this many seconds from their first byte (default 10)")
+    serve.add_argument("--state", type=Path, default=None, help="load the estate from this "
+                       "JSON file at start (when it exists) and write it back at exit "
+                       "(docs/fake.md, \"State\")")
     serve.add_argument("--max-connections", type=int, default=None, help="connections served "
                        "at once; at the limit the longest-idle (or slowest to send its head) "
                        "one makes room, and one more is "
@@ -128,6 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if args.state is not None and args.state.exists():
+        try:
+            server.state.load(json.loads(args.state.read_text()))
+        except (ValueError, ApiError) as error:
+            print(f"fake-elb: cannot load the state {args.state}: {error}", file=sys.stderr)
+            return 2
     server.start()
     sys.stdout.write(server.url + "\n")
     sys.stdout.flush()
@@ -136,6 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
           file=sys.stderr, flush=True)
     stopping.wait()
     server.stop()
+    if args.state is not None:  # written whole, then moved: never half a file
+        partial = args.state.with_name(args.state.name + ".tmp")
+        partial.write_text(json.dumps(server.state.dump(), indent=1, sort_keys=True))
+        partial.replace(args.state)
     return 0
 
 

@@ -166,6 +166,15 @@ class FakeControl(ABC):
         self._send("POST", "transitions", {k: v for k, v in (
             ("create", create), ("update", update), ("end", end)) if v is not None})
 
+    def dump_state(self) -> dict[str, Any]:
+        """The estate as JSON (docs/fake.md, "State"): what ``fake-elb serve --state`` writes."""
+        result: dict[str, Any] = self._send("GET", "state")
+        return result
+
+    def load_state(self, estate: dict[str, Any]) -> None:
+        """Replace the estate with one :meth:`dump_state` gave (all or nothing)."""
+        self._send("POST", "state", estate)
+
     def set_put_answer(self, put: str) -> None:
         """How listener and health-check PUTs are answered: ``"200"`` with the object (the
         default), ``"202"`` with it, or ``"202-empty"``, no body (the service may do either)."""
