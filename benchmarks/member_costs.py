@@ -27,6 +27,14 @@ HOST_CONCURRENCY = 4
 JOB_SECONDS = 0.2
 
 
+def _tcp_listener(fake: Any) -> str:
+    """A TCP listener on a new load balancer of ``fake`` (either transport)."""
+    lb = fake.add_loadbalancer(PROJECT)["id"]
+    return str(fake.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
+                                 backend_protocol="TCP", port=80, backend_port=8080,
+                                 lb_algorithm="roundrobin", name="web")["id"])
+
+
 def polls_per_job(seconds: float = 1.0) -> tuple[float, float]:
     """(job polls, wall seconds) of one member add whose job takes ``seconds``."""
     from pulumi.dynamic import ConfigureRequest
@@ -37,10 +45,7 @@ def polls_per_job(seconds: float = 1.0) -> tuple[float, float]:
                                                 "elb:projectId": PROJECT,
                                                 "elb:token": DEFAULT_TOKEN}, "bench")))
     with mock_elb(ENDPOINT) as elb:
-        lb = elb.add_loadbalancer(PROJECT)["id"]
-        listener = elb.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
-                                    backend_protocol="TCP", port=80, backend_port=8080,
-                                    lb_algorithm="roundrobin", name="web")["id"]
+        listener = _tcp_listener(elb)
         elb.add_server(PROJECT, "ecs-1", "192.168.0.10")
         elb.set_jobs(duration=seconds)
         start = time.perf_counter()
@@ -80,10 +85,7 @@ def seen_done(seconds: float) -> tuple[float, int]:
             "elb:endpoint": ENDPOINT, "elb:projectId": PROJECT, "elb:token": DEFAULT_TOKEN,
             "elb:jobTimeout": "600"}, "bench")))
         with mock_elb(ENDPOINT) as elb:
-            lb = elb.add_loadbalancer(PROJECT)["id"]
-            listener = elb.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
-                                        backend_protocol="TCP", port=80, backend_port=8080,
-                                        lb_algorithm="roundrobin", name="web")["id"]
+            listener = _tcp_listener(elb)
             elb.add_server(PROJECT, "ecs-1", "192.168.0.10")
             elb.set_jobs(duration=seconds)
             began = now[0]
@@ -99,10 +101,7 @@ def _up_seconds(cli: Path, fake: ServerControl, job_seconds: float) -> tuple[flo
     """(up seconds, polls per member) of 20 members on a fresh listener."""
     fake.reset()
     fake.set_jobs(duration=job_seconds)
-    lb = fake.add_loadbalancer(PROJECT)["id"]
-    listener = fake.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
-                                 backend_protocol="TCP", port=80, backend_port=8080,
-                                 lb_algorithm="roundrobin", name="web")["id"]
+    listener = _tcp_listener(fake)
     servers = [(f"ecs-{i}", f"192.168.0.{10 + i}") for i in range(MEMBERS)]
     for server, address in servers:
         fake.add_server(PROJECT, server, address)
@@ -136,10 +135,7 @@ def _batch_up(cli: Path, fake: ServerControl, job_seconds: float, one_resource: 
 
     fake.reset()
     fake.set_jobs(duration=job_seconds)
-    lb = fake.add_loadbalancer(PROJECT)["id"]
-    listener = fake.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
-                                 backend_protocol="TCP", port=80, backend_port=8080,
-                                 lb_algorithm="roundrobin", name="web")["id"]
+    listener = _tcp_listener(fake)
     servers = [(f"ecs-{i}", f"192.168.{1 + i // 250}.{1 + i % 250}")
                for i in range(BATCH_MEMBERS)]
     for server, address in servers:

@@ -36,6 +36,7 @@ from .resource import (
     identity_output,
     lean_outputs,
     provider_and_options,
+    read_live,
     resource_inputs,
 )
 from .rules import certificate as rules
@@ -198,5 +199,4 @@ class Certificate(dyn.Resource, module="elb", name="Certificate"):
             opts: pulumi.ResourceOptions | None = None) -> Certificate:
         """Pulumi's static lookup of a live Certificate the stack does not own: every output is
         read from it; ``up`` and ``destroy`` never change or delete it."""
-        return Certificate(resource_name, None, pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(id=id)))
+        return read_live(Certificate, resource_name, id, opts)

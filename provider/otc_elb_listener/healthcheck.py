@@ -28,6 +28,7 @@ from .resource import (
     identity_output,
     lean_outputs,
     provider_and_options,
+    read_live,
     resource_inputs,
 )
 from .rules import healthcheck as rules
@@ -205,5 +206,4 @@ class HealthCheck(dyn.Resource, module="elb", name="HealthCheck"):
             opts: pulumi.ResourceOptions | None = None) -> HealthCheck:
         """Pulumi's static lookup of a live HealthCheck the stack does not own: every output is
         read from it; ``up`` and ``destroy`` never change or delete it."""
-        return HealthCheck(resource_name, None, pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(id=id)))
+        return read_live(HealthCheck, resource_name, id, opts)

@@ -31,6 +31,7 @@ from .resource import (
     identity_output,
     lean_outputs,
     provider_and_options,
+    read_live,
     resource_inputs,
 )
 from .settings import (
@@ -355,5 +356,4 @@ class Listener(dyn.Resource, module="elb", name="Listener"):
             opts: pulumi.ResourceOptions | None = None) -> Listener:
         """Pulumi's static lookup of a live Listener the stack does not own: every output is
         read from it; ``up`` and ``destroy`` never change or delete it."""
-        return Listener(resource_name, None, pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(id=id)))
+        return read_live(Listener, resource_name, id, opts)

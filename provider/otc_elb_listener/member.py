@@ -45,6 +45,7 @@ from .resource import (
     identity_output,
     lean_outputs,
     provider_and_options,
+    read_live,
     resource_inputs,
 )
 from .rules import member as rules
@@ -411,5 +412,4 @@ class Member(dyn.Resource, module="elb", name="Member"):
         """Pulumi's static lookup of a live member the stack does not own (a member is
         found within its listener, so its ``listener_id`` is needed): every output is read
         from it; ``up`` and ``destroy`` never change or delete it."""
-        return Member(resource_name, None, pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(id=id)), listener_id=listener_id)
+        return read_live(Member, resource_name, id, opts, listener_id=listener_id)

@@ -31,6 +31,7 @@ from .resource import (
     identity_output,
     lean_outputs,
     provider_and_options,
+    read_live,
     resource_inputs,
 )
 from .rules import member as rules
@@ -269,6 +270,5 @@ class Members(dyn.Resource, module="elb", name="Members"):
             opts: pulumi.ResourceOptions | None = None) -> Members:
         """Pulumi's static lookup of a live Members the stack does not own: every output is
         read from it; ``up`` and ``destroy`` never change or delete it."""
-        return Members(resource_name, None, pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(id=id)))
+        return read_live(Members, resource_name, id, opts)
 

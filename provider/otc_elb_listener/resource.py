@@ -120,3 +120,14 @@ def identity_output(resource: pulumi.CustomResource,
                          cast("Awaitable[str]", _Lazy(value)),
                          cast("Awaitable[bool]", _Lazy(known)),
                          cast("Awaitable[bool]", _Lazy(registered.is_secret)))
+
+
+_Resource = TypeVar("_Resource", bound=pulumi.CustomResource)
+
+
+def read_live(cls: Callable[..., _Resource], resource_name: str, id: pulumi.Input[str],
+              opts: pulumi.ResourceOptions | None, **inputs: Any) -> _Resource:
+    """Every resource's static ``get``: the resource with ``id`` set, which the engine reads
+    and never owns (docs/engines.md, "Lookups and .get")."""
+    return cls(resource_name, None, pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(id=id)), **inputs)
