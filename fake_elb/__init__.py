@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .engine.model import CheckFailed, HarnessError
+    from .mocks import ElbMocks
     from .service.api import ElbApi, HttpResponse
     from .service.errors import ApiError
     from .service.store import DEFAULT_TOKEN, FakeElbState
@@ -31,6 +32,7 @@ __all__ = [
     "CheckFailed",
     "ControlError",
     "ElbApi",
+    "ElbMocks",
     "FakeControl",
     "FakeElbServer",
     "FakeElbState",
@@ -49,7 +51,7 @@ _HOME = {"CheckFailed": "engine.model", "HarnessError": "engine.model",
          "FakeControl": "transport.control", "ControlError": "transport.control",
          "DEFAULT_ENDPOINT": "transport.inprocess",
          "MockElb": "transport.inprocess", "mock_elb": "transport.inprocess",
-         "FakeElbServer": "transport.server"}
+         "FakeElbServer": "transport.server", "ElbMocks": "mocks"}
 #: The modules the [fake] extra brings beyond the provider's own dependencies.
 EXTRA_MODULES = ("responses", "pydantic", "orjson", "httptools")
 #: The extra that brings what the fake needs beyond the provider's own dependencies.

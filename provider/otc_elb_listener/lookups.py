@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
@@ -27,6 +28,8 @@ __all__ = ["CertificateResult", "HealthCheckResult", "ListenerResult", "MemberRe
            "get_listeners_output", "get_members", "get_members_output"]
 
 _Result = TypeVar("_Result")
+#: The client a lookup answered for someone else (:func:`answer`) uses.
+_CLIENT: ContextVar[Any] = ContextVar("otc_elb_lookup_client", default=None)
 #: The invoke tokens the lookups are known by under mocks.
 TOKENS = {"listener": "elb:index:getListener", "listeners": "elb:index:getListeners",
           "health check": "elb:index:getHealthCheck", "members": "elb:index:getMembers",
@@ -130,7 +133,11 @@ def _mocked() -> bool:
 
 
 def _client(collection: str = "listeners") -> Any:
-    """The API client for this program: the provider's settings and sign-in, read here."""
+    """The API client for this program: the provider's settings and sign-in, read here (or
+    the one :func:`answer` was given)."""
+    given = _CLIENT.get()
+    if given is not None:
+        return given if collection == "listeners" else given.collection(collection)
     from pulumi.runtime.config import get_config
 
     from .base import CONFIG_KEYS, DEFAULT_TIMEOUT
@@ -152,9 +159,16 @@ def _one(kind: str, found: list[Mapping[str, Any]], wanted: str) -> dict[str, An
     return dict(found[0])
 
 
-def answer(token: str, args: Mapping[str, Any]) -> dict[str, Any]:
-    """A lookup made against the API, as an invoke's result (outputs' names): what the
-    public functions return typed, and what an engine under mocks answers with."""
+def answer(token: str, args: Mapping[str, Any], client: Any = None) -> dict[str, Any]:
+    """A lookup made against the API (with ``client``, or the program's own), as an
+    invoke's result (outputs' names): what the public functions return typed, and what an
+    engine or ``fake_elb.ElbMocks`` under mocks answers with."""
+    if client is not None:
+        token_client = _CLIENT.set(client)
+        try:
+            return answer(token, args)
+        finally:
+            _CLIENT.reset(token_client)
     kind = next((k for k, t in TOKENS.items() if t == token), None)
     if kind is None:
         raise ElbApiError("lookup", None, None, None, f"no lookup {token!r}", kind="listener")
