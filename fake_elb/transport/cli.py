@@ -134,12 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    if args.state is not None and args.state.exists():
-        try:
-            server.state.load(json.loads(args.state.read_text()))
-        except (ValueError, ApiError) as error:
-            print(f"fake-elb: cannot load the state {args.state}: {error}", file=sys.stderr)
-            return 2
+    if not _load_state(server, args.state):
+        return 2
     server.start()
     sys.stdout.write(server.url + "\n")
     sys.stdout.flush()
@@ -148,11 +144,28 @@ def main(argv: Sequence[str] | None = None) -> int:
           file=sys.stderr, flush=True)
     stopping.wait()
     server.stop()
-    if args.state is not None:  # written whole, then moved: never half a file
-        partial = args.state.with_name(args.state.name + ".tmp")
-        partial.write_text(json.dumps(server.state.dump(), indent=1, sort_keys=True))
-        partial.replace(args.state)
+    if args.state is not None:
+        _save_state(server, args.state)
     return 0
+
+
+def _load_state(server: FakeElbServer, path: Path | None) -> bool:
+    """The estate of ``--state``, when the file exists; ``False`` (said) when it is bad."""
+    if path is None or not path.exists():
+        return True
+    try:
+        server.state.load(json.loads(path.read_text()))
+    except (ValueError, ApiError) as error:
+        print(f"fake-elb: cannot load the state {path}: {error}", file=sys.stderr)
+        return False
+    return True
+
+
+def _save_state(server: FakeElbServer, path: Path) -> None:
+    """The estate written whole, then moved into place: never half a file."""
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(json.dumps(server.state.dump(), indent=1, sort_keys=True))
+    partial.replace(path)
 
 
 if __name__ == "__main__":
