@@ -134,3 +134,14 @@ def test_the_pickled_provider_is_by_reference_and_plain(provider: MembersProvide
     decoded = base64.b64decode(serialize_provider(provider))
     assert b"otc_elb_listener.members" in decoded and DEFAULT_TOKEN.encode() not in decoded
     assert MembersProvider.serialize_as_secret_always is False
+
+
+def test_a_refresh_shows_every_member_past_a_page(provider: MembersProvider, elb: MockElb,
+                                                  listener: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The provider read the first page only; a listener with more members than a page."""
+    monkeypatch.setattr(MembersProvider, "page_size", 2)
+    created = provider.create(provider.check({}, news(listener, SERVERS)).inputs)
+    read = provider.read(created.id, dict(created.outs or {}))
+    assert read.outs is not None and len(read.outs["listener_members"]) == 5
+    assert sorted(m["server_id"] for m in read.outs["members"]) == sorted(s for s, _ in SERVERS)
