@@ -32,11 +32,11 @@ from .base import (
 from .client import ElbClient
 from .pickling import pickler_left_intact
 from .resource import (
+    LiveLookup,
     arg_names,
     identity_output,
     lean_outputs,
     provider_and_options,
-    read_live,
     resource_inputs,
 )
 from .rules import certificate as rules
@@ -167,7 +167,7 @@ _ARG_NAMES = arg_names(CertificateArgs)
 
 
 @lean_outputs
-class Certificate(dyn.Resource, module="elb", name="Certificate"):
+class Certificate(LiveLookup, dyn.Resource, module="elb", name="Certificate"):
     """A classic ELB (v1.0) certificate; ``private_key`` is a secret input and output."""
 
     certificate_id: pulumi.Output[str]
@@ -193,10 +193,3 @@ class Certificate(dyn.Resource, module="elb", name="Certificate"):
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
         self.certificate_id = identity_output(self, self.certificate_id)
-
-    @staticmethod
-    def get(resource_name: str, id: pulumi.Input[str],
-            opts: pulumi.ResourceOptions | None = None) -> Certificate:
-        """Pulumi's static lookup of a live Certificate the stack does not own: every output is
-        read from it; ``up`` and ``destroy`` never change or delete it."""
-        return read_live(Certificate, resource_name, id, opts)

@@ -24,11 +24,11 @@ from .client import ElbClient
 from .errors import ElbApiError
 from .pickling import pickler_left_intact
 from .resource import (
+    LiveLookup,
     arg_names,
     identity_output,
     lean_outputs,
     provider_and_options,
-    read_live,
     resource_inputs,
 )
 from .rules import healthcheck as rules
@@ -175,7 +175,7 @@ _ARG_NAMES = arg_names(HealthCheckArgs)
 
 
 @lean_outputs
-class HealthCheck(dyn.Resource, module="elb", name="HealthCheck"):
+class HealthCheck(LiveLookup, dyn.Resource, module="elb", name="HealthCheck"):
     """A classic ELB (v1.0) listener's health check; every API response field is an output."""
 
     healthcheck_id: pulumi.Output[str]
@@ -200,10 +200,3 @@ class HealthCheck(dyn.Resource, module="elb", name="HealthCheck"):
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
         self.healthcheck_id = identity_output(self, self.healthcheck_id)
-
-    @staticmethod
-    def get(resource_name: str, id: pulumi.Input[str],
-            opts: pulumi.ResourceOptions | None = None) -> HealthCheck:
-        """Pulumi's static lookup of a live HealthCheck the stack does not own: every output is
-        read from it; ``up`` and ``destroy`` never change or delete it."""
-        return read_live(HealthCheck, resource_name, id, opts)

@@ -27,11 +27,11 @@ from .errors import ConfigError, ElbApiError
 from .pickling import pickler_left_intact
 from .report import report
 from .resource import (
+    LiveLookup,
     arg_names,
     identity_output,
     lean_outputs,
     provider_and_options,
-    read_live,
     resource_inputs,
 )
 from .settings import (
@@ -311,7 +311,7 @@ _ARG_NAMES = arg_names(ListenerArgs)
 
 
 @lean_outputs
-class Listener(dyn.Resource, module="elb", name="Listener"):
+class Listener(LiveLookup, dyn.Resource, module="elb", name="Listener"):
     """A classic ELB (v1.0) listener; every API response field is an output."""
 
     listener_id: pulumi.Output[str]
@@ -350,10 +350,3 @@ class Listener(dyn.Resource, module="elb", name="Listener"):
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
         self.listener_id = identity_output(self, self.listener_id)
-
-    @staticmethod
-    def get(resource_name: str, id: pulumi.Input[str],
-            opts: pulumi.ResourceOptions | None = None) -> Listener:
-        """Pulumi's static lookup of a live Listener the stack does not own: every output is
-        read from it; ``up`` and ``destroy`` never change or delete it."""
-        return read_live(Listener, resource_name, id, opts)

@@ -30,6 +30,7 @@ import pulumi.dynamic as dyn
 
 from .adoption import IMPORT
 from .base import (
+    DEFAULT_WAIT,
     PROVIDER_KEY,
     ElbProvider,
     headline_first,
@@ -41,11 +42,11 @@ from .errors import ElbApiError, printable
 from .pickling import pickler_left_intact
 from .report import report
 from .resource import (
+    LiveLookup,
     arg_names,
     identity_output,
     lean_outputs,
     provider_and_options,
-    read_live,
     resource_inputs,
 )
 from .rules import member as rules
@@ -58,8 +59,6 @@ KIND = "member"
 FIELDS = ("listener_id", "server_id", "address")
 OUTPUT_ONLY = ("server_address", "internal_address", "status", "health_status",
                "create_time", "update_time")
-#: Seconds a job may take unless ``job_timeout`` or ``elb:jobTimeout`` says otherwise.
-DEFAULT_JOB_TIMEOUT = 600.0
 #: Delays of the look for a lost add's member (a fixed, short schedule).
 POLL_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 5.0)
 #: A job ID as the service gives it: anything else never goes into a poll's path.
@@ -189,11 +188,11 @@ class MemberProvider(ElbProvider):
     # -- jobs -------------------------------------------------------------------------------
     def _deadline(self, props: Mapping[str, Any]) -> float:
         """Seconds a job may take: ``job_timeout``, else ``elb:jobTimeout`` (judged at
-        ``configure``), else :data:`DEFAULT_JOB_TIMEOUT`."""
+        ``configure``), else :data:`DEFAULT_WAIT`."""
         configured = props.get("job_timeout")
         if configured is None or job_timeout_problem(configured) is not None:
             configured = self._config.get("jobTimeout")
-        return float(configured) if configured is not None else DEFAULT_JOB_TIMEOUT
+        return float(configured) if configured is not None else DEFAULT_WAIT
 
     def _wait(self, operation: str, job_id: str, label: str, what: str, seconds: float,
               advice: str) -> dict[str, Any]:
@@ -381,8 +380,9 @@ _ARG_NAMES = arg_names(MemberArgs)
 
 
 @lean_outputs
-class Member(dyn.Resource, module="elb", name="Member"):
-    """One backend ECS of a classic ELB (v1.0) listener."""
+class Member(LiveLookup, dyn.Resource, module="elb", name="Member"):
+    """One backend ECS of a classic ELB (v1.0) listener. ``Member.get(name, id,
+    listener_id=...)``: a member is found within its listener."""
 
     member_id: pulumi.Output[str]
     listener_id: pulumi.Output[str]
@@ -404,12 +404,3 @@ class Member(dyn.Resource, module="elb", name="Member"):
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
         self.member_id = identity_output(self, self.member_id)
-
-    @staticmethod
-    def get(resource_name: str, id: pulumi.Input[str],
-            opts: pulumi.ResourceOptions | None = None, *,
-            listener_id: pulumi.Input[str]) -> Member:
-        """Pulumi's static lookup of a live member the stack does not own (a member is
-        found within its listener, so its ``listener_id`` is needed): every output is read
-        from it; ``up`` and ``destroy`` never change or delete it."""
-        return read_live(Member, resource_name, id, opts, listener_id=listener_id)

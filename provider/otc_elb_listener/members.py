@@ -27,11 +27,11 @@ from .member import MemberProvider
 from .pickling import pickler_left_intact
 from .report import PartialState
 from .resource import (
+    LiveLookup,
     arg_names,
     identity_output,
     lean_outputs,
     provider_and_options,
-    read_live,
     resource_inputs,
 )
 from .rules import member as rules
@@ -246,7 +246,7 @@ _ARG_NAMES = arg_names(MembersArgs)
 
 
 @lean_outputs
-class Members(dyn.Resource, module="elb", name="Members"):
+class Members(LiveLookup, dyn.Resource, module="elb", name="Members"):
     """All the backends of one classic ELB (v1.0) listener, as one resource."""
 
     listener_id: pulumi.Output[str]
@@ -264,11 +264,4 @@ class Members(dyn.Resource, module="elb", name="Members"):
         with pickler_left_intact():
             super().__init__(chosen, resource_name, props, opts)
         self.listener_id = identity_output(self, self.listener_id)
-
-    @staticmethod
-    def get(resource_name: str, id: pulumi.Input[str],
-            opts: pulumi.ResourceOptions | None = None) -> Members:
-        """Pulumi's static lookup of a live Members the stack does not own: every output is
-        read from it; ``up`` and ``destroy`` never change or delete it."""
-        return read_live(Members, resource_name, id, opts)
 

@@ -122,12 +122,17 @@ def identity_output(resource: pulumi.CustomResource,
                          cast("Awaitable[bool]", _Lazy(registered.is_secret)))
 
 
-_Resource = TypeVar("_Resource", bound=pulumi.CustomResource)
+_Resource = TypeVar("_Resource", bound="LiveLookup")
 
 
-def read_live(cls: Callable[..., _Resource], resource_name: str, id: pulumi.Input[str],
-              opts: pulumi.ResourceOptions | None, **inputs: Any) -> _Resource:
-    """Every resource's static ``get``: the resource with ``id`` set, which the engine reads
-    and never owns (docs/engines.md, "Lookups and .get")."""
-    return cls(resource_name, None, pulumi.ResourceOptions.merge(
-        opts, pulumi.ResourceOptions(id=id)), **inputs)
+class LiveLookup:
+    """Every resource's static ``get``: Pulumi's lookup of a live object the stack does not
+    own; the engine reads it (``ResourceOptions(id=...)``) and never changes or deletes it
+    (docs/engines.md, "Lookups and .get")."""
+
+    @classmethod
+    def get(cls: type[_Resource], resource_name: str, id: pulumi.Input[str],
+            opts: pulumi.ResourceOptions | None = None, **inputs: Any) -> _Resource:
+        make: Callable[..., _Resource] = cls
+        return make(resource_name, None, pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(id=id)), **inputs)
