@@ -26,7 +26,7 @@ from pathlib import Path
 
 from fake_elb import DEFAULT_TOKEN, ServerControl, serve_in_subprocess
 from fake_elb.engine import CliStack, find_cli
-from otc_elb_listener import spec
+from otc_elb_listener.rules import listener as listener_rules
 
 from .common import Row
 
@@ -71,7 +71,8 @@ def program_folder(root: Path) -> Path:
     folder = root / "scale-program"
     folder.mkdir(exist_ok=True)
     (folder / "Pulumi.yaml").write_text("name: bench-scale\nruntime: python\n")
-    (folder / "__main__.py").write_text(PROGRAM.replace("QUOTA", str(spec.LISTENER_QUOTA)))
+    (folder / "__main__.py").write_text(PROGRAM.replace(
+        "QUOTA", str(listener_rules.LISTENER_QUOTA)))
     return folder
 
 
@@ -172,7 +173,7 @@ def one_round(cli: Path, fake: ServerControl, folder: Path, count: int, turn: in
     calls per listener, state bytes per resource, peak memory of the host and program."""
     fake.reset()
     balancers = [fake.add_loadbalancer(PROJECT)["id"]
-                 for _ in range(-(-count // spec.LISTENER_QUOTA))]
+                 for _ in range(-(-count // listener_rules.LISTENER_QUOTA))]
     figures: dict[str, dict[str, float]] = {side: {} for side in SIDES}
     memory = {side: PeakMemory() for side in SIDES}
     with ExitStack() as stacks:

@@ -26,8 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fake_elb import DEFAULT_TOKEN, FakeControl, ServerControl, mock_elb
-from otc_elb_listener import spec
 from otc_elb_listener.listener import ListenerProvider
+from otc_elb_listener.rules import listener as listener_rules
+from otc_elb_listener.rules.machinery import ID_RE, Field, Violation
 from tests.conftest import Api
 
 LB = "ab" * 16
@@ -45,7 +46,7 @@ SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 
 
 # -- generation ------------------------------------------------------------------------------
-def _ints(field: spec.Field) -> st.SearchStrategy[Any]:
+def _ints(field: Field) -> st.SearchStrategy[Any]:
     low, high = field.minimum or 0, field.maximum or 0
     return st.one_of(
         st.integers(low, high), st.sampled_from([low - 1, low, high, high + 1]),
@@ -57,12 +58,12 @@ def _ints(field: spec.Field) -> st.SearchStrategy[Any]:
 _NAME_CHARS = st.sampled_from([*"abcXYZ019_-", "负", "载", " ", ".", "é", "<", "/", "ß"])
 
 
-def _strings(field: spec.Field) -> st.SearchStrategy[Any]:
+def _strings(field: Field) -> st.SearchStrategy[Any]:
     if field.choices is not None:
         return st.one_of(st.sampled_from(field.choices),
                          st.sampled_from(field.choices).map(str.upper),
                          st.text(max_size=12), st.integers(0, 3), st.none())
-    if field.pattern is spec.ID_RE:
+    if field.pattern is ID_RE:
         return st.one_of(st.just(LB if field.name == "loadbalancer_id" else CERTS[0]),
                          st.text("0123456789abcdefG", min_size=30, max_size=34),
                          st.integers(), st.none())
@@ -74,7 +75,7 @@ def _strings(field: spec.Field) -> st.SearchStrategy[Any]:
                      st.integers(), st.none())
 
 
-def _valid(field: spec.Field) -> st.SearchStrategy[Any]:
+def _valid(field: Field) -> st.SearchStrategy[Any]:
     """Values the field's own rule accepts (cross-field rules may still refuse them)."""
     if field.kind is int:
         return st.integers(field.minimum or 0, field.maximum or 0)
@@ -84,14 +85,14 @@ def _valid(field: spec.Field) -> st.SearchStrategy[Any]:
         return st.lists(st.sampled_from(CERTS), max_size=2, unique=True)
     if field.choices is not None:
         return st.sampled_from(field.choices)
-    if field.pattern is spec.ID_RE:
+    if field.pattern is ID_RE:
         return st.just(LB if field.name == "loadbalancer_id" else CERTS[0])
     if field.name == "name":
         return st.text(st.sampled_from(list("abcXYZ019_-负载")), min_size=1, max_size=64)
     return st.text(st.characters(codec="utf-8", exclude_characters="<>"), max_size=128)
 
 
-def _values(field: spec.Field) -> st.SearchStrategy[Any]:
+def _values(field: Field) -> st.SearchStrategy[Any]:
     if field.kind is int:
         return _ints(field)
     if field.kind is bool:
@@ -105,7 +106,8 @@ def _values(field: spec.Field) -> st.SearchStrategy[Any]:
 
 def base_body(protocol: str) -> dict[str, Any]:
     body: dict[str, Any] = {"name": "fuzz", "loadbalancer_id": LB, "protocol": protocol,
-                            "port": 80, "backend_protocol": spec.BACKEND_PROTOCOL_FOR[protocol],
+                            "port": 80, "backend_protocol":
+                            listener_rules.BACKEND_PROTOCOL_FOR[protocol],
                             "backend_port": 8080, "lb_algorithm": "roundrobin"}
     if protocol in ("HTTPS", "SSL"):
         body["certificate_id"] = CERTS[0]
@@ -121,51 +123,51 @@ def mutated(draw: st.DrawFn, body: dict[str, Any], fields: list[str]) -> dict[st
         if name in result and draw(st.integers(0, 3)) == 0:
             del result[name]
         elif valid_leaning:
-            result[name] = draw(_valid(spec.FIELDS[name]))
+            result[name] = draw(_valid(listener_rules.FIELDS[name]))
         else:
-            result[name] = draw(_values(spec.FIELDS[name]))
+            result[name] = draw(_values(listener_rules.FIELDS[name]))
     if not valid_leaning and draw(st.integers(0, 4)) == 0:
         result[draw(st.sampled_from(["colour", "id", "status", "Port", "listener"]))] = 1
     return result
 
 
 def _applicable(protocol: str) -> list[str]:
-    return [n for n, f in spec.FIELDS.items()
+    return [n for n, f in listener_rules.FIELDS.items()
             if f.applies.protocols is None or protocol in f.applies.protocols]
 
 
 def create_bodies() -> st.SearchStrategy[dict[str, Any]]:
     """Mostly fields that apply to the protocol, sometimes any field."""
-    return st.sampled_from(spec.PROTOCOLS).flatmap(
+    return st.sampled_from(listener_rules.PROTOCOLS).flatmap(
         lambda protocol: mutated(base_body(protocol),
-                                 _applicable(protocol) * 3 + list(spec.FIELDS)))
+                                 _applicable(protocol) * 3 + list(listener_rules.FIELDS)))
 
 
 def update_cases() -> st.SearchStrategy[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(protocol, extra create fields, PUT body)."""
     def for_protocol(protocol: str) -> st.SearchStrategy[Any]:
         extra = st.sampled_from([{}, {"tcp_draining": True}, {"session_sticky": True},
-                                 {"ssl_protocols": spec.EXTENDED_CIPHERS_NEED,
+                                 {"ssl_protocols": listener_rules.EXTENDED_CIPHERS_NEED,
                                   "ssl_ciphers": "Extended"}])
-        updatable = [n for n in _applicable(protocol) if spec.FIELDS[n].updatable]
+        updatable = [n for n in _applicable(protocol) if listener_rules.FIELDS[n].updatable]
         return st.tuples(st.just(protocol), extra,
-                         mutated({}, updatable * 4 + list(spec.FIELDS)))
-    return st.sampled_from(spec.PROTOCOLS).flatmap(for_protocol)
+                         mutated({}, updatable * 4 + list(listener_rules.FIELDS)))
+    return st.sampled_from(listener_rules.PROTOCOLS).flatmap(for_protocol)
 
 
 # -- the three judges ----------------------------------------------------------------------
-def context() -> spec.LoadBalancerContext:
-    return spec.LoadBalancerContext("External", frozenset(CERTS))
+def context() -> listener_rules.LoadBalancerContext:
+    return listener_rules.LoadBalancerContext("External", frozenset(CERTS))
 
 
-def table_create(body: Any, strict: bool = False) -> list[spec.Violation]:
-    return spec.validate_create(body, context(), strict=strict)
+def table_create(body: Any, strict: bool = False) -> list[Violation]:
+    return listener_rules.validate_create(body, context(), strict=strict)
 
 
 def intent(body: dict[str, Any]) -> dict[str, Any]:
     """What a Pulumi program meant: its inputs, nulls as unset, whole floats as integers."""
-    return {k: spec.coerce_number(k, v) for k, v in body.items()
-            if k in spec.FIELDS and v is not None}
+    return {k: listener_rules.coerce_number(k, v) for k, v in body.items()
+            if k in listener_rules.FIELDS and v is not None}
 
 
 def engine_sends(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -246,7 +248,8 @@ def check_create(target: Target, body: dict[str, Any]) -> None:
             _disagree("create accepted by the table", body, response.text[:200])
         elif not target.strict:
             listener = response.json()
-            ignored = [k for k in body if k in spec.FIELDS and not spec.applies(k, listener)]
+            ignored = [k for k in body
+                       if k in listener_rules.FIELDS and not listener_rules.applies(k, listener)]
             STATS["ignored"] += bool(ignored)
             if any(listener[k] is not None for k in ignored):
                 _disagree("an ignored field was stored", body, listener)
@@ -265,7 +268,7 @@ def check_update(target: Target, case: tuple[str, dict[str, Any], dict[str, Any]
     api = target.fresh()
     create = {**base_body(protocol), **(extra if _fits(protocol, extra) else {})}
     before = api.create(create).json()
-    expected = spec.validate_update(body, before, context(), strict=target.strict)
+    expected = listener_rules.validate_update(body, before, context(), strict=target.strict)
     response = api.put(before["id"], body)
     STATS["update"] += 1
     after = api.get(before["id"]).json()
@@ -284,16 +287,16 @@ def check_update(target: Target, case: tuple[str, dict[str, Any], dict[str, Any]
         elif after != response.json():
             _disagree("update answer differs from the stored listener", case, after)
     # the provider judges the program's whole desired state, the same way the table does
-    program = {**{k: v for k, v in before.items() if k in spec.FIELDS and v is not None},
+    program = {**{k: v for k, v in before.items() if k in listener_rules.FIELDS and v is not None},
                **body}
-    strict_intent = {v.field for v in spec.validate_create(intent(program), strict=True)}
+    strict_intent = {v.field for v in listener_rules.validate_create(intent(program), strict=True)}
     if provider_fields(program) != strict_intent - {""}:
         _disagree("provider check vs strict table (update)", case,
                   (provider_fields(program), strict_intent))
 
 
 def _fits(protocol: str, extra: dict[str, Any]) -> bool:
-    return not spec.validate_create({**base_body(protocol), **extra}, strict=True)
+    return not listener_rules.validate_create({**base_body(protocol), **extra}, strict=True)
 
 
 # -- the tests -----------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from otc_elb_listener import spec
+from otc_elb_listener.rules import listener as listener_rules
+from otc_elb_listener.rules.machinery import ID_RE
 from tests.conftest import Fake
 
 CJK = "负载均衡"
@@ -21,7 +22,7 @@ def base_body(fake: Fake, kind: str, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": f"lis-{protocol.lower()}", "loadbalancer_id": fake.lb, "protocol": protocol,
         "port": 443 if protocol in ("HTTPS", "SSL") else 80,
-        "backend_protocol": spec.BACKEND_PROTOCOL_FOR[protocol], "backend_port": 8080,
+        "backend_protocol": listener_rules.BACKEND_PROTOCOL_FOR[protocol], "backend_port": 8080,
         "lb_algorithm": "roundrobin",
     }
     if protocol in ("HTTPS", "SSL"):
@@ -37,7 +38,7 @@ IGNORED = 0
 
 # (case id, protocol, changes to the valid body, expected status, expected code or None)
 CREATE_CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
-    *[(f"valid-{p}", p, {}, 200, None) for p in spec.PROTOCOLS],
+    *[(f"valid-{p}", p, {}, 200, None) for p in listener_rules.PROTOCOLS],
     ("port-min", "HTTP", {"port": 1}, 200, None),
     ("port-max", "HTTP", {"port": 65535}, 200, None),
     ("port-below", "HTTP", {"port": 0}, 400, "ELB.6041"),
@@ -50,7 +51,8 @@ CREATE_CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("port-whole-float", "HTTP", {"port": 80.0}, 400, "ELB.1001"),
     ("port-fraction", "HTTP", {"port": 80.5}, 400, "ELB.1001"),
     ("port-bool", "HTTP", {"port": True}, 400, "ELB.1001"),
-    *[(f"algorithm-{a}", "HTTP", {"lb_algorithm": a}, 200, None) for a in spec.LB_ALGORITHMS],
+    *[(f"algorithm-{a}", "HTTP", {"lb_algorithm": a}, 200, None)
+      for a in listener_rules.LB_ALGORITHMS],
     ("algorithm-bad", "HTTP", {"lb_algorithm": "random"}, 400, "ELB.6051"),
     ("algorithm-case", "HTTP", {"lb_algorithm": "RoundRobin"}, 400, "ELB.6051"),
     ("protocol-bad", "HTTP", {"protocol": "FTP"}, 400, "ELB.6061"),
@@ -77,7 +79,8 @@ CREATE_CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("description-gt", "HTTP", {"description": "a > b"}, 400, "ELB.1001"),
     ("description-brackets", "HTTP", {"description": "[{" * 60}, 200, None),
     ("description-unicode", "HTTP", {"description": "Prüfung " + CJK}, 200, None),
-    *[(f"missing-{f}", "HTTP", {f: _DROP}, 400, "ELB.6001") for f in spec.REQUIRED_FIELDS],
+    *[(f"missing-{f}", "HTTP", {f: _DROP}, 400, "ELB.6001")
+      for f in listener_rules.REQUIRED_FIELDS],
     # Decision "admin_state_up": accepted on create and ignored (the production Kubernetes
     # client sends admin_state_up true on every create)
     ("admin-state-up", "HTTP", {"admin_state_up": True}, 200, None),
@@ -157,10 +160,11 @@ CREATE_CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("tcp-internal-lb", "TCP", {"loadbalancer_id": "INTERNAL"}, 200, None),
     # TLS
     *[(f"ssl-protocols-{i}", "HTTPS", {"ssl_protocols": p}, 200, None)
-      for i, p in enumerate(spec.SSL_PROTOCOLS)],
+      for i, p in enumerate(listener_rules.SSL_PROTOCOLS)],
     ("ssl-protocols-bad", "HTTPS", {"ssl_protocols": "TLSv1.3"}, 400, "ELB.1001"),
-    *[(f"ssl-ciphers-{c}", "SSL", {"ssl_ciphers": c, "ssl_protocols": spec.EXTENDED_CIPHERS_NEED},
-       200, None) for c in spec.SSL_CIPHERS],
+    *[(f"ssl-ciphers-{c}", "SSL", {"ssl_ciphers": c,
+                                 "ssl_protocols": listener_rules.EXTENDED_CIPHERS_NEED},
+       200, None) for c in listener_rules.SSL_CIPHERS],
     ("ssl-ciphers-bad", "HTTPS", {"ssl_ciphers": "Weak"}, 400, "ELB.1001"),
     ("extended-needs-all-tls", "HTTPS", {"ssl_ciphers": "Extended"}, 400, "ELB.1001"),
     ("extended-with-tls12", "HTTPS", {"ssl_ciphers": "Extended", "ssl_protocols": "TLSv1.2"},
@@ -245,11 +249,12 @@ def test_create_rules(fake: Fake, protocol: str, changes: dict[str, Any], status
     if code is None:
         assert response.status_code == 200, response.text
         listener = response.json()
-        assert set(listener) == set(spec.RESPONSE_FIELDS)
-        ignored = {k for k in body if k in spec.FIELDS and not spec.applies(k, listener)}
+        assert set(listener) == set(listener_rules.RESPONSE_FIELDS)
+        ignored = {k for k in body
+                   if k in listener_rules.FIELDS and not listener_rules.applies(k, listener)}
         assert bool(ignored) == (status == IGNORED)
         for key, value in body.items():  # what does not apply is not stored: null
-            if key not in spec.CREATE_IGNORED:
+            if key not in listener_rules.CREATE_IGNORED:
                 assert listener[key] == (None if key in ignored else value)
         assert listener["admin_state_up"] is True  # sent or not, a new listener is up
         assert fake.api.get(listener["id"]).json() == listener
@@ -267,8 +272,8 @@ def test_every_documented_field_is_in_the_table() -> None:
         "tcp_draining", "tcp_draining_timeout", "udp_timeout", "ssl_protocols", "ssl_ciphers",
         "certificate_id", "certificates",
     }
-    assert set(spec.UPDATABLE_FIELDS) == from_the_page
-    assert set(spec.REPLACE_FIELDS) == {"loadbalancer_id", "protocol", "backend_protocol",
+    assert set(listener_rules.UPDATABLE_FIELDS) == from_the_page
+    assert set(listener_rules.REPLACE_FIELDS) == {"loadbalancer_id", "protocol", "backend_protocol",
                                         "session_sticky", "sticky_session_type",
                                         "cookie_timeout"}
 
@@ -279,7 +284,7 @@ def test_create_fills_defaults_and_nulls_what_does_not_apply(fake: Fake) -> None
                                                                                       None)
     assert tcp["session_sticky"] is False and tcp["ssl_protocols"] is None
     assert tcp["status"] == "ACTIVE" and tcp["admin_state_up"] is True
-    assert len(tcp["id"]) == 32 and spec.ID_RE.fullmatch(tcp["id"])
+    assert len(tcp["id"]) == 32 and ID_RE.fullmatch(tcp["id"])
     https = fake.api.create(base_body(fake, "HTTPS")).json()
     assert (https["ssl_protocols"], https["ssl_ciphers"]) == ("TLSv1.2", "Default")
     assert https["tcp_timeout"] is None and https["session_sticky"] is False
@@ -303,10 +308,10 @@ def test_port_unique_per_load_balancer(fake: Fake) -> None:
 
 
 def test_listener_quota_per_load_balancer(fake: Fake) -> None:
-    for port in range(1, spec.LISTENER_QUOTA + 1):
+    for port in range(1, listener_rules.LISTENER_QUOTA + 1):
         assert fake.api.create(base_body(fake, "TCP", port=port)).status_code == 200
     assert_error(fake.api.create(base_body(fake, "TCP", port=99)), 403, "ELB.6091")
-    assert len(fake.api.list(loadbalancer_id=fake.lb).json()) == spec.LISTENER_QUOTA
+    assert len(fake.api.list(loadbalancer_id=fake.lb).json()) == listener_rules.LISTENER_QUOTA
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,11 +357,11 @@ UPDATE_CASES: list[tuple[str, str, dict[str, Any], Any, int, str | None]] = [
     ("udp-timeout-min", "UDP", {}, {"udp_timeout": 1}, 200, None),
     ("extended-on-tls12-listener", "HTTPS", {}, {"ssl_ciphers": "Extended"}, 400, "ELB.1001"),
     ("extended-with-all-tls", "HTTPS", {},
-     {"ssl_ciphers": "Extended", "ssl_protocols": spec.EXTENDED_CIPHERS_NEED}, 200, None),
+     {"ssl_ciphers": "Extended", "ssl_protocols": listener_rules.EXTENDED_CIPHERS_NEED}, 200, None),
     ("tls12-on-extended-listener", "HTTPS",
-     {"ssl_ciphers": "Extended", "ssl_protocols": spec.EXTENDED_CIPHERS_NEED},
+     {"ssl_ciphers": "Extended", "ssl_protocols": listener_rules.EXTENDED_CIPHERS_NEED},
      {"ssl_protocols": "TLSv1.2"}, 400, "ELB.1001"),
-    ("extended-on-all-tls-listener", "SSL", {"ssl_protocols": spec.EXTENDED_CIPHERS_NEED},
+    ("extended-on-all-tls-listener", "SSL", {"ssl_protocols": listener_rules.EXTENDED_CIPHERS_NEED},
      {"ssl_ciphers": "Extended"}, 200, None),
     ("certificate-change", "HTTPS", {}, {"certificate_id": "CERT2"}, 200, None),
     ("certificate-unknown", "HTTPS", {}, {"certificate_id": "e" * 32}, 400, "ELB.5040"),
@@ -394,13 +399,13 @@ def test_update_rules(fake: Fake, protocol: str, create_extra: dict[str, Any], b
     if code is None:
         assert response.status_code == 200, response.text
         updated = response.json()
-        assert set(updated) == set(spec.RESPONSE_FIELDS)
+        assert set(updated) == set(listener_rules.RESPONSE_FIELDS)
         assert updated == after
-        ignored = {k for k in body if not spec.applies(k, updated)}
+        ignored = {k for k in body if not listener_rules.applies(k, updated)}
         assert bool(ignored) == (status == IGNORED)
         for key, value in body.items():
             assert updated[key] == (None if key in ignored else value)
-        untouched = set(spec.FIELDS) - set(body) - {"tcp_draining_timeout"}
+        untouched = set(listener_rules.FIELDS) - set(body) - {"tcp_draining_timeout"}
         assert {k: updated[k] for k in untouched} == {k: before[k] for k in untouched}
         assert updated["update_time"] >= before["update_time"]
         assert updated["create_time"] == before["create_time"]

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from fake_elb import DEFAULT_TOKEN, ServerControl, mock_elb, serve_in_subprocess
-from otc_elb_listener import spec
+from otc_elb_listener.rules import listener as listener_rules
 from tests.conftest import PROJECT, Api, Fake
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,9 +80,9 @@ def test_what_real_clients_send_is_accepted(fake: Fake, body: dict[str, Any]) ->
     assert response.status_code == 200, response.text
     listener = response.json()
     for name, value in body.items():
-        if name in spec.FIELDS and spec.applies(name, listener):
+        if name in listener_rules.FIELDS and listener_rules.applies(name, listener):
             assert listener[name] == _resolved(fake, {name: value})[name]
-        elif name in spec.FIELDS:
+        elif name in listener_rules.FIELDS:
             assert listener[name] is None  # ignored, shown as null
 
 
@@ -91,8 +91,8 @@ def test_what_real_clients_send_is_accepted(fake: Fake, body: dict[str, Any]) ->
 def test_strict_mode_refuses_exactly_the_fields_that_do_not_apply(
         fake: Fake, body: dict[str, Any]) -> None:
     body = _resolved(fake, body)
-    inapplicable = {name for name in body if name in spec.FIELDS
-                    and spec.applies(name, spec.materialize(body)) is False}
+    inapplicable = {name for name in body if name in listener_rules.FIELDS
+                    and listener_rules.applies(name, listener_rules.materialize(body)) is False}
     fake.control.set_strict(True)
     response = fake.api.create(body)
     if not inapplicable:
@@ -115,10 +115,10 @@ def test_every_code_the_fake_can_answer_is_documented_or_general() -> None:
     used = set(re.findall(r'"(ELB\.\d{4})"', sources)) - {"ELB.5030"}
     from otc_elb_listener.rules import certificate, healthcheck, member
 
-    known = {**spec.ERROR_CODES, **healthcheck.ERROR_CODES, **certificate.ERROR_CODES,
+    known = {**listener_rules.ERROR_CODES, **healthcheck.ERROR_CODES, **certificate.ERROR_CODES,
              **member.ERROR_CODES}
     assert used <= set(known), used - set(known)
-    assert not used & spec.RESERVED_CODES
+    assert not used & listener_rules.RESERVED_CODES
     for code, origin in known.items():
         assert origin.startswith(("documented", "chosen")), code
 
@@ -195,4 +195,4 @@ def test_certificates_on_http_read_back_as_null_per_the_decision(fake: Fake) -> 
     program sees no difference either way."""
     listener = fake.api.create(_resolved(fake, REAL_CLIENT_BODIES[0][1])).json()
     assert listener["certificates"] is None
-    assert spec.same_value("certificates", None, [])
+    assert listener_rules.same_value("certificates", None, [])

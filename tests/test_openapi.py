@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from fake_elb import DEFAULT_TOKEN, ServerControl
-from otc_elb_listener import spec
 from otc_elb_listener.rules import certificate, healthcheck
+from otc_elb_listener.rules import listener as listener_rules
 from tests.conftest import PROJECT
 
 #: Bounded: examples per API operation (17 operations: listeners 5, health checks 4,
@@ -75,14 +75,15 @@ def test_fake_conforms_to_its_openapi_document(fake_elb_server: ServerControl,
 def test_the_document_is_derived_from_the_rule_table(fake_elb_server: ServerControl) -> None:
     document = requests.get(f"{fake_elb_server.url}/openapi.json", timeout=10).json()
     create = document["components"]["schemas"]["ListenerCreate"]
-    assert set(create["properties"]) == set(spec.FIELDS) | set(spec.CREATE_IGNORED)
-    assert set(create["required"]) == set(spec.REQUIRED_FIELDS)
+    assert set(create["properties"]) == \
+        set(listener_rules.FIELDS) | set(listener_rules.CREATE_IGNORED)
+    assert set(create["required"]) == set(listener_rules.REQUIRED_FIELDS)
     assert create["additionalProperties"] is False
     update = document["components"]["schemas"]["ListenerUpdate"]
-    assert set(update["properties"]) == set(spec.UPDATABLE_FIELDS)
+    assert set(update["properties"]) == set(listener_rules.UPDATABLE_FIELDS)
     assert (create["properties"]["tcp_timeout"]["minimum"],
             create["properties"]["tcp_timeout"]["maximum"]) == (1, 1440)
-    assert create["properties"]["lb_algorithm"]["enum"] == list(spec.LB_ALGORITHMS)
+    assert create["properties"]["lb_algorithm"]["enum"] == list(listener_rules.LB_ALGORITHMS)
     delete = document["paths"]["/v1.0/{project_id}/elbaas/listeners/{listener_id}"]["delete"]
     assert "503" in delete["responses"]
     schemas = document["components"]["schemas"]

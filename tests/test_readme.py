@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from otc_elb_listener import spec
 from otc_elb_listener.rules import certificate, healthcheck, member
+from otc_elb_listener.rules import listener as listener_rules
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 RULES_DOC = Path(__file__).resolve().parent.parent / "docs" / "api-rules.md"
@@ -17,7 +17,8 @@ HEALTHCHECK_SECTION = re.compile(r"(<!-- healthcheck-table:start -->\n)(.*?)"
 #: Each generated table of docs/api-rules.md: its markers and the code that makes it.
 CERTIFICATE_SECTION = re.compile(r"(<!-- certificate-table:start -->\n)(.*?)"
                                  r"(<!-- certificate-table:end -->)", re.S)
-TABLES = ((SECTION, spec.markdown_table), (HEALTHCHECK_SECTION, healthcheck.markdown_table),
+TABLES = ((SECTION, listener_rules.markdown_table),
+          (HEALTHCHECK_SECTION, healthcheck.markdown_table),
           (CERTIFICATE_SECTION, certificate.markdown_table))
 
 
@@ -41,9 +42,9 @@ def test_the_docs_rules_tables_are_the_rule_tables() -> None:
 def test_every_error_code_the_docs_name_is_in_the_table() -> None:
     for page in (README, *RULES_DOC.parent.glob("*.md")):
         named = set(re.findall(r"ELB\.\d{4}", page.read_text()))
-        known = {*spec.ERROR_CODES, *healthcheck.ERROR_CODES, *certificate.ERROR_CODES,
+        known = {*listener_rules.ERROR_CODES, *healthcheck.ERROR_CODES, *certificate.ERROR_CODES,
                  *member.ERROR_CODES}
-        assert named - {"ELB.5000", "ELB.4090"} - spec.RESERVED_CODES <= known, (
+        assert named - {"ELB.5000", "ELB.4090"} - listener_rules.RESERVED_CODES <= known, (
             page.name, named - known)
 
 

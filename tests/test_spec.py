@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from otc_elb_listener import spec
+from otc_elb_listener.rules import listener as listener_rules
+from otc_elb_listener.rules.machinery import UNKNOWN
 
 LB = "a" * 32
 CERT = "c" * 32
@@ -22,68 +23,71 @@ def http_body(**extra: Any) -> dict[str, Any]:
 
 
 def test_a_valid_body_has_no_violations() -> None:
-    assert spec.validate_create(http_body()) == []
+    assert listener_rules.validate_create(http_body()) == []
 
 
 def test_every_violation_is_reported_with_field_rule_and_code() -> None:
-    found = spec.validate_create(http_body(port=0, name="bad name", colour=1))
+    found = listener_rules.validate_create(http_body(port=0, name="bad name", colour=1))
     assert [(v.field, v.code) for v in found] == [("port", "ELB.6041"), ("name", "ELB.6021"),
                                                   ("colour", "ELB.1001")]
     assert "1 to 65535" in found[0].rule and found[0].message.startswith("port: ")
 
 
 def test_unknown_values_are_not_judged() -> None:
-    body = http_body(port=spec.UNKNOWN, protocol=spec.UNKNOWN, tcp_timeout=5)
-    assert spec.validate_create(body, unknown_ok=True) == []
+    body = http_body(port=UNKNOWN, protocol=UNKNOWN, tcp_timeout=5)
+    assert listener_rules.validate_create(body, unknown_ok=True) == []
     # ...but what is known is still judged
-    assert spec.validate_create(http_body(port=spec.UNKNOWN, backend_port=0),
+    assert listener_rules.validate_create(http_body(port=UNKNOWN, backend_port=0),
                                 unknown_ok=True)[0].field == "backend_port"
     # and an unknown value does not satisfy a rule that needs a known one elsewhere
-    tls = http_body(protocol="HTTPS", certificate_id=spec.UNKNOWN)
-    assert spec.validate_create(tls, unknown_ok=True) == []
-    assert [v.code for v in spec.validate_create(
+    tls = http_body(protocol="HTTPS", certificate_id=UNKNOWN)
+    assert listener_rules.validate_create(tls, unknown_ok=True) == []
+    assert [v.code for v in listener_rules.validate_create(
         http_body(protocol="HTTPS"), unknown_ok=True)] == ["ELB.6001"]
 
 
 def test_unknown_is_a_picklable_singleton() -> None:
-    assert pickle.loads(pickle.dumps(spec.UNKNOWN)) is spec.UNKNOWN
+    assert pickle.loads(pickle.dumps(UNKNOWN)) is UNKNOWN
 
 
 @pytest.mark.parametrize(("value", "expected"), [(80.0, 80), (80, 80), (80.5, 80.5),
                                                  ("80", "80"), (True, True)])
 def test_coerce_number_only_makes_whole_floats_integers(value: Any, expected: Any) -> None:
-    result = spec.coerce_number("port", value)
+    result = listener_rules.coerce_number("port", value)
     assert result == expected and type(result) is type(expected)
 
 
 def test_coerce_number_leaves_non_integer_fields_alone() -> None:
-    assert type(spec.coerce_number("name", 1.0)) is float
+    assert type(listener_rules.coerce_number("name", 1.0)) is float
 
 
 def test_materialize_settles_conditions_before_dependants() -> None:
-    listener = spec.materialize({"protocol": "TCP", "tcp_draining": True})
+    listener = listener_rules.materialize({"protocol": "TCP", "tcp_draining": True})
     assert listener["tcp_draining_timeout"] == 0 and listener["tcp_timeout"] == 5
-    off = spec.apply_update({**listener, "tcp_draining_timeout": 9}, {"tcp_draining": False})
+    off = listener_rules.apply_update({**listener, "tcp_draining_timeout": 9},
+                                     {"tcp_draining": False})
     assert off["tcp_draining_timeout"] is None
 
 
 def test_update_is_judged_on_the_merged_listener() -> None:
-    current = spec.materialize(http_body(protocol="HTTPS", certificate_id=CERT,
-                                         ssl_protocols=spec.EXTENDED_CIPHERS_NEED,
+    current = listener_rules.materialize(http_body(protocol="HTTPS", certificate_id=CERT,
+                                         ssl_protocols=listener_rules.EXTENDED_CIPHERS_NEED,
                                          ssl_ciphers="Extended"))
-    assert spec.validate_update({"ssl_protocols": "TLSv1.2"}, current)[0].code == "ELB.1001"
-    assert spec.validate_update({"ssl_protocols": "TLSv1.2", "ssl_ciphers": "Strict"},
+    found = listener_rules.validate_update({"ssl_protocols": "TLSv1.2"}, current)
+    assert found[0].code == "ELB.1001"
+    assert listener_rules.validate_update({"ssl_protocols": "TLSv1.2", "ssl_ciphers": "Strict"},
                                 current) == []
 
 
 def test_every_code_used_is_documented_in_the_table() -> None:
-    codes = {c for f in spec.FIELDS.values() for pair in (f.code, f.length_code, f.short_code)
+    codes = {c for f in listener_rules.FIELDS.values()
+             for pair in (f.code, f.length_code, f.short_code)
              if pair for c in pair}
-    assert codes <= set(spec.ERROR_CODES)
+    assert codes <= set(listener_rules.ERROR_CODES)
 
 
 def test_applies_describes_its_condition() -> None:
-    assert spec.FIELDS["tcp_draining_timeout"].applies.describe() == \
+    assert listener_rules.FIELDS["tcp_draining_timeout"].applies.describe() == \
         "protocol TCP and tcp_draining true"
 
 
@@ -102,12 +106,12 @@ def _twins(value: Any) -> st.SearchStrategy[Any]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(name=st.sampled_from(sorted(spec.FIELDS)),
+@given(name=st.sampled_from(sorted(listener_rules.FIELDS)),
        pair=_VALUES.flatmap(lambda old: st.tuples(st.just(old), _twins(old))))
 def test_same_value_is_the_canonical_comparison_whatever_its_shortcut(
         name: str, pair: tuple[Any, Any]) -> None:
     """``same_value`` answers equal values at once: that holds only while ``canonical``
     keeps equal values equal (1 == 1.0 == True, for every field's kind)."""
     old, new = pair
-    assert spec.same_value(name, old, new) == (
-        spec.canonical(name, old) == spec.canonical(name, new))
+    assert listener_rules.same_value(name, old, new) == (
+        listener_rules.canonical(name, old) == listener_rules.canonical(name, new))

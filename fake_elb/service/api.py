@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from otc_elb_listener import spec
 from otc_elb_listener.rules import certificate as certificate_rules
+from otc_elb_listener.rules.machinery import ID_RE, INVALID
 
 from .control import CONTROL_PREFIX, ControlPlane
 from .errors import ApiError
@@ -53,7 +53,7 @@ def _check_listener_id(listener_id: str) -> None:
     if len(listener_id) != 32:
         raise ApiError(400, "ELB.6000", f"listener_id must be 32 characters, got "
                        f"{len(listener_id)}")
-    if not spec.ID_RE.fullmatch(listener_id):
+    if not ID_RE.fullmatch(listener_id):
         raise ApiError(400, "ELB.6010", "listener_id must be 32 lowercase hex characters")
 
 
@@ -155,7 +155,7 @@ class ElbApi:
             if loose is None or _PROJECT_RE.fullmatch(loose["project"]):
                 raise ApiError(404, "ELB.8904", f"no such resource: {path[:200]}")
             self._authenticate(method, path, query, headers, raw_body, loose["project"])
-            raise ApiError(400, spec.INVALID, "project_id must be 1-64 letters, digits, '_' "
+            raise ApiError(400, INVALID, "project_id must be 1-64 letters, digits, '_' "
                            "or '-'")
         self._authenticate(method, path, query, headers, raw_body, match["project"])
         project = match["project"]
@@ -168,7 +168,7 @@ class ElbApi:
         listener_id = match["listener"]
         if match.re is _LISTENERS:  # something is malformed: say precisely what
             if not _PROJECT_RE.fullmatch(project):
-                raise ApiError(400, spec.INVALID, "project_id must be 1-64 letters, digits, "
+                raise ApiError(400, INVALID, "project_id must be 1-64 letters, digits, "
                                "'_' or '-'")
             if listener_id:
                 _check_listener_id(listener_id)
@@ -179,7 +179,7 @@ class ElbApi:
             if method == "GET":
                 filters = parse_qs(query, keep_blank_values=True)
                 return json_response(200, self.state.list_listeners(project, filters))
-            raise ApiError(405, spec.INVALID, f"{method} is not allowed on the listener "
+            raise ApiError(405, INVALID, f"{method} is not allowed on the listener "
                            "collection (use GET or POST)")
         if method == "GET":
             return json_response(200, self.state.get_listener(project, listener_id))
@@ -189,7 +189,7 @@ class ElbApi:
         if method == "DELETE":
             self.state.delete_listener(project, listener_id)
             return HttpResponse(204, b"", {})
-        raise ApiError(405, spec.INVALID, f"{method} is not allowed on a listener (use GET, "
+        raise ApiError(405, INVALID, f"{method} is not allowed on a listener (use GET, "
                        "PUT or DELETE)")
 
     def _put_answer(self, updated: dict[str, Any]) -> HttpResponse:
@@ -205,7 +205,7 @@ class ElbApi:
         checks = self.state.healthchecks
         if healthcheck_id is None:
             if method != "POST":
-                raise ApiError(405, spec.INVALID, f"{method} is not allowed on the health "
+                raise ApiError(405, INVALID, f"{method} is not allowed on the health "
                                "check collection (POST creates; there is no list)")
             parsed[0] = body = parse_json_body(raw_body)
             return json_response(200, checks.create(project, body))
@@ -217,7 +217,7 @@ class ElbApi:
         if method == "DELETE":
             checks.delete(project, healthcheck_id)
             return HttpResponse(204, b"", {})
-        raise ApiError(405, spec.INVALID, f"{method} is not allowed on a health check (use "
+        raise ApiError(405, INVALID, f"{method} is not allowed on a health check (use "
                        "GET, PUT or DELETE)")
 
     def _certificate(self, method: str, project: str, certificate_id: str | None,
@@ -229,7 +229,7 @@ class ElbApi:
             if method == "GET":
                 return json_response(200, certificates.list(project))
             if method != "POST":
-                raise ApiError(405, spec.INVALID, f"{method} is not allowed on the certificate "
+                raise ApiError(405, INVALID, f"{method} is not allowed on the certificate "
                                "collection (use GET or POST)")
             body = parse_json_body(raw_body)
             parsed[0] = _without_secrets(body)
@@ -241,7 +241,7 @@ class ElbApi:
         if method == "DELETE":
             certificates.delete(project, certificate_id)
             return HttpResponse(204, b"", {})
-        raise ApiError(405, spec.INVALID, f"{method} is not allowed on a certificate (use PUT "
+        raise ApiError(405, INVALID, f"{method} is not allowed on a certificate (use PUT "
                        "or DELETE; list the collection to read one)")
 
     def _member(self, method: str, match: re.Match[str], query: str,
@@ -250,14 +250,14 @@ class ElbApi:
         members, project = self.state.members, match["project"]
         if match.re is JOBS_PATH:
             if method != "GET":
-                raise ApiError(405, spec.INVALID, f"{method} is not allowed on a job (GET)")
+                raise ApiError(405, INVALID, f"{method} is not allowed on a job (GET)")
             return json_response(200, members.get_job(project, match["job"]))
         listener_id = match["listener"]
         if method == "GET" and not match["action"]:
             filters = parse_qs(query, keep_blank_values=True)
             return json_response(200, members.list(project, listener_id, filters))
         if method != "POST":
-            raise ApiError(405, spec.INVALID, f"{method} is not allowed here (POST adds or, "
+            raise ApiError(405, INVALID, f"{method} is not allowed here (POST adds or, "
                            "on /members/action, removes; GET lists)")
         parsed[0] = body = parse_json_body(raw_body)
         if match["action"]:

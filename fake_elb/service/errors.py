@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from otc_elb_listener import spec
+from otc_elb_listener.rules.machinery import Violation
 
 
 class ApiError(Exception):
@@ -15,6 +15,6 @@ class ApiError(Exception):
         self.message = message
 
     @classmethod
-    def from_violations(cls, violations: list[spec.Violation]) -> ApiError:
+    def from_violations(cls, violations: list[Violation]) -> ApiError:
         first = violations[0]
         return cls(first.status, first.code, "; ".join(v.message for v in violations))

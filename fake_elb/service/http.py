@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import orjson
 from requests.structures import CaseInsensitiveDict
 
-from otc_elb_listener import spec
+from otc_elb_listener.rules.machinery import INVALID
 
 from .errors import ApiError
 from .faults import FaultRule
@@ -34,7 +34,7 @@ class HttpResponse(NamedTuple):
 
 def body_too_large() -> ApiError:
     """413 for a body over :data:`MAX_BODY_BYTES`, wherever it is found to be."""
-    return ApiError(413, spec.INVALID, f"the request body is over {MAX_BODY_BYTES} bytes")
+    return ApiError(413, INVALID, f"the request body is over {MAX_BODY_BYTES} bytes")
 
 
 def json_response(status: int, payload: Any) -> HttpResponse:
@@ -113,15 +113,15 @@ def _parse_carefully(raw: bytes | str) -> Any:
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
-        raise ApiError(400, spec.INVALID, f"the request body is not UTF-8 ({exc.reason} at byte "
+        raise ApiError(400, INVALID, f"the request body is not UTF-8 ({exc.reason} at byte "
                        f"{exc.start})") from None
     if text.count("[") + text.count("{") > MAX_NESTING and _nesting(text) > MAX_NESTING:
         # Refused before parsing: a RecursionError deep in json leaves CPython 3.11 unstable.
-        raise ApiError(400, spec.INVALID, f"the request body is nested deeper than {MAX_NESTING}")
+        raise ApiError(400, INVALID, f"the request body is nested deeper than {MAX_NESTING}")
     try:
         return _DECODER.decode(text)
     except ValueError as exc:
-        raise ApiError(400, spec.INVALID, f"the request body is not valid JSON ({exc})") from None
+        raise ApiError(400, INVALID, f"the request body is not valid JSON ({exc})") from None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

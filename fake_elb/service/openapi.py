@@ -1,8 +1,8 @@
 """The OpenAPI 3.0 document of the fake's API, derived from the rule tables.
 
-Each request model is a pydantic model built from a rule table (the listener's
-:data:`otc_elb_listener.spec.FIELDS`, the health check's and the certificate's: type, range,
-length, enum, pattern, required, updatable), so the document cannot drift from the rules the
+Each request model is a pydantic model built from a rule table (``rules.listener``,
+``rules.healthcheck``, ``rules.certificate``: type, range, length, enum, pattern, required,
+updatable), so the document cannot drift from the rules the
 fake enforces. Members and their jobs have no table: their shapes are written out here.
 Served by ``fake-elb serve`` at ``/openapi.json``. Cross-field rules
 cannot be expressed per field; they answer 400. A field that does not apply to the listener
@@ -16,18 +16,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, create_model
 
-from otc_elb_listener import spec
-from otc_elb_listener.rules import certificate, healthcheck
+from otc_elb_listener.rules import certificate, healthcheck, machinery
+from otc_elb_listener.rules import listener as listener_rules
+from otc_elb_listener.rules.machinery import ALWAYS, ID_RE
 from otc_elb_listener.rules.table import RuleTable
 
 
-def _annotation(field: spec.Field) -> Any:
+def _annotation(field: machinery.Field) -> Any:
     if field.kind is int:
         return Annotated[StrictInt, Field(ge=field.minimum, le=field.maximum)]
     if field.kind is bool:
         return StrictBool
     if field.kind is list:
-        certificate_id = Annotated[StrictStr, Field(pattern=f"^{spec.ID_RE.pattern}$")]
+        certificate_id = Annotated[StrictStr, Field(pattern=f"^{ID_RE.pattern}$")]
         return list[certificate_id]
     if field.choices is not None:
         return Literal[field.choices]
@@ -41,8 +42,8 @@ def _model(name: str, fields: dict[str, tuple[Any, Any]]) -> type[BaseModel]:
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)  # type: ignore[call-overload, no-any-return]
 
 
-def _described(field: spec.Field) -> Any:
-    text = field.doc if field.applies is spec.ALWAYS else \
+def _described(field: machinery.Field) -> Any:
+    text = field.doc if field.applies is ALWAYS else \
         f"{field.doc} Only with {field.applies.describe()}; ignored (null) otherwise."
     return Field(..., description=text) if field.required else Field(None, description=text)
 
@@ -58,10 +59,10 @@ def _update_model(name: str, fields: Any, **extra: tuple[Any, Any]) -> type[Base
                             for key, f in fields.items() if f.updatable}, **extra})
 
 
-ListenerCreate = _create_model("ListenerCreate", spec.FIELDS, admin_state_up=(
+ListenerCreate = _create_model("ListenerCreate", listener_rules.FIELDS, admin_state_up=(
     StrictBool | None, Field(None, description="Accepted and ignored: a new listener is "
                              "always up.")))
-ListenerUpdate = _update_model("ListenerUpdate", spec.FIELDS)
+ListenerUpdate = _update_model("ListenerUpdate", listener_rules.FIELDS)
 HealthCheckCreate = _create_model("HealthCheckCreate", healthcheck.FIELDS)
 HealthCheckUpdate = _update_model("HealthCheckUpdate", healthcheck.FIELDS, healthcheck_protocol=(
     Literal[healthcheck.PUT_PROTOCOLS] | None, Field(None, description="HTTP or TCP (a PUT "
@@ -85,7 +86,7 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 def _listener_schema() -> dict[str, Any]:
     """The response object: every field, ``null`` where it does not apply."""
     properties: dict[str, Any] = {
-        "id": {"type": "string", "pattern": f"^{spec.ID_RE.pattern}$"},
+        "id": {"type": "string", "pattern": f"^{ID_RE.pattern}$"},
         "status": {"type": "string", "enum": ["ACTIVE", "PENDING_CREATE", "ERROR"]},
         "admin_state_up": {"type": "boolean"},
         "healthcheck_id": {"type": "string", "nullable": True},
@@ -94,12 +95,13 @@ def _listener_schema() -> dict[str, Any]:
         "update_time": {"type": "string"},
     }
     kinds = {int: "integer", bool: "boolean", str: "string"}
-    for name, field in spec.FIELDS.items():
+    for name, field in listener_rules.FIELDS.items():
         if field.kind is list:
             properties[name] = _nullable({"type": "array", "items": {"type": "string"}})
         else:
             properties[name] = _nullable({"type": kinds[field.kind]})
-    return {"type": "object", "properties": properties, "required": list(spec.RESPONSE_FIELDS),
+    return {"type": "object", "properties": properties, "required":
+            list(listener_rules.RESPONSE_FIELDS),
             "additionalProperties": False}
 
 
@@ -108,7 +110,7 @@ def _object_schema(table: RuleTable, response_fields: tuple[str, ...],
     """A health check's or a certificate's response object: every field of its table."""
     kinds = {int: "integer", bool: "boolean", str: "string"}
     properties: dict[str, Any] = {
-        "id": {"type": "string", "pattern": f"^{spec.ID_RE.pattern}$"},
+        "id": {"type": "string", "pattern": f"^{ID_RE.pattern}$"},
         **{name: _nullable({"type": kinds[field.kind]}) for name, field in table.fields.items()},
         "create_time": {"type": "string"}, "update_time": {"type": "string"}, **extra}
     return {"type": "object", "properties": properties, "required": list(response_fields)}
@@ -221,13 +223,13 @@ def document() -> dict[str, Any]:
 _PROJECT: dict[str, Any] = {"name": "project_id", "in": "path", "required": True,
                             "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
 _LISTENER: dict[str, Any] = {"name": "listener_id", "in": "path", "required": True,
-                             "schema": {"type": "string", "pattern": f"^{spec.ID_RE.pattern}$"}}
+                             "schema": {"type": "string", "pattern": f"^{ID_RE.pattern}$"}}
 
 
 def _listener_paths() -> dict[str, Any]:
     project, listener = _PROJECT, _LISTENER
     filters = [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-               for name in spec.RESPONSE_FIELDS]
+               for name in listener_rules.RESPONSE_FIELDS]
     json_body = {"required": True, "content": {"application/json": {"schema": {}}}}
     collection = {
         "parameters": [project],

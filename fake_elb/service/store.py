@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from otc_elb_listener import spec
+from otc_elb_listener.rules import listener as listener_rules
+from otc_elb_listener.rules.machinery import ID_RE, INVALID
 
 from .errors import ApiError
 from .ids import TIME_FORMAT, new_id
@@ -53,14 +54,14 @@ def _items(parts: dict[str, Any], name: str, project_id: Any, shape: str
            ) -> list[dict[str, Any]]:
     items = parts.get(name, [])
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ApiError(400, spec.INVALID, f"projects.{str(project_id)[:64]}.{name}: must be a "
+        raise ApiError(400, INVALID, f"projects.{str(project_id)[:64]}.{name}: must be a "
                        f"list of objects, as in {shape}")
     return items
 
 
 def _check_id(kind: str, value: Any) -> str:
-    if not isinstance(value, str) or not spec.ID_RE.fullmatch(value):
-        raise ApiError(400, spec.INVALID, f"{kind} id must be 32 lowercase hex characters, "
+    if not isinstance(value, str) or not ID_RE.fullmatch(value):
+        raise ApiError(400, INVALID, f"{kind} id must be 32 lowercase hex characters, "
                        f"got {value!r}")
     return value
 
@@ -140,11 +141,11 @@ class FakeElbState:
                  '"servers": [...], "members": [...]}}}')
         projects = estate.get("projects") if isinstance(estate, dict) else None
         if not isinstance(projects, dict) or estate.get("version") != STATE_VERSION:
-            raise ApiError(400, spec.INVALID, f"a state must be {shape}")
+            raise ApiError(400, INVALID, f"a state must be {shape}")
         loaded: dict[str, _Project] = {}
         for project_id, parts in projects.items():
             if not isinstance(parts, dict):
-                raise ApiError(400, spec.INVALID, f"projects.{str(project_id)[:64]}: must be "
+                raise ApiError(400, INVALID, f"projects.{str(project_id)[:64]}: must be "
                                f"an object, as in {shape}")
             project = loaded[str(project_id)] = _Project()
             for name, by_id in (("loadbalancers", project.loadbalancers),
@@ -185,9 +186,9 @@ class FakeElbState:
     def add_loadbalancer(self, project_id: str, type: str = "External",
                          id: str | None = None) -> dict[str, Any]:
         """Register a load balancer (the fake does not model their API)."""
-        if type not in spec.LOADBALANCER_TYPES:
-            raise ApiError(400, spec.INVALID, f"type must be one of "
-                           f"{', '.join(spec.LOADBALANCER_TYPES)}, got {type!r}")
+        if type not in listener_rules.LOADBALANCER_TYPES:
+            raise ApiError(400, INVALID, f"type must be one of "
+                           f"{', '.join(listener_rules.LOADBALANCER_TYPES)}, got {type!r}")
         lb = {"id": _check_id("load balancer", id or new_id()), "type": type,
               "project_id": project_id}
         with self.lock:
@@ -222,24 +223,24 @@ class FakeElbState:
 
     # -- listener API --------------------------------------------------------------------
     def _context(self, project: _Project, lb_id: Any, exclude: str | None = None,
-                 body: Any = None) -> spec.LoadBalancerContext:
+                 body: Any = None) -> listener_rules.LoadBalancerContext:
         """What the rules need to know about the load balancer. For a PUT (``exclude`` set),
         sibling ports and certificates are gathered only when the body touches them."""
         lb = project.loadbalancers.get(lb_id) if isinstance(lb_id, str) else None
         if lb is None:
-            return spec.LoadBalancerContext(None)
+            return listener_rules.LoadBalancerContext(None)
         fields = body if isinstance(body, dict) else {}
         creating = exclude is None
         ports: frozenset[int] = frozenset()
         count = 0
-        if creating or not spec.PORT_FIELDS.isdisjoint(fields):
+        if creating or not listener_rules.PORT_FIELDS.isdisjoint(fields):
             siblings = [listener["port"] for lid, listener in project.listeners.items()
                         if listener["loadbalancer_id"] == lb_id and lid != exclude]
             ports, count = frozenset(siblings), len(siblings)
         certificates: frozenset[str] = frozenset()
-        if creating or not spec.CERTIFICATE_FIELDS.isdisjoint(fields):
+        if creating or not listener_rules.CERTIFICATE_FIELDS.isdisjoint(fields):
             certificates = frozenset(project.certificates)
-        return spec.LoadBalancerContext(loadbalancer_type=lb["type"],
+        return listener_rules.LoadBalancerContext(loadbalancer_type=lb["type"],
                                         certificate_ids=certificates, ports_in_use=ports,
                                         listener_count=count)
 
@@ -250,18 +251,18 @@ class FakeElbState:
     def _create_locked(self, project: _Project, body: Any) -> dict[str, Any]:
         """A create, validated then committed; the caller holds the lock."""
         lb_id = body.get("loadbalancer_id") if isinstance(body, dict) else None
-        violations = spec.validate_create(body, self._context(project, lb_id, body=body),
+        violations = listener_rules.validate_create(body, self._context(project, lb_id, body=body),
                                           strict=self.strict)
         if violations:
             raise ApiError.from_violations(violations)
         now = _timestamp()
-        listener = spec.materialize({
+        listener = listener_rules.materialize({
             "id": new_id(), "status": "ACTIVE", "admin_state_up": True,
             "healthcheck_id": None, "member_number": 0,
             "create_time": now, "update_time": now,
-            **{name: value for name, value in body.items() if name in spec.FIELDS},
+            **{name: value for name, value in body.items() if name in listener_rules.FIELDS},
         })
-        listener = {name: listener.get(name) for name in spec.RESPONSE_FIELDS}
+        listener = {name: listener.get(name) for name in listener_rules.RESPONSE_FIELDS}
         project.listeners[listener["id"]] = listener
         self._begin_transition(listener, "create")
         return _copy(listener)
@@ -273,9 +274,9 @@ class FakeElbState:
         for name, value in (("create", create), ("update", update)):
             if value is not None and (isinstance(value, bool) or not isinstance(
                     value, (int, float)) or not 0 <= value < float("inf")):
-                raise ApiError(400, spec.INVALID, f"{name}: seconds, a finite number >= 0")
+                raise ApiError(400, INVALID, f"{name}: seconds, a finite number >= 0")
         if end is not None and end not in ("ACTIVE", "ERROR"):
-            raise ApiError(400, spec.INVALID, "end: ACTIVE or ERROR")
+            raise ApiError(400, INVALID, "end: ACTIVE or ERROR")
         with self.lock:
             self.transition.update({k: v for k, v in (("create", create), ("update", update),
                                                       ("end", end)) if v is not None})
@@ -307,13 +308,13 @@ class FakeElbState:
             try:
                 time.strptime(create_time, TIME_FORMAT)
             except (TypeError, ValueError):
-                raise ApiError(400, spec.INVALID, "create_time must be YYYY-MM-DD HH:MM:SS, "
+                raise ApiError(400, INVALID, "create_time must be YYYY-MM-DD HH:MM:SS, "
                                f"got {create_time!r}") from None
         listener_id = _check_id("listener", id) if id is not None else None
         with self.lock:
             project = self._projects.setdefault(project_id, _Project())
             if listener_id is not None and listener_id in project.listeners:
-                raise ApiError(400, spec.INVALID, f"listener {listener_id} exists already")
+                raise ApiError(400, INVALID, f"listener {listener_id} exists already")
             created = self._create_locked(project, fields)
             listener = project.listeners.pop(created["id"])
             listener.update({"id": listener_id or created["id"]} | (
@@ -338,12 +339,13 @@ class FakeElbState:
                        filters: Mapping[str, list[str]]) -> list[dict[str, Any]]:
         """Listeners of a project whose fields equal every filter (values as query text)."""
         for name in filters:
-            if name not in spec.RESPONSE_FIELDS:
+            if name not in listener_rules.RESPONSE_FIELDS:
                 raise ApiError(400, "ELB.6003", f"{name[:64]}: is not a listener field to "
                                "filter on")
-            if name in spec.UNFILTERABLE_FIELDS:
+            if name in listener_rules.UNFILTERABLE_FIELDS:
                 raise ApiError(400, "ELB.6003", f"{name}: listeners cannot be filtered on "
-                               f"it (not on {', '.join(sorted(spec.UNFILTERABLE_FIELDS))})")
+                               f"it (not on "
+                               f"{', '.join(sorted(listener_rules.UNFILTERABLE_FIELDS))})")
         with self.lock:
             project = self._projects.get(project_id)
             listeners = list(project.listeners.values()) if project else []
@@ -358,10 +360,10 @@ class FakeElbState:
             project, current = self._find(project_id, listener_id)
             context = self._context(project, current["loadbalancer_id"], exclude=listener_id,
                                     body=body)
-            violations = spec.validate_update(body, current, context, strict=self.strict)
+            violations = listener_rules.validate_update(body, current, context, strict=self.strict)
             if violations:
                 raise ApiError.from_violations(violations)
-            updated = spec.apply_update(current, body)
+            updated = listener_rules.apply_update(current, body)
             updated["update_time"] = _timestamp()
             project.listeners[listener_id] = updated
             self._begin_transition(updated, "update")
