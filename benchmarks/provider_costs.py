@@ -10,8 +10,8 @@ from typing import Any
 
 from fake_elb import mock_elb
 from fake_elb.engine import ProviderHost, serialize_provider, to_struct
-from otc_elb_listener import spec
-from otc_elb_listener.listener import ListenerProvider, listener_outputs
+from otc_elb_listener.listener import ListenerProvider
+from otc_elb_listener.rules import listener as listener_rules
 
 from .common import Row, interleaved
 
@@ -25,7 +25,7 @@ def _inputs(lb: str, i: int) -> dict[str, Any]:
     kind = ("HTTP", "TCP", "UDP", "HTTP", "TCP")[i % 5]
     inputs: dict[str, Any] = {
         "name": f"listener-{i}", "loadbalancer_id": lb, "protocol": kind,
-        "backend_protocol": spec.BACKEND_PROTOCOL_FOR[kind], "port": float(1000 + i),
+        "backend_protocol": listener_rules.BACKEND_PROTOCOL_FOR[kind], "port": float(1000 + i),
         "backend_port": 8080.0, "lb_algorithm": "roundrobin", "description": f"listener {i}",
         "__provider": "serialized"}
     if kind == "TCP":
@@ -66,7 +66,8 @@ def economy(count: int) -> dict[str, float]:
         counted("refresh", lambda i: provider.read(outs[i]["listener_id"], outs[i]))
         counted("delete", lambda i: provider.delete(outs[i]["listener_id"], outs[i]))
         existing = [elb.state.create_listener(PROJECT, {
-            k: spec.wire_value(k, v) for k, v in programs[i].items() if k != "__provider"})
+            k: listener_rules.wire_value(k, v) for k, v in programs[i].items()
+            if k != "__provider"})
             for i in range(count)]
         adopt = [{"listener_id": existing[i]["id"], "description": "adopted",
                   "__provider": "serialized"} for i in range(count)]
@@ -142,11 +143,11 @@ def check_diff_us(count: int = 1000) -> float:
     programs = [_inputs(lb, i) for i in range(count)]
     olds = []
     for i, program in enumerate(programs):
-        live = spec.materialize({k: spec.wire_value(k, v) for k, v in program.items()
-                                 if k != "__provider"})
+        live = listener_rules.materialize({k: listener_rules.wire_value(k, v)
+                                           for k, v in program.items() if k != "__provider"})
         live.update(id=f"{i:032x}", status="ACTIVE", admin_state_up=True)
         olds.append({k: float(v) if type(v) is int else v
-                     for k, v in listener_outputs(live, list(program)).items()})
+                     for k, v in provider._outputs(live, list(program)).items()})
     start = time.perf_counter()
     for old, program in zip(olds, programs, strict=True):
         checked = provider.check(old, program)

@@ -30,8 +30,8 @@ def scripted() -> Iterator[responses.RequestsMock]:
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record waits instead of sleeping, on a fake clock that the waits advance."""
     waited: list[float] = []
-    monkeypatch.setattr("otc_elb_listener.client.time.sleep", waited.append)
-    monkeypatch.setattr("otc_elb_listener.client.time.monotonic", lambda: 1000.0 + sum(waited))
+    monkeypatch.setattr("otc_elb_listener.transport.time.sleep", waited.append)
+    monkeypatch.setattr("otc_elb_listener.transport.time.monotonic", lambda: 1000.0 + sum(waited))
     return waited
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pulumi
 
-from . import spec
-from .rules.machinery import shown
+from .rules import listener as listener_rules
+from .rules.machinery import UNKNOWN, shown
 from .rules.table import RuleTable
 
 #: The hidden input that carries ``ResourceOptions(import_=...)`` to the provider.
@@ -94,7 +94,7 @@ class Takeover:
 
 
 def plan_takeover(mode: str, listener_id: str, live: Mapping[str, Any],
-                  inputs: Mapping[str, Any], table: RuleTable = spec.TABLE,
+                  inputs: Mapping[str, Any], table: RuleTable = listener_rules.TABLE,
                   secrets: frozenset[str] = frozenset()) -> Takeover:
     """Compare the program's table inputs (``inputs``, without the IDs) with the live object
     (a listener, or what ``table`` describes). Fields in ``secrets`` are compared but never
@@ -102,7 +102,7 @@ def plan_takeover(mode: str, listener_id: str, live: Mapping[str, Any],
     shown = {**live, **{name: "***" for name in secrets if name in live}}
     plan = Takeover(mode, listener_id, shown, table.kind)
     for name, value in inputs.items():
-        if value is spec.UNKNOWN:
+        if value is UNKNOWN:
             plan.unknown.append(name)
             continue
         wire = table.wire_value(name, value)

@@ -17,16 +17,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import pulumi.dynamic as dyn
 from pulumi.output import Unknown
 
-from .adoption import IMPORT, plan_takeover
 from .errors import ConfigError, ElbApiError, ElbListenerError
 from .report import PartialState, fail_in_one_line, report
-from .rules.machinery import ID_RE, UNKNOWN
-from .rules.table import RuleTable
+from .rules.machinery import UNKNOWN
 from .settings import RetrySettings, checked_endpoint, resolve_settings
 from .waiting import JOB_TIMEOUT_RULE, job_timeout_problem
 
@@ -101,15 +99,16 @@ def headline_first(method: _Method) -> _Method:
     :class:`~.report.PartialState` failure also hands the engine the state to record."""
 
     @functools.wraps(method)
-    def wrapper(*args: Any) -> Any:
+    def wrapper(provider: ElbProvider, *args: Any) -> Any:
         failure: ElbApiError | ConfigError | None = None
         partial: PartialState | None = None
         try:
-            return method(*args)
+            return method(provider, *args)
         except PartialState as error:
             partial = error
             failure = error.error if isinstance(error.error, (ElbApiError, ConfigError)) \
-                else ElbApiError("update", error.object_id, None, None, str(error))
+                else ElbApiError("update", error.object_id, None, None, str(error),
+                                kind=provider.kind)
         except (ElbApiError, ConfigError) as error:
             failure = error
         fields = failure.fields() if isinstance(failure, ElbApiError) else {
@@ -213,9 +212,10 @@ class ElbProvider(dyn.ResourceProvider):
         return self._client
 
     # -- taking over a live object (import_ or an adopt-by-ID input) ------------------------
-    #: What this provider's objects are, and the input that adopts one by ID.
-    kind = "listener"
-    adopt_input = "listener_id"
+    #: What this provider's objects are (as errors name them), and the input that takes
+    #: one over by ID.
+    kind: ClassVar[str]
+    adopt_input: ClassVar[str]
     #: Fields whose values are secrets (a private key): every message that names a field's
     #: value (the takeover preview, its refusal, the adoption's PUT) shows ``***`` instead.
     secret_fields: frozenset[str] = frozenset()
@@ -223,20 +223,6 @@ class ElbProvider(dyn.ResourceProvider):
     def _fetch(self, object_id: str) -> dict[str, Any] | None:
         """One GET of an object of this provider's kind (``None``: it does not exist)."""
         raise NotImplementedError
-
-    def _preview_takeover(self, mode: str, object_id: str, program: dict[str, Any],
-                          table: RuleTable) -> list[dyn.CheckFailure]:
-        """One GET of the live object a new resource takes over; what ``up`` will do to it
-        (the PUT, or why it fails) shows on the resource. ``create`` reuses the answer."""
-        live = self._fetch(object_id)
-        if live is None:
-            return [dyn.CheckFailure("import_" if mode == "import" else self.adopt_input,
-                                     f"no {self.kind} {object_id} in this project (HTTP 404)")]
-        self._remember_live(object_id, live)
-        warning, message = plan_takeover(mode, object_id, live, program, table,
-                                         self.secret_fields).message()
-        report(message, warning=warning)
-        return []
 
     def _remember_live(self, object_id: str, live: dict[str, Any]) -> None:
         """Keep what ``check`` read of a live object for ``create`` in the same pass."""
@@ -254,40 +240,6 @@ class ElbProvider(dyn.ResourceProvider):
             return seen[1]
         return fetch() if fetch is not None else self._fetch(object_id)
 
-    def _take_over(self, adopt: Any, imported: Any, inputs: dict[str, Any], table: RuleTable,
-                   put: Callable[[str, dict[str, Any]], dict[str, Any]],
-                   outputs: Callable[[Mapping[str, Any], list[str]], dict[str, Any]]
-                   ) -> dyn.CreateResult:
-        """``create`` of a resource that takes over a live object: the read ``check`` made
-        (or one GET); an import changes nothing and fails naming each field that differs; an
-        adoption PUTs what differs (``put``), if anything."""
-        mode, target = ("adopt", str(adopt)) if adopt is not None else ("import", str(imported))
-        live = self._live_object(target)
-        if live is None:
-            raise ElbApiError(mode, target, 404, None, f"no such {self.kind} in this project; "
-                              f"remove {'import_' if adopt is None else self.adopt_input} to "
-                              "create a new one", kind=self.kind)
-        plan = plan_takeover(mode, target, live, inputs, table, self.secret_fields)
-        if plan.fails:
-            raise ElbApiError(mode, target, None, None, plan.refusal(), kind=self.kind)
-        if plan.changes:
-            live = put(target, plan.changes)
-            report(plan.sent(), warning=False)
-        managed = [*inputs, self.adopt_input] if adopt is not None else list(inputs)
-        return dyn.CreateResult(live["id"], outputs(live, managed))
-
-    def _read_object(self, id_: str, props: Mapping[str, Any],
-                     outputs: Callable[[Mapping[str, Any], list[str]], dict[str, Any]]
-                     ) -> dyn.ReadResult:
-        """One read. Gone gives an empty id; otherwise the live values, also as the inputs
-        the user manages, so the next preview shows drift and the next up repairs it."""
-        live = self._fetch(id_)
-        if live is None:
-            return dyn.ReadResult("", {})
-        managed = [str(n) for n in props.get("managed_fields") or []]
-        found = outputs(live, managed)
-        return dyn.ReadResult(id_, found, {n: found[n] for n in managed if n in found})
-
     def _call_as_kind(self, action: Callable[..., Any], *args: Any,
                       secrets: tuple[str, ...] = ()) -> Any:
         """A client call whose errors name this provider's kind (the client is shared), with
@@ -300,58 +252,6 @@ class ElbProvider(dyn.ResourceProvider):
         except ElbApiError as error:
             failure = error.for_kind(self.kind, [s for s in secrets if s])
         raise failure
-
-    def _check_takeover(self, olds: Mapping[str, Any], news: Mapping[str, Any],
-                        inputs: dict[str, Any], judged: dict[str, Any], table: RuleTable,
-                        judge: Callable[[dict[str, Any]], list[dyn.CheckFailure]]
-                        ) -> dyn.CheckResult:
-        """The end of every provider's ``check``: the adopt-by-ID input and ``import_``
-        judged (one of them, a well-formed ID), the live object supplying the required
-        fields a takeover leaves out, the table's verdict (``judge``), and for a new resource
-        that takes over a live object, its one GET (see :meth:`_preview_takeover`).
-        ``judged`` holds the inputs with unknown values as ``UNKNOWN``."""
-        adopt = judged.pop(self.adopt_input, None)
-        imported = news.get(IMPORT)
-        failures: list[dyn.CheckFailure] = []
-        if adopt is not None and adopt is not UNKNOWN and (
-                not isinstance(adopt, str) or not ID_RE.fullmatch(adopt)):
-            failures.append(dyn.CheckFailure(self.adopt_input, f"must be the ID of an "
-                                             f"existing {self.kind} (32 lowercase hex "
-                                             f"characters), got {adopt!r}"))
-        if imported is not None and adopt is not None:
-            failures.append(dyn.CheckFailure(self.adopt_input, f"give one of import_ (take "
-                                             f"the live {self.kind} as it is) and "
-                                             f"{self.adopt_input} (adopt it and PUT what "
-                                             "differs)"))
-        program = dict(judged)
-        if adopt is not None or imported is not None:
-            for name in table.required:  # the live object supplies what the program omits
-                judged.setdefault(name, UNKNOWN)
-        failures += judge(judged)
-        if imported is not None:
-            inputs[IMPORT] = imported
-        target = imported if imported is not None else adopt
-        if not failures and not olds and isinstance(target, str):
-            failures += self._preview_takeover("import" if imported is not None else "adopt",
-                                               target, program, table)
-        return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
-
-
-def table_inputs(props: Mapping[str, Any], table: RuleTable, adopt: str) -> dict[str, Any]:
-    """The inputs the user set: the table's fields and the adopt-by-ID input, without nulls."""
-    return {name: value for name, value in props.items()
-            if (name in table.fields or name == adopt) and value is not None}
-
-
-def table_outputs(live: Mapping[str, Any], response_fields: tuple[str, ...], adopt: str,
-                  managed: list[str]) -> dict[str, Any]:
-    """Outputs from an API object: every response field (``id`` as the adopt-by-ID input)
-    and the list of fields the user manages (for ``read``)."""
-    outputs = {name: live.get(name) for name in response_fields if name != "id"}
-    outputs[adopt] = live["id"]
-    outputs["managed_fields"] = sorted(managed)
-    return stored(outputs)
-
 
 def stored(outputs: Mapping[str, Any]) -> dict[str, Any]:
     """Outputs as they go into state: without the fields that are null. A registered

@@ -32,16 +32,17 @@ class ElbApiError(Exception):
     (:func:`printable`) and cut (:data:`MESSAGE_LIMIT`) here, so no service answer reaches
     a terminal raw or whole."""
 
-    def __init__(self, operation: str, listener: str | None, status: int | None,
+    def __init__(self, operation: str, object_id: str | None, status: int | None,
                  code: str | None, message: str, hint: str | None = None, *,
                  unanswered: bool = False, retry_after: float | None = None,
-                 kind: str = "listener") -> None:
+                 kind: str) -> None:
         message = cut(printable(message))
         code = cut(printable(code), 64) if code is not None else None
         self.operation = operation
-        #: What the call was about: ``listener``, ``health check``.
+        #: What kind of ELB object the call was about (``listener``, ``health check``,
+        #: ``member``, ``certificate``), and its ID when there is one.
         self.kind = kind
-        self.listener = listener
+        self.object_id = object_id
         self.status = status
         self.code = code
         self.message = message
@@ -50,28 +51,38 @@ class ElbApiError(Exception):
         self.unanswered = unanswered
         #: Seconds the service asked to wait (``Retry-After``), when it did.
         self.retry_after = retry_after
-        where = f"{kind} {listener}" if listener else kind
+        where = f"{kind} {object_id}" if object_id else kind
         what = f"HTTP {status} {code or ''}".rstrip() if status is not None else code
         text = f"ELB {operation} of {where} failed: " + (f"{what}: " if what else "") + message
         super().__init__(f"{text}. {hint}" if hint else text)
 
+    @property
+    def listener(self) -> str | None:
+        """The object's ID under its first name (the package managed listeners only)."""
+        return self.object_id
+
     def fields(self) -> dict[str, Any]:
         """What an engine reports of the failure, without parsing its text."""
-        return {"operation": self.operation, "kind": self.kind, "object": self.listener,
+        return {"operation": self.operation, "kind": self.kind, "object": self.object_id,
                 "status": self.status, "code": self.code}
 
     def with_hint(self, hint: str) -> ElbApiError:
         """The same error with advice on what to do appended."""
-        return ElbApiError(self.operation, self.listener, self.status, self.code, self.message,
+        return ElbApiError(self.operation, self.object_id, self.status, self.code, self.message,
                            hint, unanswered=self.unanswered, retry_after=self.retry_after,
                            kind=self.kind)
 
     def for_kind(self, kind: str, secrets: list[str] | None = None) -> ElbApiError:
         """The same error about another kind of object (a client shared by resources),
         without ``secrets`` (a private key the service may echo)."""
-        return ElbApiError(self.operation, self.listener, self.status, self.code,
+        return ElbApiError(self.operation, self.object_id, self.status, self.code,
                            redact(self.message, secrets or []), self.hint,
                            unanswered=self.unanswered, retry_after=self.retry_after, kind=kind)
+
+
+class NotFound(ElbApiError):
+    """The service's answer that the object is not there (decided in one place:
+    :func:`~.transport.is_not_found`); collections read it as ``None`` or "already gone"."""
 
 
 class ElbListenerError(Exception):

@@ -39,16 +39,8 @@ from .base import (
     stored,
 )
 from .errors import ElbApiError, printable
-from .pickling import pickler_left_intact
 from .report import report
-from .resource import (
-    LiveLookup,
-    arg_names,
-    identity_output,
-    lean_outputs,
-    provider_and_options,
-    resource_inputs,
-)
+from .resource import ElbResource, arg_names, lean_outputs
 from .rules import member as rules
 from .rules.machinery import ID_RE
 from .waiting import JOB_TIMEOUT_RULE, job_timeout_problem, poll_delay
@@ -209,8 +201,7 @@ class MemberProvider(ElbProvider):
             if waited + delay > seconds:
                 break
             time.sleep(delay)
-            _, job = self._api().request(operation, "GET", f"jobs/{job_id}", shape=dict)
-            job = job or {}
+            job = self._api().jobs().action(operation, "GET", job_id, gone_ok=True) or {}
             status = printable(str(job.get("status")))[:40]
             report(f"{label}: job {job_id} {status} after "
                    f"{time.monotonic() - began:.1f} s", warning=False)
@@ -232,10 +223,9 @@ class MemberProvider(ElbProvider):
         while True:
             query = {**filters, "limit": str(self.page_size),
                      **({"marker": marker} if marker else {})}
-            status, page = self._call_as_kind(self._api().request, "read", "GET",
-                                              f"elbaas/listeners/{listener_id}/members", None,
-                                              query)
-            page = [] if status >= 300 or not isinstance(page, list) else page
+            page = self._call_as_kind(self._api().members(listener_id).action, "read", "GET",
+                                      "", None, query, None, (dict, list), True)
+            page = page if isinstance(page, list) else []
             found += page
             last = page[-1].get("id") if page and isinstance(page[-1], dict) else None
             if len(page) < self.page_size or not isinstance(last, str) or last == marker:
@@ -256,8 +246,8 @@ class MemberProvider(ElbProvider):
         member = None
         for _ in range(2):
             try:
-                _, answer = self._api().request(
-                    "add member", "POST", f"elbaas/listeners/{listener_id}/members", body)
+                answer = self._api().members(listener_id).action("add member", "POST", "",
+                                                                 body)
             except ElbApiError as error:
                 if not (error.unanswered or (error.status or 0) >= 500):
                     raise error.for_kind(KIND) from None
@@ -350,10 +340,9 @@ class MemberProvider(ElbProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """One remove and its job; a member (or listener) already gone counts as removed."""
         listener_id = str(props.get("listener_id"))
-        status, answer = self._api().request(
-            "remove member", "POST", f"elbaas/listeners/{listener_id}/members/action",
-            {"removeMember": [{"id": id_}]})
-        if status >= 300:
+        answer = self._api().members(listener_id).action(
+            "remove member", "POST", "action", {"removeMember": [{"id": id_}]}, gone_ok=True)
+        if answer is None:
             return  # ELB.2012 / ELB.8904: already gone
         self._wait("remove member", str(answer["job_id"]), f"member {props.get('server_id')}",
                    f"{id_} (ECS {props.get('server_id')} on listener {listener_id})",
@@ -376,13 +365,16 @@ class MemberArgs:
     member_id: pulumi.Input[str] | None = None
 
 
-_ARG_NAMES = arg_names(MemberArgs)
-
-
 @lean_outputs
-class Member(LiveLookup, dyn.Resource, module="elb", name="Member"):
+class Member(ElbResource[MemberArgs, MemberProvider], module="elb", name="Member"):
     """One backend ECS of a classic ELB (v1.0) listener. ``Member.get(name, id,
     listener_id=...)``: a member is found within its listener."""
+
+    _provider_type = MemberProvider
+    _arg_names = arg_names(MemberArgs)
+    _output_only = OUTPUT_ONLY
+    _identity = "member_id"
+
 
     member_id: pulumi.Output[str]
     listener_id: pulumi.Output[str]
@@ -395,12 +387,3 @@ class Member(LiveLookup, dyn.Resource, module="elb", name="Member"):
     health_status: pulumi.Output[str]
     create_time: pulumi.Output[str]
     update_time: pulumi.Output[str]
-
-    def __init__(self, resource_name: str, args: MemberArgs | None = None,
-                 opts: pulumi.ResourceOptions | None = None, *,
-                 provider: MemberProvider | None = None, **kwargs: Any) -> None:
-        props = resource_inputs("Member", _ARG_NAMES, OUTPUT_ONLY, args, kwargs)
-        chosen, opts = provider_and_options("Member", MemberProvider, provider, opts, props)
-        with pickler_left_intact():
-            super().__init__(chosen, resource_name, props, opts)
-        self.member_id = identity_output(self, self.member_id)

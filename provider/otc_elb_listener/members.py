@@ -24,16 +24,8 @@ from .adoption import IMPORT
 from .base import PROVIDER_KEY, headline_first, is_unknown, stored
 from .errors import ElbApiError
 from .member import MemberProvider
-from .pickling import pickler_left_intact
 from .report import PartialState
-from .resource import (
-    LiveLookup,
-    arg_names,
-    identity_output,
-    lean_outputs,
-    provider_and_options,
-    resource_inputs,
-)
+from .resource import ElbResource, arg_names, lean_outputs
 from .rules import member as rules
 from .rules.machinery import ID_RE
 from .waiting import JOB_TIMEOUT_RULE, job_timeout_problem
@@ -186,13 +178,12 @@ class MembersProvider(MemberProvider):
 
     def _job(self, operation: str, listener_id: str, action: str, body: Any,
              naming: Mapping[str, str], seconds: float) -> None:
-        path = f"elbaas/listeners/{listener_id}/members" + (f"/{action}" if action else "")
-        status, answer = self._call_as_kind(self._api().request, operation, "POST", path,
-                                            body)
+        answer = self._call_as_kind(self._api().members(listener_id).action, operation,
+                                    "POST", action, body)
         what = f"({_names(naming)} on listener {listener_id})"
-        if status >= 300 or not isinstance(answer, dict) or "job_id" not in answer:
-            raise ElbApiError(operation, what, status, None, "the service refused the "
-                              "batch", kind=KIND)
+        if not isinstance(answer, dict) or "job_id" not in answer:
+            raise ElbApiError(operation, what, None, None, "the service refused the batch",
+                              kind=KIND)
         self._wait(operation, str(answer["job_id"]), f"{len(naming)} members of listener "
                    f"{listener_id}", what, seconds,
                    "It may still end: run `pulumi refresh` to see what the listener holds, "
@@ -242,12 +233,15 @@ class MembersArgs:
     job_timeout: pulumi.Input[float] | None = None
 
 
-_ARG_NAMES = arg_names(MembersArgs)
-
-
 @lean_outputs
-class Members(LiveLookup, dyn.Resource, module="elb", name="Members"):
+class Members(ElbResource[MembersArgs, MembersProvider], module="elb", name="Members"):
     """All the backends of one classic ELB (v1.0) listener, as one resource."""
+
+    _provider_type = MembersProvider
+    _arg_names = arg_names(MembersArgs)
+    _output_only = OUTPUT_ONLY
+    _identity = "listener_id"
+
 
     listener_id: pulumi.Output[str]
     members: pulumi.Output[list[dict[str, str]]]
@@ -255,13 +249,3 @@ class Members(LiveLookup, dyn.Resource, module="elb", name="Members"):
     #: What the listener holds: each member's ``server_id``, ``address``, ``member_id``,
     #: ``status`` and ``health_status``.
     listener_members: pulumi.Output[list[dict[str, Any]]]
-
-    def __init__(self, resource_name: str, args: MembersArgs | None = None,
-                 opts: pulumi.ResourceOptions | None = None, *,
-                 provider: MembersProvider | None = None, **kwargs: Any) -> None:
-        props = resource_inputs("Members", _ARG_NAMES, OUTPUT_ONLY, args, kwargs)
-        chosen, opts = provider_and_options("Members", MembersProvider, provider, opts, props)
-        with pickler_left_intact():
-            super().__init__(chosen, resource_name, props, opts)
-        self.listener_id = identity_output(self, self.listener_id)
-

@@ -9,12 +9,13 @@ import typing
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import fields
 from enum import Enum
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import pulumi
 import pulumi.dynamic as dyn
 
 from .adoption import IMPORT, import_from_opts
+from .pickling import pickler_left_intact
 
 _Provider = TypeVar("_Provider", bound=dyn.ResourceProvider)
 _Class = TypeVar("_Class", bound=type)
@@ -136,3 +137,36 @@ class LiveLookup:
         make: Callable[..., _Resource] = cls
         return make(resource_name, None, pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(id=id)), **inputs)
+
+
+_Args = TypeVar("_Args")
+_P = TypeVar("_P", bound=dyn.ResourceProvider)
+
+
+class ElbResource(LiveLookup, dyn.Resource, Generic[_Args, _P]):
+    """What every resource class of this package is: inputs from its ``...Args`` dataclass
+    and keywords, its provider (by keyword or options), ``import_``, and its ``<kind>_id``
+    output as its own ID (:func:`identity_output`). A subclass declares the rest."""
+
+    #: The provider class, the input names, the outputs only the service sets, and the
+    #: output that is the object's ID.
+    _provider_type: ClassVar[type[dyn.ResourceProvider]]
+    _arg_names: ClassVar[tuple[str, ...]]
+    _output_only: ClassVar[tuple[str, ...]]
+    _identity: ClassVar[str]
+
+    def __init__(self, resource_name: str, args: _Args | None = None,
+                 opts: pulumi.ResourceOptions | None = None, *, provider: _P | None = None,
+                 **kwargs: Any) -> None:
+        kind = type(self).__name__
+        props = resource_inputs(kind, self._arg_names, self._output_only, args, kwargs)
+        chosen, opts = provider_and_options(kind, self._provider_type, provider, opts, props)
+        opts = self._options(props, opts)
+        with pickler_left_intact():
+            super().__init__(chosen, resource_name, props, opts)
+        setattr(self, self._identity, identity_output(self, getattr(self, self._identity)))
+
+    def _options(self, props: dict[str, Any], opts: pulumi.ResourceOptions | None
+                 ) -> pulumi.ResourceOptions | None:
+        """A subclass's last word on its props (in place) and options: secrets."""
+        return opts
