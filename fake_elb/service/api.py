@@ -1,4 +1,4 @@
-"""HTTP semantics of the fake ELB listener API, with no HTTP library inside.
+"""HTTP semantics of the fake ELB API, with no HTTP library inside.
 
 ``ElbApi.handle(method, path, query, headers, body)`` turns one request into one
 :class:`HttpResponse`. Both transports (``responses`` in-process, the real server) call it, so
@@ -7,13 +7,13 @@ routing, auth, body parsing, error bodies and the journal are the same in both.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from otc_elb_listener.rules import certificate as certificate_rules
-from otc_elb_listener.rules.machinery import ID_RE, INVALID
+from otc_elb_listener.rules.machinery import INVALID
 
 from .control import CONTROL_PREFIX, ControlPlane
 from .errors import ApiError
@@ -27,39 +27,30 @@ from .http import (
     json_response,
     parse_json_body,
 )
-from .members import JOBS_PATH, MEMBERS_PATH
+from .routes import loose_project, refuse_unrouted, route_for
 from .signing import check_signature
 from .store import FakeElbState
 
 __all__ = ["MAX_BODY_BYTES", "ElbApi", "HttpResponse", "body_too_large", "error_response",
            "json_response", "parse_json_body"]
-_LISTENERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/elbaas/listeners(?:/(?P<listener>[^?#]*))?")
-_PROJECT_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-#: Certificates for HTTPS listeners (``elb-classic-subresources.md`` section 4).
-_CERTIFICATES = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/certificate"
-                           r"(?:/(?P<certificate>[^/?#]+))?")
-#: A listener's health check (``elb-classic-subresources.md`` section 1).
-_HEALTHCHECKS = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/healthcheck"
-                           r"(?:/(?P<healthcheck>[^/?#]+))?")
-#: A sub-resource's path whose project is malformed: 400, as for a listener's.
-_ANY_PROJECT = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/(?:elbaas/(?:healthcheck|certificate)"
-                          r"|jobs)(?:/[^?#]*)?")
-#: The common case in one match: a well-formed project and (optional) listener ID.
-_WELL_FORMED = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/listeners"
-                          r"(?:/(?P<listener>[0-9a-f]{32}))?")
 
 
-def _check_listener_id(listener_id: str) -> None:
-    if len(listener_id) != 32:
-        raise ApiError(400, "ELB.6000", f"listener_id must be 32 characters, got "
-                       f"{len(listener_id)}")
-    if not ID_RE.fullmatch(listener_id):
-        raise ApiError(400, "ELB.6010", "listener_id must be 32 lowercase hex characters")
+@dataclass(frozen=True)
+class _Request:
+    """One routed request, as a handler gets it: the project, the IDs in its path, the
+    query, the raw body, and where the parsed body goes for the journal."""
+
+    project: str
+    ids: Mapping[str, str]
+    query: str
+    raw_body: bytes | str | None
+    parsed: list[Any]
+
+    def filters(self) -> dict[str, list[str]]:
+        return parse_qs(self.query, keep_blank_values=True)
 
 
-_OPERATIONS: Mapping[tuple[bool, str], str] = {
-    (False, "POST"): "create", (False, "GET"): "list", (True, "GET"): "get",
-    (True, "PUT"): "update", (True, "DELETE"): "delete"}
+Handler = Callable[[_Request], HttpResponse]
 
 
 #: Keystone v3's token endpoint, served by the fake's IAM on the same host.
@@ -67,7 +58,8 @@ IAM_TOKENS = "/v3/auth/tokens"
 
 
 class ElbApi:
-    """Routes listener API calls to the state core and journals every one of them."""
+    """Routes ELB API calls (:mod:`.routes`) to the state's collections and journals every
+    one of them."""
 
     def __init__(self, state: FakeElbState, base_url: str = "") -> None:
         self.state = state
@@ -132,65 +124,40 @@ class ElbApi:
         """The fault rule this call meets, if any: every ELB API call can meet one
         (listeners, members and their jobs, health checks, certificates); IAM and the
         control plane never do."""
-        for pattern, group in ((_LISTENERS, "listener"), (_HEALTHCHECKS, "healthcheck"),
-                               (_CERTIFICATES, "certificate"), (JOBS_PATH, "job")):
-            match = pattern.fullmatch(path)
-            if match is not None:
-                operation = _OPERATIONS.get((bool(match[group]), method))
-                return self.faults.pick(method, path, operation, match["project"])
-        return None
+        routed = route_for(path)
+        if routed is None:
+            return None
+        route, match = routed
+        return self.faults.pick(method, path, route.operation(method), match["project"])
 
     def _dispatch(self, method: str, path: str, query: str, headers: Mapping[str, str],
                   raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
+        """One request through the route table (:mod:`.routes`)."""
         if path == IAM_TOKENS and method == "POST":  # the body holds a password: not parsed
             issued, payload = self.state.iam.issue(parse_json_body(raw_body), self.base_url,
                                                    header(headers, "X-Auth-Token"))
             answer = json_response(201, payload)
             return answer._replace(headers={**answer.headers, "X-Subject-Token": issued})
-        match = _WELL_FORMED.fullmatch(path) or MEMBERS_PATH.fullmatch(path) or \
-            JOBS_PATH.fullmatch(path) or _LISTENERS.fullmatch(path) or \
-            _HEALTHCHECKS.fullmatch(path) or _CERTIFICATES.fullmatch(path)
-        if match is None:
-            loose = _ANY_PROJECT.fullmatch(path)
-            if loose is None or _PROJECT_RE.fullmatch(loose["project"]):
-                raise ApiError(404, "ELB.8904", f"no such resource: {path[:200]}")
-            self._authenticate(method, path, query, headers, raw_body, loose["project"])
-            raise ApiError(400, INVALID, "project_id must be 1-64 letters, digits, '_' "
-                           "or '-'")
+        routed = route_for(path)
+        if routed is None:
+            project = loose_project(path)
+            if project is not None:
+                self._authenticate(method, path, query, headers, raw_body, project)
+            raise refuse_unrouted(path)
+        route, match = routed
         self._authenticate(method, path, query, headers, raw_body, match["project"])
-        project = match["project"]
-        if match.re is _HEALTHCHECKS:
-            return self._healthcheck(method, project, match["healthcheck"], raw_body, parsed)
-        if match.re is _CERTIFICATES:
-            return self._certificate(method, project, match["certificate"], raw_body, parsed)
-        if match.re is MEMBERS_PATH or match.re is JOBS_PATH:
-            return self._member(method, match, query, raw_body, parsed)
-        listener_id = match["listener"]
-        if match.re is _LISTENERS:  # something is malformed: say precisely what
-            if not _PROJECT_RE.fullmatch(project):
-                raise ApiError(400, INVALID, "project_id must be 1-64 letters, digits, "
-                               "'_' or '-'")
-            if listener_id:
-                _check_listener_id(listener_id)
-        if not listener_id:
-            if method == "POST":
-                parsed[0] = body = parse_json_body(raw_body)
-                return json_response(200, self.state.create_listener(project, body))
-            if method == "GET":
-                filters = parse_qs(query, keep_blank_values=True)
-                return json_response(200, self.state.list_listeners(project, filters))
-            raise ApiError(405, INVALID, f"{method} is not allowed on the listener "
-                           "collection (use GET or POST)")
-        if method == "GET":
-            return json_response(200, self.state.get_listener(project, listener_id))
-        if method == "PUT":
-            parsed[0] = body = parse_json_body(raw_body)
-            return self._put_answer(self.state.update_listener(project, listener_id, body))
-        if method == "DELETE":
-            self.state.delete_listener(project, listener_id)
-            return HttpResponse(204, b"", {})
-        raise ApiError(405, INVALID, f"{method} is not allowed on a listener (use GET, "
-                       "PUT or DELETE)")
+        handler = route.handlers.get(method)
+        if handler is None:
+            raise ApiError(405, INVALID, f"{method} is not allowed {route.allowed}")
+        handle: Handler = getattr(self, handler)
+        ids = {name: value for name, value in match.groupdict().items() if value is not None}
+        return handle(_Request(match["project"], ids, query, raw_body, parsed))
+
+    def _body(self, request: _Request, journaled: Callable[[Any], Any] = lambda b: b) -> Any:
+        """The request's JSON body; the journal gets it as ``journaled`` shows it."""
+        body = parse_json_body(request.raw_body)
+        request.parsed[0] = journaled(body)
+        return body
 
     def _put_answer(self, updated: dict[str, Any]) -> HttpResponse:
         """A PUT's answer as the control plane set it (``FakeElbState.put_answer``)."""
@@ -199,70 +166,76 @@ class ElbApi:
             return HttpResponse(202, b"", {})
         return json_response(202 if mode == "202" else 200, updated)
 
-    def _healthcheck(self, method: str, project: str, healthcheck_id: str | None,
-                     raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
-        """``/elbaas/healthcheck``: POST creates; GET, PUT and DELETE act on one by ID."""
-        checks = self.state.healthchecks
-        if healthcheck_id is None:
-            if method != "POST":
-                raise ApiError(405, INVALID, f"{method} is not allowed on the health "
-                               "check collection (POST creates; there is no list)")
-            parsed[0] = body = parse_json_body(raw_body)
-            return json_response(200, checks.create(project, body))
-        if method == "GET":
-            return json_response(200, checks.get(project, healthcheck_id))
-        if method == "PUT":
-            parsed[0] = body = parse_json_body(raw_body)
-            return self._put_answer(checks.update(project, healthcheck_id, body))
-        if method == "DELETE":
-            checks.delete(project, healthcheck_id)
-            return HttpResponse(204, b"", {})
-        raise ApiError(405, INVALID, f"{method} is not allowed on a health check (use "
-                       "GET, PUT or DELETE)")
+    # -- the handlers the route table names ------------------------------------------------
+    def create_listener(self, request: _Request) -> HttpResponse:
+        return json_response(200, self.state.listeners.create(request.project,
+                                                               self._body(request)))
 
-    def _certificate(self, method: str, project: str, certificate_id: str | None,
-                     raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
-        """``/elbaas/certificate``: POST creates, GET lists (there is no GET of one); PUT and
-        DELETE act on one by ID. The journal gets the body without its private key."""
-        certificates = self.state.certificates
-        if certificate_id is None:
-            if method == "GET":
-                return json_response(200, certificates.list(project))
-            if method != "POST":
-                raise ApiError(405, INVALID, f"{method} is not allowed on the certificate "
-                               "collection (use GET or POST)")
-            body = parse_json_body(raw_body)
-            parsed[0] = _without_secrets(body)
-            return json_response(200, certificates.create(project, body))
-        if method == "PUT":
-            body = parse_json_body(raw_body)
-            parsed[0] = _without_secrets(body)
-            return json_response(200, certificates.update(project, certificate_id, body))
-        if method == "DELETE":
-            certificates.delete(project, certificate_id)
-            return HttpResponse(204, b"", {})
-        raise ApiError(405, INVALID, f"{method} is not allowed on a certificate (use PUT "
-                       "or DELETE; list the collection to read one)")
+    def list_listeners(self, request: _Request) -> HttpResponse:
+        return json_response(200, self.state.listeners.list(request.project,
+                                                            request.filters()))
 
-    def _member(self, method: str, match: re.Match[str], query: str,
-                raw_body: bytes | str | None, parsed: list[Any]) -> HttpResponse:
-        """A listener's members (add and remove answer a job at once) and the jobs."""
-        members, project = self.state.members, match["project"]
-        if match.re is JOBS_PATH:
-            if method != "GET":
-                raise ApiError(405, INVALID, f"{method} is not allowed on a job (GET)")
-            return json_response(200, members.get_job(project, match["job"]))
-        listener_id = match["listener"]
-        if method == "GET" and not match["action"]:
-            filters = parse_qs(query, keep_blank_values=True)
-            return json_response(200, members.list(project, listener_id, filters))
-        if method != "POST":
-            raise ApiError(405, INVALID, f"{method} is not allowed here (POST adds or, "
-                           "on /members/action, removes; GET lists)")
-        parsed[0] = body = parse_json_body(raw_body)
-        if match["action"]:
-            return json_response(200, members.remove(project, listener_id, body))
-        return json_response(200, members.add(project, listener_id, body))
+    def get_listener(self, request: _Request) -> HttpResponse:
+        return json_response(200, self.state.listeners.get(request.project,
+                                                           request.ids["listener"]))
+
+    def update_listener(self, request: _Request) -> HttpResponse:
+        return self._put_answer(self.state.listeners.update(
+            request.project, request.ids["listener"], self._body(request)))
+
+    def delete_listener(self, request: _Request) -> HttpResponse:
+        self.state.listeners.delete(request.project, request.ids["listener"])
+        return HttpResponse(204, b"", {})
+
+    def create_healthcheck(self, request: _Request) -> HttpResponse:
+        return json_response(200, self.state.healthchecks.create(request.project,
+                                                                 self._body(request)))
+
+    def get_healthcheck(self, request: _Request) -> HttpResponse:
+        return json_response(200, self.state.healthchecks.get(request.project,
+                                                              request.ids["id"]))
+
+    def update_healthcheck(self, request: _Request) -> HttpResponse:
+        return self._put_answer(self.state.healthchecks.update(
+            request.project, request.ids["id"], self._body(request)))
+
+    def delete_healthcheck(self, request: _Request) -> HttpResponse:
+        self.state.healthchecks.delete(request.project, request.ids["id"])
+        return HttpResponse(204, b"", {})
+
+    def create_certificate(self, request: _Request) -> HttpResponse:
+        """The journal gets the body without its private key, as for every certificate
+        call."""
+        return json_response(200, self.state.certificates.create(
+            request.project, self._body(request, _without_secrets)))
+
+    def list_certificates(self, request: _Request) -> HttpResponse:
+        return json_response(200, self.state.certificates.list(request.project))
+
+    def update_certificate(self, request: _Request) -> HttpResponse:
+        return json_response(200, self.state.certificates.update(
+            request.project, request.ids["id"], self._body(request, _without_secrets)))
+
+    def delete_certificate(self, request: _Request) -> HttpResponse:
+        self.state.certificates.delete(request.project, request.ids["id"])
+        return HttpResponse(204, b"", {})
+
+    def list_members(self, request: _Request) -> HttpResponse:
+        return json_response(200, self.state.members.list(
+            request.project, request.ids["listener"], request.filters()))
+
+    def add_members(self, request: _Request) -> HttpResponse:
+        """Add and remove answer a job at once."""
+        return json_response(200, self.state.members.add(
+            request.project, request.ids["listener"], self._body(request)))
+
+    def remove_members(self, request: _Request) -> HttpResponse:
+        return json_response(200, self.state.members.remove(
+            request.project, request.ids["listener"], self._body(request)))
+
+    def get_job(self, request: _Request) -> HttpResponse:
+        return json_response(200, self.state.members.get_job(request.project,
+                                                             request.ids["id"]))
 
 
 #: Fields whose values the journal never holds: the rule tables' secrets.

@@ -164,7 +164,7 @@ class ControlPlane:
                 '"status"?}')
         project_id, id_, create_time, status = _strings(
             args, "project_id", optional=("id", "create_time", "status"))
-        return json_response(201, self.state.seed_listener(
+        return json_response(201, self.state.listeners.seed(
             project_id, _object(args).get("listener"), id=id_, create_time=create_time,
             status=status))
 
@@ -201,7 +201,7 @@ class ControlPlane:
 
     def _transitions(self, args: Any) -> HttpResponse:
         args = _object(args)
-        self.state.set_transition(args.get("create"), args.get("update"), args.get("end"))
+        self.state.listeners.set_transition(args.get("create"), args.get("update"), args.get("end"))
         return _NO_CONTENT
 
     def _answers(self, args: Any) -> HttpResponse:
@@ -216,12 +216,12 @@ class ControlPlane:
 
     def _change_listener(self, args: Any) -> HttpResponse:
         project_id, listener_id = _strings(args, "project_id", "id")
-        return json_response(200, self.state.update_listener(
+        return json_response(200, self.state.listeners.update(
             project_id, listener_id, _object(args).get("changes")))
 
     def _delete_listener(self, args: Any) -> HttpResponse:
         project_id, listener_id = _strings(args, "project_id", "id")
-        self.state.delete_listener(project_id, listener_id)
+        self.state.listeners.delete(project_id, listener_id)
         return _NO_CONTENT
 
     def _user(self, args: Any) -> HttpResponse:  # the IAM checks its own arguments

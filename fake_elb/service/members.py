@@ -378,8 +378,3 @@ def _check_next_jobs(next_jobs: Any) -> None:
             problem = f"unknown keys {sorted(set(job) - _NEXT_KEYS)}"
         if problem is not None:
             raise ApiError(400, "ELB.1001", f"next[{index}]: {problem} ({_NEXT_SHAPE})")
-
-
-MEMBERS_PATH = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/elbaas/listeners/"
-                          r"(?P<listener>[0-9a-f]{32})/members(?P<action>/action)?")
-JOBS_PATH = re.compile(r"/v1\.0/(?P<project>[A-Za-z0-9_-]{1,64})/jobs/(?P<job>[^/?#]+)")
