@@ -1,5 +1,5 @@
 """A whole Pulumi program run by the in-process engine: the SDK under ``set_mocks``, with
-every dynamic resource sent to the real provider host through :class:`OfflineStack`."""
+every dynamic resource sent to the real provider host (:class:`ProgramHost`)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ from .model import (
 from .wire import config_text, unwrap_secrets
 
 
-class OfflineStack(Protocol):
-    """What a program run needs of the in-process engine (:class:`.inprocess.OfflineStack`)."""
+class ProgramHost(Protocol):
+    """What a program run needs of the engine that hosts it (:class:`.inprocess.OfflineStack`
+    is the one)."""
 
     project: str
     stack: str
@@ -98,7 +99,7 @@ class _Monitor(pulumi_mocks.MockMonitor):
 class _Registrar(pulumi.runtime.Mocks):
     """Answers the program's registrations: dynamic resources become engine steps."""
 
-    def __init__(self, stack: OfflineStack, preview: bool, scan: bool = False) -> None:
+    def __init__(self, stack: ProgramHost, preview: bool, scan: bool = False) -> None:
         self.stack = stack
         self.preview = preview
         self.scan = scan
@@ -160,9 +161,9 @@ class _Registrar(pulumi.runtime.Mocks):
         raise failure
 
 
-def run_in_host(stack: OfflineStack, program: str | Path | Callable[[], Any],
+def run_in_host(stack: ProgramHost, program: str | Path | Callable[[], Any],
                 config: Mapping[str, Any] | None, preview: bool, scan: bool = False) -> Plan:
-    """One pass of ``program`` (see :meth:`OfflineStack.run_program`). A ``scan`` runs it
+    """One pass of ``program`` (see :meth:`.inprocess.OfflineStack.run_program`). A ``scan`` runs it
     as a preview that reaches no provider, to refuse what this engine does not run before
     anything is sent."""
     registrar = _Registrar(stack, preview or scan, scan)

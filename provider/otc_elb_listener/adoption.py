@@ -1,11 +1,12 @@
-"""Taking over a live listener: Pulumi's ``import_`` and our ``listener_id``.
+"""Taking over a live ELB object: Pulumi's ``import_`` and our adopt-by-ID inputs
+(``listener_id``, ``healthcheck_id``, ``certificate_id``).
 
-The two differ in one rule. An **import** takes the live listener as it is: every input the
+The two differ in one rule. An **import** takes the live object as it is: every input the
 program sets must match it, or the import fails naming each field and changes nothing
-(Pulumi's import semantics). An **adoption** (``listener_id``) makes the live listener what
-the program says with one PUT of the fields that differ; only fields a PUT cannot change must
-match. The engine's own import does not work for dynamic providers (it calls Read without the
-serialized provider, pulumi/pulumi#16175), so ``Listener`` takes ``import_`` out of its
+(Pulumi's import semantics). An **adoption** makes the live object what the program says
+with one PUT of the fields that differ; only fields a PUT cannot change must match. The
+engine's own import does not work for dynamic providers (it calls Read without the
+serialized provider, pulumi/pulumi#16175), so every resource takes ``import_`` out of its
 options and hands the ID to the provider as the hidden input :data:`IMPORT`.
 """
 
@@ -18,12 +19,12 @@ from typing import Any
 
 import pulumi
 
-from .rules import listener as listener_rules
 from .rules.machinery import UNKNOWN, shown
 from .rules.table import RuleTable
 
 #: The hidden input that carries ``ResourceOptions(import_=...)`` to the provider.
 IMPORT = "__import_id"
+#: The listener's adopt-by-ID input (each provider declares its own: ``adopt_input``).
 ADOPT = "listener_id"
 
 
@@ -42,13 +43,13 @@ def import_from_opts(opts: pulumi.ResourceOptions | None
 
 @dataclass
 class Takeover:
-    """What ``up`` will do to a live listener it takes over."""
+    """What ``up`` will do to a live ELB object it takes over."""
 
     mode: str  # "import" or "adopt"
-    listener_id: str  # the ID of the object taken over (a listener, a health check)
+    object_id: str  # the ID of the object taken over
     live: Mapping[str, Any]
-    #: What is taken over, in words.
-    kind: str = "listener"
+    #: What is taken over, in words (the table's kind: ``listener``, ``health check``).
+    kind: str
     #: Fields that must match and do not: (name, live value, program value).
     mismatched: list[tuple[str, Any, Any]] = field(default_factory=list)
     #: The PUT body of an adoption (the updatable fields that differ).
@@ -79,12 +80,12 @@ class Takeover:
         """What ``up`` reports once the adoption's PUT went out (the engine does not tell
         ``check`` whether it runs for a preview or for ``up``: its "up will PUT" line shows
         in both, and this one follows it in ``up``)."""
-        return f"adopted {self.kind} {self.listener_id}: sent PUT {self._puts()}"
+        return f"adopted {self.kind} {self.object_id}: sent PUT {self._puts()}"
 
     def message(self) -> tuple[bool, str]:
         """What the preview shows on the resource: (is it a warning, the text)."""
         verb = "importing" if self.mode == "import" else "adopting"
-        head = f"{verb} {self.kind} {self.listener_id}"
+        head = f"{verb} {self.kind} {self.object_id}"
         later = f"; known only at up: {', '.join(self.unknown)}" if self.unknown else ""
         if self.fails:
             return True, f"{head} will fail: {self.refusal()}{later}"
@@ -93,14 +94,14 @@ class Takeover:
         return bool(self.unknown), f"{head}: it matches the program, up sends no PUT{later}"
 
 
-def plan_takeover(mode: str, listener_id: str, live: Mapping[str, Any],
-                  inputs: Mapping[str, Any], table: RuleTable = listener_rules.TABLE,
+def plan_takeover(mode: str, object_id: str, live: Mapping[str, Any],
+                  inputs: Mapping[str, Any], table: RuleTable,
                   secrets: frozenset[str] = frozenset()) -> Takeover:
     """Compare the program's table inputs (``inputs``, without the IDs) with the live object
-    (a listener, or what ``table`` describes). Fields in ``secrets`` are compared but never
+    ``table`` describes. Fields in ``secrets`` are compared but never
     shown: their values read ``***`` in every message."""
     shown = {**live, **{name: "***" for name in secrets if name in live}}
-    plan = Takeover(mode, listener_id, shown, table.kind)
+    plan = Takeover(mode, object_id, shown, table.kind)
     for name, value in inputs.items():
         if value is UNKNOWN:
             plan.unknown.append(name)
