@@ -6,55 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 
-from fake_elb import DEFAULT_TOKEN, FakeControl, MockElb, ServerControl, mock_elb
-
-PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
-
-
-class Api:
-    """The listener API of one fake, as a test calls it (token set, JSON in and out)."""
-
-    def __init__(self, endpoint: str, project: str = PROJECT) -> None:
-        self.base = f"{endpoint}/v1.0/{project}/elbaas/listeners"
-        self.session = requests.Session()
-        # Loopback or in-process only: no proxy lookup in the environment on every request
-        # (it is a third of a call's cost in the differential fuzzing).
-        self.session.trust_env = False
-        self.session.headers["X-Auth-Token"] = DEFAULT_TOKEN
-
-    def create(self, body: Any) -> requests.Response:
-        return self.session.post(self.base, json=body, timeout=10)
-
-    def get(self, listener_id: str) -> requests.Response:
-        return self.session.get(f"{self.base}/{listener_id}", timeout=10)
-
-    def put(self, listener_id: str, body: Any) -> requests.Response:
-        return self.session.put(f"{self.base}/{listener_id}", json=body, timeout=10)
-
-    def delete(self, listener_id: str) -> requests.Response:
-        return self.session.delete(f"{self.base}/{listener_id}", timeout=10)
-
-    def list(self, **filters: Any) -> requests.Response:
-        return self.session.get(self.base, params=filters, timeout=10)
-
-
-class Fake:
-    """One fake ELB (either transport) plus an API client and a seeded load balancer."""
-
-    def __init__(self, control: FakeControl, endpoint: str) -> None:
-        self.control = control
-        self.endpoint = endpoint
-        self.api = Api(endpoint)
-        self.lb = control.add_loadbalancer(PROJECT, type="External")["id"]
-        self.internal_lb = control.add_loadbalancer(PROJECT, type="Internal")["id"]
-        self.cert = control.add_certificate(PROJECT)["id"]
-        self.cert2 = control.add_certificate(PROJECT)["id"]
-
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        return self.control.requests
+from fake_elb import FakeControl, MockElb, ServerControl, mock_elb
+from tests.support import ENDPOINT, Fake
 
 
 @pytest.fixture(params=["inprocess", "server"])
@@ -78,9 +32,6 @@ def bare_fake(request: pytest.FixtureRequest) -> Iterator[MockElb | ServerContro
         yield request.getfixturevalue("fake_elb_server")
 
 
-def url_of(control: MockElb | ServerControl) -> str:
-    """Where a fake answers, either transport."""
-    return control.endpoint if isinstance(control, MockElb) else control.url
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -98,3 +49,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"differential fuzzing: {judged} {kind} bodies judged "
                                     f"(default and strict mode, both transports), "
                                     f"{disagreements} disagreements")
+
+
+@pytest.fixture(params=["inprocess", "server"])
+def any_transport(request: pytest.FixtureRequest) -> Iterator[tuple[FakeControl, str]]:
+    """A fresh fake in each transport, and the endpoint its clients use."""
+    if request.param == "inprocess":
+        with mock_elb(ENDPOINT) as elb:
+            yield elb, ENDPOINT
+    else:
+        server: ServerControl = request.getfixturevalue("fake_elb_server")
+        yield server, server.url

@@ -15,8 +15,7 @@ import requests
 from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
 from fake_elb.service.certificates import self_signed
 from otc_elb_listener import CertificateProvider, ElbApiError, RetrySettings
-from tests.conftest import PROJECT, Api
-from tests.test_provider import ENDPOINT, configured
+from tests.support import ENDPOINT, PROJECT, Api, configured
 
 Fake = MockElb | ServerControl
 CERT, KEY = self_signed("www.example.com")

@@ -12,7 +12,7 @@ import pytest
 
 from examples import deploy
 from fake_elb import ServerControl
-from tests.conftest import PROJECT
+from tests.support import PROJECT
 
 
 def test_cli_branch_runs_preview_up_update_destroy_with_a_local_backend(

@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fake_elb import DEFAULT_TOKEN, FakeControl, ServerControl, mock_elb
+from fake_elb import DEFAULT_TOKEN, FakeControl
 from otc_elb_listener.listener import ListenerProvider
 from otc_elb_listener.rules import listener as listener_rules
 from otc_elb_listener.rules.machinery import ID_RE, Field, Violation
-from tests.conftest import Api
+from tests.support import BATCH, Api
 
 LB = "ab" * 16
 CERTS = ("c0" * 16, "c1" * 16)
@@ -39,13 +38,42 @@ STATS: dict[str, int] = {"create": 0, "update": 0, "rejected": 0, "accepted": 0,
                          "three_way": 0, "ignored": 0}
 #: Every disagreement found (a test fails at its end if there is any, showing the first few).
 DISAGREEMENTS: list[str] = []
-#: Bodies per hypothesis example (batching amortises hypothesis's own cost per example).
-BATCH = 10
 #: FUZZ_SCALE=5 (or more) for a deeper run than CI's.
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 
 
 # -- generation ------------------------------------------------------------------------------
+
+# -- the fakes -----------------------------------------------------------------------------
+class Target:
+    """One transport, re-seeded per example under a fresh project (no reset needed)."""
+
+    _projects = itertools.count()
+
+    def __init__(self, control: FakeControl, endpoint: str) -> None:
+        self.control, self.endpoint = control, endpoint
+        self.strict = False
+
+    def set_strict(self, strict: bool) -> None:
+        self.control.set_strict(strict)
+        self.strict = strict
+
+    def fresh(self) -> Api:
+        project = f"fuzz{next(self._projects)}"
+        self.control.add_loadbalancer(project, id=LB)
+        for cert in CERTS:
+            self.control.add_certificate(project, id=cert)
+        api = Api(self.endpoint, project=project)
+        api.session.headers["X-Auth-Token"] = DEFAULT_TOKEN
+        return api
+
+
+@pytest.fixture
+def target(any_transport: tuple[FakeControl, str]) -> Target:
+    return Target(*any_transport)
+
+
+
 def _ints(field: Field) -> st.SearchStrategy[Any]:
     low, high = field.minimum or 0, field.maximum or 0
     return st.one_of(
@@ -183,38 +211,8 @@ def pristine(body: dict[str, Any]) -> bool:
     return intent(body) == body and not any(type(v) is float for v in body.values())
 
 
-# -- the fakes -----------------------------------------------------------------------------
-class Target:
-    """One transport, re-seeded per example under a fresh project (no reset needed)."""
-
-    _projects = itertools.count()
-
-    def __init__(self, control: FakeControl, endpoint: str) -> None:
-        self.control, self.endpoint = control, endpoint
-        self.strict = False
-
-    def set_strict(self, strict: bool) -> None:
-        self.control.set_strict(strict)
-        self.strict = strict
-
-    def fresh(self) -> Api:
-        project = f"fuzz{next(self._projects)}"
-        self.control.add_loadbalancer(project, id=LB)
-        for cert in CERTS:
-            self.control.add_certificate(project, id=cert)
-        api = Api(self.endpoint, project=project)
-        api.session.headers["X-Auth-Token"] = DEFAULT_TOKEN
-        return api
 
 
-@pytest.fixture(params=["inprocess", "server"])
-def target(request: pytest.FixtureRequest) -> Iterator[Target]:
-    if request.param == "inprocess":
-        with mock_elb(ENDPOINT) as elb:
-            yield Target(elb, ENDPOINT)
-    else:
-        server: ServerControl = request.getfixturevalue("fake_elb_server")
-        yield Target(server, server.url)
 
 
 def _examples(transport: str) -> int:
@@ -312,7 +310,7 @@ def _run_both_modes(target: Target, judge: Any, items: list[Any]) -> None:
 
 
 def test_differential_create(target: Target, request: pytest.FixtureRequest) -> None:
-    transport = request.node.callspec.params["target"]
+    transport = request.node.callspec.params["any_transport"]
 
     @settings(max_examples=_examples(transport), deadline=None, derandomize=True,
               suppress_health_check=list(HealthCheck), database=None)
@@ -326,7 +324,7 @@ def test_differential_create(target: Target, request: pytest.FixtureRequest) -> 
 
 
 def test_differential_update(target: Target, request: pytest.FixtureRequest) -> None:
-    transport = request.node.callspec.params["target"]
+    transport = request.node.callspec.params["any_transport"]
 
     @settings(max_examples=_examples(transport), deadline=None, derandomize=True,
               suppress_health_check=list(HealthCheck), database=None)

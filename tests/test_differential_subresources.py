@@ -26,9 +26,7 @@ from otc_elb_listener import CertificateProvider, HealthCheckProvider
 from otc_elb_listener.rules import certificate as cert_rules
 from otc_elb_listener.rules import healthcheck as check_rules
 from otc_elb_listener.rules.machinery import Field, Violation
-from tests.conftest import Api
-from tests.test_differential import BATCH
-from tests.test_differential import target as listener_target  # noqa: F401 (a fixture)
+from tests.support import BATCH, Api
 
 CERT, KEY = self_signed("www.example.com")
 OTHER_CERT, OTHER_KEY = self_signed("other.example.com")
@@ -95,9 +93,9 @@ class Target:
 
 
 @pytest.fixture
-def target(listener_target: Any) -> Target:  # noqa: F811 (the fixture, by name)
-    """The listener fuzzing's transports (in-process and the server), seeded our way."""
-    return Target(listener_target.control, listener_target.endpoint)
+def target(any_transport: tuple[FakeControl, str]) -> Target:
+    """Both transports (in-process and the server), seeded our way."""
+    return Target(*any_transport)
 
 
 def _url(api: Api, collection: str) -> str:
@@ -219,7 +217,7 @@ CASES: dict[str, tuple[st.SearchStrategy[Any], Callable[[Target, Any], None]]] =
 def test_sub_resource_tables_the_fake_and_the_provider_agree(
         target: Target, case: str, request: pytest.FixtureRequest) -> None:
     strategy, judge = CASES[case]
-    transport = request.node.callspec.params["listener_target"]
+    transport = request.node.callspec.params["any_transport"]
     judged = [0]
 
     @settings(max_examples=EXAMPLES[transport], deadline=None, derandomize=True,

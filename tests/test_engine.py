@@ -22,7 +22,7 @@ from fake_elb.engine import (
     decoded_provider,
 )
 from otc_elb_listener.listener import TYPE_TOKEN, ListenerProvider
-from tests.conftest import PROJECT, Api
+from tests.support import PROJECT, Api
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVIDER = ListenerProvider()

@@ -11,7 +11,7 @@ import pytest
 
 from otc_elb_listener.rules import listener as listener_rules
 from otc_elb_listener.rules.machinery import ID_RE
-from tests.conftest import Fake
+from tests.support import Fake
 
 CJK = "负载均衡"
 
@@ -515,7 +515,7 @@ def test_list_filters(fake: Fake) -> None:
 
 
 def test_projects_are_isolated(fake: Fake) -> None:
-    from tests.conftest import Api
+    from tests.support import Api
     listener = fake.api.create(base_body(fake, "HTTP")).json()
     stranger = Api(fake.endpoint, project="someone-else")
     assert stranger.get(listener["id"]).status_code == 404
@@ -546,7 +546,7 @@ def listener_body(lb: str, **changes: Any) -> dict[str, Any]:
 def test_a_listener_can_be_held_pending_then_active_or_error(fake: Fake) -> None:
     import time as clock
 
-    from tests.conftest import PROJECT
+    from tests.support import PROJECT
 
     fake.control.set_listener_transition(create=0.4, update=0.4)
     created = fake.api.create(listener_body(fake.lb)).json()

@@ -15,7 +15,7 @@ import requests
 
 from fake_elb import ControlError, FakeControl, FakeElbState, ServerControl, mock_elb
 from fake_elb.service.api import MAX_BODY_BYTES
-from tests.conftest import PROJECT, Api
+from tests.support import PROJECT, Api
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -255,7 +255,7 @@ def test_the_server_answers_only_for_its_own_address(fake_elb_server: ServerCont
 
 
 def test_the_control_plane_refuses_what_a_web_page_can_send(bare_fake: FakeControl) -> None:
-    from tests.conftest import url_of
+    from tests.support import url_of
 
     url = url_of(bare_fake)
     body = json.dumps({"project_id": PROJECT})

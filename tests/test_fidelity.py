@@ -13,7 +13,7 @@ import requests
 
 from fake_elb import DEFAULT_TOKEN, ServerControl, mock_elb, serve_in_subprocess
 from otc_elb_listener.rules import listener as listener_rules
-from tests.conftest import PROJECT, Api, Fake
+from tests.support import PROJECT, Api, Fake
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -166,7 +166,7 @@ def test_the_strict_marker_reaches_the_fixtures(tmp_path: Path) -> None:
         "    assert create(fake_elb_server, fake_elb_server.url).status_code == 400\n"
         "def test_default(fake_elb):\n"
         "    assert create(fake_elb, fake_elb.endpoint).status_code == 200\n")
-    from tests.test_packaging import run_pytest
+    from tests.support import run_pytest
 
     result = run_pytest(tmp_path, "test_marked.py")
     assert result.returncode == 0, result.stdout + result.stderr

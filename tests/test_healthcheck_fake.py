@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl
-from tests.conftest import PROJECT, Api
+from tests.support import PROJECT, Api
 
 Fake = MockElb | ServerControl
 

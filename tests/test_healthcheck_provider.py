@@ -13,8 +13,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from fake_elb import DEFAULT_TOKEN, MockElb, mock_elb
 from otc_elb_listener import ElbApiError, HealthCheckProvider, RetrySettings
-from tests.conftest import PROJECT
-from tests.test_provider import ENDPOINT, configured
+from tests.support import ENDPOINT, PROJECT, configured
 
 FAST = RetrySettings(backoff_factor=0, backoff_jitter=0)
 

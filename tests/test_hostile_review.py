@@ -13,7 +13,7 @@ from pulumi.output import Unknown
 from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
 from otc_elb_listener import ElbApiError, ElbClient, ListenerProvider, RetrySettings, spec
 from otc_elb_listener.settings import ConfigError, resolve_settings
-from tests.conftest import PROJECT, Api
+from tests.support import PROJECT, Api
 
 ENDPOINT = "https://elb.eu-de.otc.t-systems.com"
 

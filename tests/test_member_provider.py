@@ -13,8 +13,7 @@ import pytest
 
 from fake_elb import MockElb, mock_elb
 from otc_elb_listener import ElbApiError, MemberProvider, RetrySettings
-from tests.conftest import PROJECT
-from tests.test_provider import ENDPOINT, configured
+from tests.support import ENDPOINT, PROJECT, configured
 
 SERVER = "556f0010-7a6b-4c3e-9b1a-0c8d2e3f4a5b"
 

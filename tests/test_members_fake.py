@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl
-from tests.conftest import PROJECT, Api, url_of
+from tests.support import PROJECT, Api, url_of
 
 SERVER = "556f0010-7a6b-4c3e-9b1a-0c8d2e3f4a5b"
 

@@ -11,8 +11,7 @@ import pytest
 
 from fake_elb import MockElb, mock_elb
 from otc_elb_listener import ElbApiError, MembersProvider, RetrySettings
-from tests.conftest import PROJECT
-from tests.test_provider import ENDPOINT, configured
+from tests.support import ENDPOINT, PROJECT, configured
 
 SERVERS = [(f"{i}" * 8 + "-0000-4000-8000-" + f"{i}" * 12, f"192.168.6.{i}")
            for i in range(1, 6)]

@@ -14,7 +14,7 @@ from otc_elb_listener import ElbClient, RetrySettings
 from otc_elb_listener.auth import PasswordAuth, PasswordTokens
 from otc_elb_listener.offline import OFFLINE_VARIABLE, guard, is_loopback
 from otc_elb_listener.settings import ConfigError, checked_endpoint, resolve_settings
-from tests.conftest import PROJECT
+from tests.support import PROJECT
 
 #: Look like this machine to one parser or another; reach another host (or may).
 LOOK_ALIKES = [

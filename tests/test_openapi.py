@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 from fake_elb import DEFAULT_TOKEN, ServerControl
 from otc_elb_listener.rules import certificate, healthcheck
 from otc_elb_listener.rules import listener as listener_rules
-from tests.conftest import PROJECT
+from tests.support import PROJECT
 
 #: Bounded: examples per API operation (17 operations: listeners 5, health checks 4,
 #: certificates 4, members 3, jobs 1).

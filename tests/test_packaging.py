@@ -13,17 +13,10 @@ import pytest
 
 from fake_elb import EXTRA_MODULES
 from otc_elb_listener import ListenerProvider, RetrySettings
+from tests.support import run_pytest
 
 #: The modules the [fake] extra brings; the provider must work without any of them.
 FAKE_EXTRA = EXTRA_MODULES
-
-
-def run_pytest(where: Path, *args: str, env: dict[str, str] | None = None,
-               timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """pytest in a user's directory, in a process of its own, as the user would run it."""
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "-p", "no:xdist", *args], cwd=where, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def _without_fake_extra(tmp_path: Path) -> dict[str, str]:

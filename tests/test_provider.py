@@ -8,26 +8,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
 from fake_elb import DEFAULT_TOKEN, MockElb, mock_elb
-from otc_elb_listener import ElbApiError, ListenerProvider, RetrySettings, spec
+from otc_elb_listener import ElbApiError, ListenerProvider, RetrySettings
 from otc_elb_listener.listener import ConfigError, resolve_settings
-from tests.conftest import PROJECT, Api
+from tests.support import ENDPOINT, PROJECT, Api, api_body, configured, program
 
-ENDPOINT = "https://elb.eu-de.otc.t-systems.com"
 FAST = RetrySettings(backoff_factor=0, backoff_jitter=0)
 
 
-def configured(provider: ListenerProvider, **config: Any) -> ListenerProvider:
-    values = {"elb:endpoint": ENDPOINT, "elb:projectId": PROJECT, "elb:token": DEFAULT_TOKEN}
-    values.update({f"elb:{k}": v for k, v in config.items()})
-    provider.configure(ConfigureRequest(Config({k: v for k, v in values.items()
-                                                if v is not None}, "proj")))
-    return provider
 
 
 @pytest.fixture
@@ -47,19 +39,8 @@ def provider() -> ListenerProvider:
     return configured(ListenerProvider(retry=FAST))
 
 
-def program(lb: str, **extra: Any) -> dict[str, Any]:
-    """Inputs as the engine hands them over: numbers as floats, plus ``__provider``."""
-    inputs: dict[str, Any] = {"name": "web", "loadbalancer_id": lb, "protocol": "HTTP",
-                              "port": 80.0, "backend_protocol": "HTTP", "backend_port": 8080.0,
-                              "lb_algorithm": "roundrobin", "__provider": "serialized"}
-    inputs.update(extra)
-    return inputs
 
 
-def api_body(lb: str, **extra: Any) -> dict[str, Any]:
-    """The same listener as :func:`program`, as a JSON body for the API itself."""
-    return {k: spec.wire_value(k, v) for k, v in program(lb, **extra).items()
-            if k != "__provider"}
 
 
 def calls(elb: MockElb) -> list[tuple[str, Any]]:
@@ -494,7 +475,6 @@ def test_an_unknown_elb_key_warns_naming_the_nearest_valid_one(
         key: str, advice: str, caplog: pytest.LogCaptureFixture) -> None:
     """``elb:endpont`` was ignored in silence until up failed for want of an endpoint."""
     import pulumi.dynamic as dyn
-    from pulumi.dynamic.config import Config
 
     caplog.set_level("WARNING", "otc_elb_listener")
     ListenerProvider().configure(dyn.ConfigureRequest(Config(

@@ -14,8 +14,7 @@ import requests
 
 from fake_elb import DEFAULT_TOKEN, MockElb, ServerControl, mock_elb
 from otc_elb_listener import ElbApiError, ListenerProvider, RetrySettings
-from tests.conftest import PROJECT, Api
-from tests.test_provider import ENDPOINT, api_body, configured, program
+from tests.support import ENDPOINT, PROJECT, Api, api_body, configured, program
 
 #: Backoff off (the waits are tested in test_client.py); 6 retries.
 PATIENT = RetrySettings(retries=6, backoff_factor=0, backoff_jitter=0)

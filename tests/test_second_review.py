@@ -36,7 +36,7 @@ from otc_elb_listener.client import ElbClient
 from otc_elb_listener.clouds import load_cloud
 from otc_elb_listener.errors import ConfigError
 from otc_elb_listener.offline import OFFLINE_VARIABLE
-from tests.conftest import PROJECT
+from tests.support import PROJECT
 
 DOMAIN = "OTC00000000001000000xyz"
 PASSWORD = 'Kx7"Wörd\\tail-a-long-secret-value'

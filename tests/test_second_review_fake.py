@@ -15,8 +15,7 @@ import requests
 from fake_elb import DEFAULT_TOKEN, FakeElbServer, MockElb, ServerControl
 from fake_elb.service.faults import FaultRule
 from otc_elb_listener.auth import AkSk, signer
-from tests.conftest import PROJECT, Api, url_of
-from tests.test_server_conformance import LISTENERS, raw, status
+from tests.support import LISTENERS, PROJECT, Api, raw, status, url_of
 
 DOMAIN = "OTC00000000001000000xyz"
 PASSWORD = "pässwörd-ü"

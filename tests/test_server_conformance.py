@@ -19,9 +19,7 @@ import requests
 
 from fake_elb import DEFAULT_TOKEN, FakeElbServer, mock_elb
 from fake_elb.service.faults import FaultRule
-from tests.conftest import PROJECT, Api
-
-LISTENERS = f"/v1.0/{PROJECT}/elbaas/listeners"
+from tests.support import LISTENERS, PROJECT, Api, raw, status
 
 
 @pytest.fixture
@@ -33,34 +31,10 @@ def server() -> Iterator[FakeElbServer]:
         fake.stop()
 
 
-def raw(server: FakeElbServer, request: bytes, timeout: float = 5.0) -> bytes:
-    host, port = server.url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-        sock.sendall(request)
-        chunks = []
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except TimeoutError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-            if b"\r\n\r\n" in b"".join(chunks) and _complete(b"".join(chunks)):
-                break
-        return b"".join(chunks)
 
 
-def _complete(answer: bytes) -> bool:
-    head, _, body = answer.partition(b"\r\n\r\n")
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            return len(body) >= int(line.split(b":")[1])
-    return True
 
 
-def status(answer: bytes) -> int:
-    return int(answer.split(b" ", 2)[1])
 
 
 @pytest.mark.parametrize("method", ["OPTIONS", "TRACE", "PATCH", "get", "BREW"])

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fake_elb import DEFAULT_TOKEN, FakeElbServer
-from tests.conftest import PROJECT
+from tests.support import PROJECT
 
 LB = "ab" * 16
 LISTENERS = f"/v1.0/{PROJECT}/elbaas/listeners"

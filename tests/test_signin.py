@@ -17,7 +17,7 @@ from fake_elb import MockElb, ServerControl, mock_elb, serve_in_subprocess
 from otc_elb_listener import ElbApiError, ListenerProvider, RetrySettings
 from otc_elb_listener.auth import forget_tokens
 from otc_elb_listener.settings import ConfigError
-from tests.conftest import PROJECT
+from tests.support import PROJECT
 
 DOMAIN = "OTC00000000001000000xyz"
 PROJECT_NAME = "eu-de_myproject"

@@ -8,7 +8,7 @@ from typing import Any
 from fake_elb.engine import CliStack
 from fake_elb.service.certificates import self_signed
 from otc_elb_listener import Certificate, CertificateArgs, Listener, ListenerArgs
-from tests.cli.conftest import Elb
+from tests.support import Elb
 
 
 def _program(elb: Elb, cert: str, key: str) -> Any:
@@ -34,7 +34,7 @@ def test_a_certificate_a_listener_uses_is_not_deleted(cli_stack: CliStack, elb: 
     """Decision 7: deleting a certificate a listener still uses (here one made out of band)
     fails naming the listener, and nothing is deleted."""
     from fake_elb.engine import CliFailed
-    from tests.conftest import PROJECT
+    from tests.support import PROJECT
 
     cert, key = self_signed()
 
@@ -68,7 +68,7 @@ def test_a_takeover_preview_prints_no_private_key(cli_stack: CliStack, elb: Elb)
     both PEM keys in its warning."""
     import pulumi
 
-    from tests.conftest import PROJECT
+    from tests.support import PROJECT
 
     live = elb.control.add_certificate(PROJECT)
     live_key = _live_key(elb, live["id"])
@@ -88,7 +88,7 @@ def _live_key(elb: Elb, cert_id: str) -> str:
     import requests
 
     from fake_elb import DEFAULT_TOKEN
-    from tests.conftest import PROJECT
+    from tests.support import PROJECT
 
     answer = requests.get(f"{elb.control.url}/v1.0/{PROJECT}/elbaas/certificate",
                           headers={"X-Auth-Token": DEFAULT_TOKEN}, timeout=10).json()

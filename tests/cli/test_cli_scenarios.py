@@ -12,8 +12,7 @@ import pytest
 
 from fake_elb import DEFAULT_TOKEN
 from fake_elb.engine import UNKNOWN_OUTPUT, CliFailed, CliStack, DynamicResource
-from tests.cli.conftest import Elb
-from tests.conftest import PROJECT, Api
+from tests.support import PROJECT, Api, Elb
 
 
 def _resources(deployment: dict[str, Any]) -> dict[str, dict[str, Any]]:

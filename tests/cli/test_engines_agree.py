@@ -15,8 +15,7 @@ import pytest
 
 from fake_elb import ServerControl
 from fake_elb.engine import CliStack, HarnessError, OfflineStack, Plan
-from tests.cli.conftest import REPO, Elb
-from tests.conftest import PROJECT, Api
+from tests.support import PROJECT, REPO, Api, Elb
 
 #: Both engines see the same load balancer, so their API journals compare equal.
 LB_ID = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"

@@ -24,8 +24,7 @@ from otc_elb_listener import (
     Member,
     MemberArgs,
 )
-from tests.cli.conftest import REPO, Elb
-from tests.conftest import PROJECT
+from tests.support import PROJECT, REPO, Elb
 
 SERVER = ("77777777-0000-4000-8000-777777777777", "192.168.7.10")
 CERT, KEY = self_signed()

@@ -12,8 +12,7 @@ import pulumi
 from fake_elb import ServerControl
 from fake_elb.engine import CliStack, OfflineStack
 from otc_elb_listener import HealthCheck, Listener, Member, Members
-from tests.cli.conftest import REPO, Elb
-from tests.conftest import PROJECT
+from tests.support import PROJECT, REPO, Elb
 
 SERVER = ("88888888-0000-4000-8000-888888888888", "192.168.8.10")
 

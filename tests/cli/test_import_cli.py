@@ -13,8 +13,7 @@ from pathlib import Path
 
 from fake_elb import DEFAULT_TOKEN, ServerControl
 from fake_elb.engine import CliStack
-from tests.cli.conftest import Elb
-from tests.conftest import PROJECT
+from tests.support import PROJECT, Elb
 
 SERVERS = [("ecs-a", "192.168.9.10"), ("ecs-b", "192.168.9.11")]
 

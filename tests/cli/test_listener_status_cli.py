@@ -8,7 +8,7 @@ import pytest
 
 from fake_elb.engine import CliStack, HarnessError
 from otc_elb_listener import HealthCheck, HealthCheckArgs, Listener, ListenerArgs
-from tests.cli.conftest import Elb
+from tests.support import Elb
 
 
 def _program(elb: Elb) -> None:

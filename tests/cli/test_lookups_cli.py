@@ -20,8 +20,7 @@ from otc_elb_listener import (
     get_listeners,
     get_members,
 )
-from tests.cli.conftest import REPO, Elb
-from tests.conftest import PROJECT
+from tests.support import PROJECT, REPO, Elb
 
 
 def _engine(kind: str, elb: Elb, cli: Path) -> Any:

@@ -21,8 +21,7 @@ from otc_elb_listener import (
     Member,
     MemberArgs,
 )
-from tests.cli.conftest import REPO, Elb
-from tests.conftest import PROJECT
+from tests.support import PROJECT, REPO, Elb
 
 SERVERS = [(f"{i}" * 8 + "-0000-4000-8000-" + f"{i}" * 12, f"192.168.1.{10 + i}")
            for i in range(1, 4)]

@@ -16,8 +16,7 @@ import pytest
 from fake_elb import ServerControl
 from fake_elb.engine import CliFailed, CliStack, HarnessError, OfflineStack, Plan
 from otc_elb_listener import Listener, ListenerArgs, ListenerProvider
-from tests.cli.conftest import REPO, Elb
-from tests.conftest import PROJECT, Api
+from tests.support import PROJECT, REPO, Api, Elb
 
 Program = Callable[[], Any]
 

@@ -16,8 +16,7 @@ from typing import Any
 from fake_elb import ServerControl
 from fake_elb.engine import CliStack, OfflineStack
 from fake_elb.service.certificates import self_signed
-from tests.cli.conftest import Elb
-from tests.conftest import PROJECT
+from tests.support import PROJECT, Elb
 
 FOLDER = Path(__file__).parent / "plan_matrix"
 SERVERS = [{"name": f"{i}", "id": f"{i}" * 8 + "-0000-4000-8000-" + f"{i}" * 12,

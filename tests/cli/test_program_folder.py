@@ -18,8 +18,7 @@ import pytest
 
 from fake_elb.engine import CliStack
 from fake_elb.service.certificates import self_signed
-from tests.cli.conftest import REPO, Elb
-from tests.conftest import PROJECT
+from tests.support import PROJECT, REPO, Elb
 
 #: How ``pulumi stack export`` marks a secret value.
 SECRET_SIG, SECRET_VALUE = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"

@@ -13,8 +13,7 @@ import pulumi
 from fake_elb.engine import CliFailed, CliStack
 from fake_elb.service.certificates import self_signed
 from otc_elb_listener import Certificate, CertificateArgs
-from tests.cli.conftest import REPO, Elb
-from tests.conftest import PROJECT
+from tests.support import PROJECT, REPO, Elb
 
 PASSWORD = 'Pw"q\\Z-sign-in-secret-4711'
 DOMAIN = "OTC00000000001000000xyz"
