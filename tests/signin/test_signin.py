@@ -454,7 +454,7 @@ def test_the_documented_clouds_yaml_works_against_the_fake_as_written(
         target: Target, tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     """docs/sign-in.md's clouds.yaml entry with the README's ``export OS_CLOUD=otc``: only the
     IAM address points at the fake, and its ``...`` becomes the password."""
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     assert "export OS_CLOUD=otc" in (repo / "README.md").read_text()
     found = re.search(r"\*\*With `clouds.yaml`\*\*.*?```yaml\n(.*?)```",
                       (repo / "docs" / "sign-in.md").read_text(), re.S)

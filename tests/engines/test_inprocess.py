@@ -24,7 +24,7 @@ from fake_elb.engine import (
 from otc_elb_listener.listener import TYPE_TOKEN, ListenerProvider
 from tests.support import PROJECT, Api
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = ListenerProvider()
 #: The provider is proven never to send a field the service would ignore.
 pytestmark = pytest.mark.fake_elb(strict=True)

@@ -15,7 +15,7 @@ from fake_elb import DEFAULT_TOKEN, ServerControl, mock_elb, serve_in_subprocess
 from otc_elb_listener.rules import listener as listener_rules
 from tests.support import PROJECT, Api, Fake
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Create bodies real clients send (LB, CERT: the fixture's IDs). Every one is accepted by the
 #: service; the default fake must accept it too. Bodies marked "read" were read in the public

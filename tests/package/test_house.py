@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: The packages, by import name, and the folder each lives in.
 PACKAGES = {"otc_elb_listener": ROOT / "provider" / "otc_elb_listener",
             "fake_elb": ROOT / "fake_elb"}

@@ -94,7 +94,7 @@ def test_a_user_project_with_its_own_provider_folder_runs_its_tests(tmp_path: Pa
 def test_a_users_first_test_is_three_lines_with_offline_stack(tmp_path: Path) -> None:
     """A user's Pulumi project (its own Pulumi.yaml and program) tested with the installed
     fixture, nothing else; run by the real CLI here, on a copy of the folder."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     for name in ("Pulumi.yaml", "__main__.py"):
         (tmp_path / name).write_text((root / name).read_text())
     (tmp_path / "test_program.py").write_text(textwrap.dedent("""
@@ -115,7 +115,7 @@ def test_offline_stack_never_reads_the_users_dev_stack(tmp_path: Path) -> None:
     """After the README's sign-in recipe (a secret elb:password in Pulumi.dev.yaml) and with
     plain values there (a port), an offline test still runs, with only its own config, and
     nothing is written into the user's folder."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     for name in ("Pulumi.yaml", "__main__.py"):
         (tmp_path / name).write_text((root / name).read_text())
     (tmp_path / "Pulumi.dev.yaml").write_text(textwrap.dedent("""
@@ -160,7 +160,7 @@ def test_a_failing_user_test_leaves_no_asyncio_noise(tmp_path: Path) -> None:
     test under Pulumi's own mocks, an async test, and passing ones, in one process, in both
     engines: pytest's report, and not one line of "Task was destroyed" or "Future exception
     was never retrieved"."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     for name in ("Pulumi.yaml", "__main__.py"):
         (tmp_path / name).write_text((root / name).read_text())
     (tmp_path / "test_program.py").write_text(textwrap.dedent("""
@@ -230,12 +230,12 @@ def test_our_own_suite_mix_leaves_no_asyncio_noise() -> None:
     """The mix that printed tens of thousands of "Task was destroyed but it is pending!"
     lines in ``python3 dev.py test``: unit tests under Pulumi's mocks, then an
     ``asyncio.run()`` in the same thread, then a program through the in-process engine."""
-    root = Path(__file__).resolve().parent.parent
-    result = run_pytest(root, "tests/test_resource.py", "-k", "not many_listeners and not "
+    root = Path(__file__).resolve().parents[2]
+    result = run_pytest(root, "tests/listener/test_resource.py", "-k", "not many_listeners and not "
                         "provider_through_opts",  # the slow ones add no new mix
-                        "tests/test_server_conformance.py::"
+                        "tests/fake/test_server_conformance.py::"
                         "test_the_server_starts_inside_a_running_event_loop",
-                        "tests/test_engine.py::test_the_example_program_creates_then_updates",
+                        "tests/engines/test_inprocess.py::test_the_example_program_creates_then_updates",
                         timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
@@ -254,7 +254,7 @@ def test_offline_stack_finds_the_program_folder_as_the_cli_does(
     """``pytest tests/test_x.py`` ran the in-process engine in silence (pytest's rootdir had
     no Pulumi.yaml), which then refused ``protect``; an inline function was refused by the
     CLI engine on a program folder; ``preview("__main__.py")`` looked like a program run."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     for name in ("Pulumi.yaml", "__main__.py"):
         (tmp_path / name).write_text((root / name).read_text())
     (tmp_path / "tests").mkdir()

@@ -11,7 +11,7 @@ import pytest
 
 from fake_elb.engine import locate as cli_engine
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 import pulumi_cli
 
 

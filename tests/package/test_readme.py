@@ -9,8 +9,8 @@ from pathlib import Path
 from otc_elb_listener.rules import certificate, healthcheck, member
 from otc_elb_listener.rules import listener as listener_rules
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-RULES_DOC = Path(__file__).resolve().parent.parent / "docs" / "api-rules.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
+RULES_DOC = Path(__file__).resolve().parents[2] / "docs" / "api-rules.md"
 SECTION = re.compile(r"(<!-- rules-table:start -->\n)(.*?)(<!-- rules-table:end -->)", re.S)
 HEALTHCHECK_SECTION = re.compile(r"(<!-- healthcheck-table:start -->\n)(.*?)"
                                  r"(<!-- healthcheck-table:end -->)", re.S)
