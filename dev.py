@@ -5,6 +5,7 @@
     python3 dev.py test     # set up, then ruff, mypy and the whole test suite
     python3 dev.py bench    # set up (with the bench extra), then the benchmark suite
     python3 dev.py docs     # rewrite the rules table in docs/api-rules.md from the code
+    python3 dev.py release  # build the sdist and wheel, twine check, install in a clean venv
     python3 dev.py setup    # only set up: .venv with the project, and the pulumi CLI
 
 Set-up creates ``.venv`` and installs the project (editable) with the extras a command needs,
@@ -112,6 +113,8 @@ def main(argv: list[str]) -> int:
     if command == "docs":
         setup("test")
         return _run(PYTHON, "-c", "from tests.test_readme import rewrite; rewrite()")
+    if command == "release":
+        return _run(sys.executable, ROOT / "tools" / "release_check.py", *rest)
     if command == "bench":
         setup("test,bench")
         return _run(PYTHON, "-m", "benchmarks", *rest)

@@ -35,7 +35,19 @@ from .auth import RequestsAuth, SignIn
 from .errors import MESSAGE_LIMIT, ElbApiError, NotFound, redact
 from .settings import IDEMPOTENT_METHODS, RATE_LIMITED, RetrySettings
 
-USER_AGENT = "otc-elb-listener-pulumi/0.1"
+
+
+def _version() -> str:
+    """The installed distribution's version: it lives in ``pyproject.toml`` only."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("otc-elb-listener")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+USER_AGENT = f"otc-elb-listener-pulumi/{_version()}"
 #: Failures raised while building a request, before anything is sent (a header that cannot be
 #: encoded, a malformed URL): never retried, never taken for a lost answer.
 LOCAL_ERRORS = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL,

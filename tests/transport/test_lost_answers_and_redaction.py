@@ -1,4 +1,6 @@
-"""Bugs a hostile review found, each pinned by a test that failed before its fix."""
+"""The transport under hostile conditions: tokens no header can carry, local errors never
+retried, every form of a secret redacted, POSTs answered 503 or 429 or lost, and the
+messages a user reads after them."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""The second hostile review (issue 20), item by item, each in the layer where a user would meet
-it: sign-in secrets, offline isolation, the provider's sign-in, and AK/SK signing against
-independent vectors. The fake IAM, the server and the listener fake: test_second_review_fake.py.
-"""
+"""Sign-in secrets and renewal, each in the layer where a user meets it: a password never in
+an error or a chain, offline isolation of IAM, concurrent renewal, clouds.yaml errors, and
+AK/SK signing against independent vectors (the fake IAM: test_fake_iam.py)."""
 
 from __future__ import annotations
 
@@ -76,7 +75,7 @@ def fresh_tokens() -> Iterator[None]:
 
 
 # -- 1. a YAML error never quotes the password's line ------------------------------------------
-def test_1_a_yaml_error_on_the_password_line_does_not_show_it(tmp_path: Path) -> None:
+def test_a_yaml_error_on_the_password_line_does_not_show_it(tmp_path: Path) -> None:
     (tmp_path / "clouds.yaml").write_text("clouds:\n  otc:\n    auth:\n      username: u\n"
                                           "      password: [Sup3r-Secret-Pw, x\n")
     with pytest.raises(ConfigError) as caught:
@@ -87,7 +86,7 @@ def test_1_a_yaml_error_on_the_password_line_does_not_show_it(tmp_path: Path) ->
 
 # -- 2. an IAM answer echoing the password, JSON-escaped, and cut at 300 characters -------------
 @responses.activate
-def test_2_an_iam_echo_of_the_password_is_redacted_in_json_form_before_the_cut() -> None:
+def test_an_iam_echo_of_the_password_is_redacted_in_json_form_before_the_cut() -> None:
     echoed = json.dumps(PASSWORD)[1:-1]
     for padding in (0, 280, 290):  # the cut at 300 falls before, through, after the password
         responses.post("http://127.0.0.1:9/v3/auth/tokens", status=400, body=json.dumps(
@@ -103,7 +102,7 @@ def test_2_an_iam_echo_of_the_password_is_redacted_in_json_form_before_the_cut()
 
 # -- 3. a temporary key's security token is a secret too ---------------------------------------
 @responses.activate
-def test_3_the_security_token_of_temporary_keys_is_redacted() -> None:
+def test_the_security_token_of_temporary_keys_is_redacted() -> None:
     token = "temporary-security-token-XYZ"
     url = f"http://127.0.0.1:9/v1.0/{PROJECT}/elbaas/listeners"
     responses.get(url, status=400, json={"error": {"code": "ELB.1001",
@@ -117,7 +116,7 @@ def test_3_the_security_token_of_temporary_keys_is_redacted() -> None:
 
 
 # -- 4. no exception chain keeps the request (and its token or password) ------------------------
-def test_4_a_connection_error_leaves_no_request_in_the_chain() -> None:
+def test_a_connection_error_leaves_no_request_in_the_chain() -> None:
     client = ElbClient("http://127.0.0.1:9", PROJECT, "tok-SECRET-1234", retry=NO_RETRY)
     for call in (client.list, lambda: client.create({"name": "x"})):
         with pytest.raises(ElbApiError) as caught:
@@ -127,7 +126,7 @@ def test_4_a_connection_error_leaves_no_request_in_the_chain() -> None:
                        for link in chain(caught.value))
 
 
-def test_4_an_iam_connection_error_leaves_no_password_in_the_chain() -> None:
+def test_an_iam_connection_error_leaves_no_password_in_the_chain() -> None:
     auth = PasswordAuth("http://127.0.0.1:9/v3", "u", PASSWORD, DOMAIN, PROJECT)
     with pytest.raises(ElbApiError) as caught:
         PasswordTokens(auth, timeout=1).current()
@@ -140,7 +139,7 @@ def test_4_an_iam_connection_error_leaves_no_password_in_the_chain() -> None:
      "elb:userName": "u", "elb:domainName": DOMAIN},
     {"elb:endpoint": "http://127.0.0.1:9", "elb:cloud": "otc"},
 ])
-def test_5_the_in_process_engine_refuses_a_remote_iam_and_a_clouds_yaml_cloud(
+def test_the_in_process_engine_refuses_a_remote_iam_and_a_clouds_yaml_cloud(
         config: dict[str, Any], tmp_path: Path) -> None:
     with pytest.raises(HarnessError, match=r"offline tests|real cloud"):
         OfflineStack(config={"elb:token": "t", **config}, cwd=tmp_path)
@@ -151,7 +150,7 @@ def test_5_the_in_process_engine_refuses_a_remote_iam_and_a_clouds_yaml_cloud(
         OfflineStack(cwd=tmp_path)
 
 
-def test_5_every_offline_host_makes_the_provider_refuse_remote_addresses(
+def test_every_offline_host_makes_the_provider_refuse_remote_addresses(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever the address came from (a clouds.yaml entry, a region, a catalog), the
     provider in an offline host sends nothing to a non-loopback one: IAM or ELB."""
@@ -190,7 +189,7 @@ def _sign_ins(elb: MockElb) -> int:
     return sum(1 for e in elb.requests if e["path"] == "/v3/auth/tokens")
 
 
-def test_11_concurrent_401s_and_providers_renew_and_sign_in_once(iam: MockElb) -> None:
+def test_concurrent_401s_and_providers_renew_and_sign_in_once(iam: MockElb) -> None:
     barrier = threading.Barrier(4)
     made: list[PasswordSignIn] = []
 
@@ -215,13 +214,13 @@ def test_11_concurrent_401s_and_providers_renew_and_sign_in_once(iam: MockElb) -
     assert _sign_ins(iam) == 2  # four 401s in flight, one renewal
 
 
-def test_12_a_wrong_password_never_rides_on_a_cached_token(iam: MockElb) -> None:
+def test_a_wrong_password_never_rides_on_a_cached_token(iam: MockElb) -> None:
     PasswordSignIn(_auth(iam), timeout=5)
     with pytest.raises(ElbApiError, match="IAM refused"):
         PasswordSignIn(_auth(iam, password="wrong"), timeout=5)
 
 
-def test_13_a_refusal_after_renewal_gives_advice_for_the_method_used(iam: MockElb) -> None:
+def test_a_refusal_after_renewal_gives_advice_for_the_method_used(iam: MockElb) -> None:
     # the token opens the user's project, not the one in the path: refused after a renewal
     sign_in = PasswordSignIn(_auth(iam), timeout=5)
     with pytest.raises(ElbApiError) as caught:
@@ -242,7 +241,7 @@ def test_13_a_refusal_after_renewal_gives_advice_for_the_method_used(iam: MockEl
     (b"clouds:\n  otc:\n    auth: [a, b]\n", "auth of cloud 'otc' must be a mapping"),
     (b"clouds:\n  otc:\n    auth:\n      username: caf\xe9\n", "is not UTF-8"),
 ])
-def test_14_a_malformed_clouds_yaml_is_a_config_error_naming_the_file(
+def test_a_malformed_clouds_yaml_is_a_config_error_naming_the_file(
         tmp_path: Path, content: bytes, expected: str) -> None:
     path = tmp_path / "clouds.yaml"
     path.write_bytes(content)
@@ -251,7 +250,7 @@ def test_14_a_malformed_clouds_yaml_is_a_config_error_naming_the_file(
     assert str(path) in str(caught.value)
 
 
-def test_14_an_unreadable_clouds_yaml_is_a_config_error(
+def test_an_unreadable_clouds_yaml_is_a_config_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "clouds.yaml"
     path.write_text("clouds: {}\n")
@@ -276,12 +275,12 @@ VECTOR_CANONICAL = "\n".join([
     hashlib.sha256(b"").hexdigest()])
 
 
-def test_15_16_the_signer_matches_an_independent_vector() -> None:
+def test_the_signer_matches_an_independent_vector() -> None:
     assert canonical_request("GET", VECTOR_URL, VECTOR_HEADERS, b"",
                              ["host", "x-sdk-date"]) == VECTOR_CANONICAL
 
 
-def test_15_16_the_fakes_verifier_accepts_an_independently_signed_request() -> None:
+def test_the_fakes_verifier_accepts_an_independently_signed_request() -> None:
     to_sign = "\n".join(["SDK-HMAC-SHA256", "20261204T120000Z",
                          hashlib.sha256(VECTOR_CANONICAL.encode()).hexdigest()])
     signature = hmac.new(b"the-secret", to_sign.encode(), hashlib.sha256).hexdigest()
