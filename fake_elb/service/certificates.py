@@ -1,11 +1,11 @@
 """The fake's certificates (for HTTPS listeners), over the same state and lock as listeners:
-``elb-classic-subresources.md`` section 4 and Decisions 2, 7, 8 and 13.
+docs/api-rules.md Decisions 17, 22, 23 and 28.
 
 Judged with the provider's own table (:mod:`otc_elb_listener.rules.certificate`): as the
 service judges it, the PEM must parse and the key must belong to the certificate (ELB.1011).
 Answers echo ``private_key`` as the service does; the journal never holds it. There is no GET
 of one certificate: the list is how clients read one. A certificate a listener uses cannot be
-deleted (Decision 7).
+deleted (docs/api-rules.md Decision 22).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The fake's health checks (one per listener), over the same state, lock and journal as the
-listeners: ``elb-classic-subresources.md`` section 1 and Decisions 1, 2, 8 and 10.
+listeners: docs/api-rules.md Decisions 16, 17, 23 and 25.
 
 Judged with the provider's own table (:mod:`otc_elb_listener.rules.healthcheck`); a rejected
 request changes nothing. The listener's ``healthcheck_id`` follows its health check, and a

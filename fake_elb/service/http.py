@@ -102,7 +102,7 @@ def parse_json_body(raw: bytes | str | None) -> Any:
 
 
 def _not_null(parsed: Any) -> Any:
-    """The JSON literal ``null`` is an empty body (Decision "Error codes", fine points)."""
+    """The JSON literal ``null`` is an empty body (docs/api-rules.md Decision 4, fine points)."""
     if parsed is None:
         raise ApiError(400, "ELB.0002", "the request body is null: a JSON object is needed")
     return parsed

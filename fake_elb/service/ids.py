@@ -20,7 +20,7 @@ def new_id() -> str:
 
 
 def timestamp() -> str:
-    """Now as the API writes it. Never ahead of the clock (Decision "Times"): two PUTs
+    """Now as the API writes it. Never ahead of the clock (docs/api-rules.md Decision 13): two PUTs
     within one second share an ``update_time``."""
     return _format_time(int(time.time()))
 

@@ -201,7 +201,7 @@ class Listeners:
                 raise ApiError(503, "ELB.6002", f"listener {listener_id} does not exist")
             self.state.members.settle_all()
             members = self.state.members.listener_members(project, listener_id)
-            if members:  # docs/api-rules.md Decision 24
+            if members:  # docs/api-rules.md docs/api-rules.md Decision 39
                 raise ApiError(400, "ELB.1001", f"listener {listener_id} still has members "
                                f"{', '.join(members)}: remove them first")
             removed = project.listeners.pop(listener_id)

@@ -1,5 +1,5 @@
 """The fake's backend members and the asynchronous jobs that add and remove them:
-``elb-classic-subresources.md`` sections 2 and 3, Decisions 3, 4, 5, 6, 9, 12 and 14.
+docs/api-rules.md Decisions 18, 19, 20, 21, 24, 27 and 29.
 
 Add and remove answer at once with ``{"uri": "/v1/{project}/jobs/{id}", "job_id"}``; what
 needs no lookup of the ECS is judged at once, the rest ends the job in FAIL. A job goes
@@ -28,7 +28,7 @@ from .ids import TIME_FORMAT, new_id
 #: The documented quota is not published; the fake's, per listener.
 MEMBER_QUOTA = 100
 _JOB_TIME = "%Y-%m-%dT%H:%M:%S.000Z"
-#: What the control plane may set a member's ``health_status`` to (Decision 12).
+#: What the control plane may set a member's ``health_status`` to (docs/api-rules.md Decision 27).
 HEALTH_STATUSES = ("NORMAL", "ABNORMAL", "UNAVAILABLE")
 _FILTERS = frozenset({"id", "server_id", "server_address", "address", "status",
                       "health_status"})
@@ -92,8 +92,8 @@ class Members:
         return dict(server)
 
     def set_health(self, project_id: Any, member_id: Any, health_status: Any) -> dict[str, Any]:
-        """What the service says of a member's health from now on (Decision 12); ``None``
-        gives it back to the listener's health check."""
+        """What the service says of a member's health from now on (api-rules.md Decision 27);
+        ``None`` gives it back to the listener's health check."""
         if health_status not in (*HEALTH_STATUSES, None):
             raise ApiError(400, "ELB.1001", "health_status: one of "
                            f"{', '.join(HEALTH_STATUSES)}, or null")
@@ -154,7 +154,7 @@ class Members:
             if job.outcome == "success":
                 try:
                     job.entities = job.effect(ended)
-                except ApiError as failed:  # decided when the job runs (Decision 3)
+                except ApiError as failed:  # decided when the job runs (api-rules.md Decision 18)
                     job.outcome, job.error_code, job.fail_reason = ("fail", failed.code,
                                                                     failed.message)
         return "SUCCESS" if job.outcome == "success" else "FAIL"
@@ -311,9 +311,10 @@ class Members:
 
     @staticmethod
     def _shown(project: Any, member: Mapping[str, Any]) -> dict[str, Any]:
-        """A member as the service lists it: every listener that ECS serves (Decision 9);
-        its ``health_status`` as the control plane set it, else NORMAL while its listener
-        has a health check and UNAVAILABLE without one (Decision 12: the fake probes no ECS)."""
+        """A member as the service lists it: every listener that ECS serves (api-rules.md Decision
+        24); its ``health_status`` as the control plane set it, else NORMAL while its listener
+        has a health check and UNAVAILABLE without one (api-rules.md Decision 27: the fake probes
+        no ECS)."""
         serves = sorted(m["listener_id"] for m in project.members.values()
                         if m["server_id"] == member["server_id"])
         shown = {k: v for k, v in member.items() if k != "listener_id"}

@@ -286,7 +286,7 @@ _LARGE = {"413": _error("ELB.1001: body over 1 MiB")}
 
 
 def _healthcheck_paths() -> dict[str, Any]:
-    """A listener's health check (``elb-classic-subresources.md`` section 1)."""
+    """A listener's health check (docs/api-rules.md, "A listener's health check")."""
     return {
         "/v1.0/{project_id}/elbaas/healthcheck": {"parameters": [_PROJECT], "post": {
             "operationId": "createHealthCheck", "summary": "Create a listener's health check",

@@ -73,7 +73,7 @@ class FakeElbState:
         self.strict = self._initial_strict = strict
         #: How a listener or health-check PUT is answered: ``"200"`` with the object (the
         #: documented answer, the default), ``"202"`` with it, ``"202-empty"`` without a body
-        #: (gophertelekomcloud accepts either: elb-classic-subresources.md, turn 4).
+        #: (gophertelekomcloud accepts either: docs/api-rules.md, "PUT answers").
         self.put_answer = "200"
         self.tokens = self._initial_tokens = frozenset(tokens)
         self._projects: dict[str, _Project] = {}

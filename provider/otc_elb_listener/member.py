@@ -11,8 +11,8 @@ lost, the member is looked up by ``server_id`` before anything is sent again: ne
 duplicate member, never another stack's member. Members have no update: every field but
 ``job_timeout`` replaces.
 
-An existing member is taken over (Decision 11) by ``member_id`` or ``import_``, either holding
-the member's ID or the ECS's ``server_id`` (the member of that ECS on ``listener_id``). A
+An existing member is taken over (api-rules.md Decision 26) by ``member_id`` or ``import_``, either
+holding the member's ID or the ECS's ``server_id`` (the member of that ECS on ``listener_id``). A
 member has no PUT, so the two are the same: every field the program sets must match the live
 member, or ``up`` fails naming each field and changes nothing.
 """
@@ -128,7 +128,8 @@ class MemberProvider(ElbProvider):
         return dyn.DiffResult(changes=bool(replaces) or timeout_changed, replaces=replaces,
                               delete_before_replace=True)
 
-    # -- taking over an existing member (Decision 11) -----------------------------------------
+    # -- taking over an existing member (api-rules.md Decision 26)
+    # -----------------------------------------
     def _member_of(self, listener_id: str, target: str) -> dict[str, Any] | None:
         """The listener's member whose ID, or whose ECS's ``server_id``, is ``target``: one
         list of the listener's members."""

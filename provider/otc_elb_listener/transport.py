@@ -36,7 +36,6 @@ from .errors import MESSAGE_LIMIT, ElbApiError, NotFound, redact
 from .settings import IDEMPOTENT_METHODS, RATE_LIMITED, RetrySettings
 
 
-
 def _version() -> str:
     """The installed distribution's version: it lives in ``pyproject.toml`` only."""
     from importlib.metadata import PackageNotFoundError, version

@@ -1,5 +1,5 @@
-"""Certificates: the fake in both transports (section 4, Decisions 2, 7, 8, 13) and the
-CertificateProvider against it (PEM checked at preview, list-and-filter to read, a PUT for
+"""Certificates: the fake in both transports (section 4, api-rules.md Decisions 17, 22, 23 and 28)
+and the CertificateProvider against it (PEM checked at preview, list-and-filter to read, a PUT for
 name and description, the private key out of every error and out of the journal)."""
 
 from __future__ import annotations

@@ -31,8 +31,8 @@ def _secret(value: Any) -> bool:
 
 
 def test_a_certificate_a_listener_uses_is_not_deleted(cli_stack: CliStack, elb: Elb) -> None:
-    """Decision 7: deleting a certificate a listener still uses (here one made out of band)
-    fails naming the listener, and nothing is deleted."""
+    """api-rules.md Decision 22: deleting a certificate a listener still uses (here one made out of
+    band) fails naming the listener, and nothing is deleted."""
     from fake_elb.engine import CliFailed
     from tests.support import PROJECT
 

@@ -1,6 +1,6 @@
-"""The fake's health checks, in both transports: ``elb-classic-subresources.md`` section 1 and
-Decisions 1 (defaults), 2 (not found), 8 (what a PUT cannot change) and 10 (a deleted listener
-takes its health check)."""
+"""The fake's health checks, in both transports: docs/api-rules.md Decisions 16 (defaults),
+17 (not found), 23 (what a PUT cannot change) and 24 (a deleted listener takes its health
+check)."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ CREATE_CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("description-unicode", "HTTP", {"description": "Prüfung " + CJK}, 200, None),
     *[(f"missing-{f}", "HTTP", {f: _DROP}, 400, "ELB.6001")
       for f in listener_rules.REQUIRED_FIELDS],
-    # Decision "admin_state_up": accepted on create and ignored (the production Kubernetes
+    # docs/api-rules.md Decision 3: accepted on create and ignored (the production Kubernetes
     # client sends admin_state_up true on every create)
     ("admin-state-up", "HTTP", {"admin_state_up": True}, 200, None),
     ("admin-state-up-false", "HTTP", {"admin_state_up": False}, 200, None),
@@ -96,7 +96,7 @@ CREATE_CASES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("lb-long", "HTTP", {"loadbalancer_id": "a" * 33}, 400, "ELB.1020"),
     ("lb-not-hex", "HTTP", {"loadbalancer_id": "g" * 32}, 400, "ELB.1020"),
     ("lb-uppercase", "HTTP", {"loadbalancer_id": "A" * 32}, 400, "ELB.1020"),
-    # sticky sessions (Decision "Sticky sessions"): HTTP, HTTPS and TCP; true only with
+    # sticky sessions (docs/api-rules.md Decision 2): HTTP, HTTPS and TCP; true only with
     # roundrobin; type and cookie only for HTTP with session_sticky true
     ("sticky-http", "HTTP", {"session_sticky": True}, 200, None),
     ("sticky-false-leastconn", "HTTP", {"session_sticky": False, "lb_algorithm": "leastconn"},
@@ -430,7 +430,7 @@ def test_put_port_taken_by_a_sibling(fake: Fake) -> None:
 
 
 def test_update_time_never_runs_ahead_of_the_clock(fake: Fake) -> None:
-    """Decision "Times": two PUTs in one second may share a time; many PUTs must not push
+    """api-rules.md Decision 13: two PUTs in one second may share a time; many PUTs must not push
     update_time into the future (it once gained a second per PUT)."""
     import time
 
@@ -451,7 +451,7 @@ def test_malformed_json_and_non_utf8_are_400(fake: Fake) -> None:
         response = fake.api.session.put(url, data=raw, timeout=10,
                                          headers={"Content-Type": "application/json"})
         assert_error(response, 400, "ELB.1001")
-    for empty in (b"", b"  \n", b"null"):  # Decision: the empty body is ELB.0002
+    for empty in (b"", b"  \n", b"null"):  # api-rules.md, fine points: the empty body is ELB.0002
         response = fake.api.session.put(url, data=empty, timeout=10,
                                          headers={"Content-Type": "application/json"})
         assert_error(response, 400, "ELB.0002")

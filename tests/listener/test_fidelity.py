@@ -59,8 +59,8 @@ REAL_CLIENT_BODIES: list[tuple[str, dict[str, Any]]] = [
 
 def test_an_sdk_update_with_nothing_set_is_accepted(fake: Fake) -> None:
     """read: golangsdk UpdateOpts are all omitempty, so an update that sets nothing sends
-    ``{}`` (Decision fine points: ``PUT {}`` is not empty, changes nothing, answers 200); its
-    doc.go sample renames a listener."""
+    ``{}`` (docs/api-rules.md, fine points: ``PUT {}`` is not empty, changes nothing, answers 200);
+    its doc.go sample renames a listener."""
     listener = fake.api.create(_resolved(fake, REAL_CLIENT_BODIES[0][1])).json()
     nothing = fake.api.put(listener["id"], {})
     assert nothing.status_code == 200 and nothing.json()["name"] == "TestLS"

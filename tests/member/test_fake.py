@@ -1,6 +1,6 @@
-"""The fake's backend members and jobs, in both transports: sections 2 and 3 and Decisions 3
-(what fails at once, what fails the job), 4 (the job URI says /v1/), 5 (the empty-list quirk),
-6 (addresses), 9, 10 (a listener with members is not deleted) and 12."""
+"""The fake's backend members and jobs, in both transports: docs/api-rules.md Decisions 18
+(what fails at once, what fails the job), 19 (the job URI says /v1/), 20 (the empty-list
+quirk), 21 (addresses), 24 (a listener with members is not deleted), 25 and 27."""
 
 from __future__ import annotations
 
@@ -159,8 +159,8 @@ def test_jobs_can_be_made_to_fail_stick_or_crawl_and_the_empty_list_is_a_quirk(
 
 def test_health_follows_the_listeners_check_unless_the_control_plane_sets_it(
         fake: MockElb | ServerControl) -> None:
-    """Decision 12: UNAVAILABLE without a health check, NORMAL with one, and ABNORMAL or
-    UNAVAILABLE when the test says so (for code that waits for NORMAL)."""
+    """api-rules.md Decision 27: UNAVAILABLE without a health check, NORMAL with one, and ABNORMAL
+    or UNAVAILABLE when the test says so (for code that waits for NORMAL)."""
     backend = Backend(fake)
     backend.finished(backend.add([{"server_id": SERVER, "address": "192.168.0.10"}]))
     [member] = backend.members()

@@ -124,7 +124,7 @@ def test_taking_over_a_member_by_id_or_server_id_sends_nothing(
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("INFO", "otc_elb_listener")
     existing = provider.create(props(listener))
-    for target in (existing.id, SERVER):  # Decision 11: also by listener and server_id
+    for target in (existing.id, SERVER):  # api-rules.md Decision 26: also by listener and server_id
         for key in ("member_id", "__import_id"):
             since = len(elb.requests)
             checked = provider.check({}, {"listener_id": listener, key: target,

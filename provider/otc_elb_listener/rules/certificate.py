@@ -1,6 +1,6 @@
-"""The certificate's rule table (for HTTPS listeners): ``elb-classic-subresources.md`` section 4
-and Decisions 2, 7, 8 and 13. The provider's ``check`` and the fake judge with it, the
-certificate and key pair included (:func:`pair_violation`, with the cryptography package).
+"""The certificate's rule table (for HTTPS listeners): docs/api-rules.md Decisions 17, 22, 23
+and 28. The provider's ``check`` and the fake judge with it, the certificate and key pair included
+(:func:`pair_violation`, with the cryptography package).
 """
 
 from __future__ import annotations
@@ -19,16 +19,18 @@ __all__ = ["ERROR_CODES", "FIELDS", "REPLACE_FIELDS", "RESPONSE_FIELDS", "SECRET
 
 NAME_RE: Final = re.compile(r"[A-Za-z0-9_-]*")
 DESCRIPTION_RE: Final = re.compile(r"[^<>]*")
-#: Decision 13: a letter of either case or a digit first (``www.example.com`` is typed).
+#: api-rules.md Decision 28: a letter of either case or a digit first (``www.example.com`` is
+#: typed).
 DOMAIN_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
 
 ERROR_CODES: Final[Mapping[str, str]] = {
     "ELB.1001": "documented: request parameters invalid, the general code",
     "ELB.1011": "documented: the certificate is not valid (PEM form, or the key does not "
-                "match it: Decision 7)",
+                "match it: docs/api-rules.md Decision 22)",
     "ELB.5013": "documented: the private key is not valid (PEM form)",
     "ELB.5020": "documented: a certificate ID that is not 32 characters",
-    "ELB.5040": "documented: the certificate does not exist (404 on its path, Decision 2)",
+    "ELB.5040": "documented: the certificate does not exist (404 on its path, api-rules.md "
+                "Decision 17)",
 }
 
 _FIELDS: Final = (
@@ -82,8 +84,8 @@ def pem_violation(name: str, value: str) -> Violation | None:
 
 
 def pair_violation(certificate: str, private_key: str) -> Violation | None:
-    """What the service judges beyond the PEM form (Decision 7): the certificate parses as
-    X.509, the key parses, and the key belongs to the certificate (the same public key).
+    """What the service judges beyond the PEM form (api-rules.md Decision 22): the certificate
+    parses as X.509, the key parses, and the key belongs to the certificate (the same public key).
     ELB.1011 for each, as the service answers; the message names the field and never quotes
     it. Needs the ``cryptography`` package (imported here only: a provider that never checks
     a certificate never loads it)."""

@@ -1,5 +1,5 @@
-"""The health check's rule table (one per listener): ``elb-classic-subresources.md`` section 1
-and its Decisions 1, 2 and 8. The provider's ``check`` and the fake judge with it.
+"""The health check's rule table (one per listener): docs/api-rules.md Decisions 16, 17 and
+23. The provider's ``check`` and the fake judge with it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ __all__ = ["CREATE_PROTOCOLS", "ERROR_CODES", "FIELDS", "PUT_PROTOCOLS", "REPLAC
            "RESPONSE_FIELDS", "TABLE", "defaults_for", "validate_create", "validate_update"]
 
 CREATE_PROTOCOLS: Final = ("HTTP", "TCP", "UDP")
-#: A PUT cannot set UDP (Decision 8: a change to UDP is a replacement).
+#: A PUT cannot set UDP (docs/api-rules.md Decision 23: a change to UDP is a replacement).
 PUT_PROTOCOLS: Final = ("HTTP", "TCP")
 URI_RE: Final = re.compile(r"(?:/[A-Za-z0-9\-/.%?#&_=]*)?")
 
@@ -24,7 +24,8 @@ ERROR_CODES: Final[Mapping[str, str]] = {
     "ELB.7000": "documented: listener_id null (create without it)",
     "ELB.7001": "documented: healthcheck_interval illegal",
     "ELB.7010": "documented: the listener does not exist (listener_id of a create)",
-    "ELB.7020": "documented: the health check does not exist (404 on its path, Decision 2)",
+    "ELB.7020": "documented: the health check does not exist (404 on its path, api-rules.md "
+                "Decision 17)",
 }
 
 _FIELDS: Final = (
@@ -56,7 +57,8 @@ RESPONSE_FIELDS: Final = ("id", *FIELDS, "create_time", "update_time")
 
 
 def defaults_for(listener: Mapping[str, Any]) -> dict[str, Any]:
-    """What a field left out reads back as, for a health check of ``listener`` (Decision 1)."""
+    """What a field left out reads back as, for a health check of ``listener`` (api-rules.md
+    Decision 16)."""
     protocol = listener.get("protocol")
     return {"healthcheck_protocol": "HTTP" if protocol in ("HTTP", "HTTPS") else "TCP",
             "healthcheck_uri": None,

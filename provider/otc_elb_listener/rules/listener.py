@@ -67,7 +67,7 @@ __all__ = [
 
 PROTOCOLS: Final = ("HTTP", "TCP", "HTTPS", "SSL", "UDP")
 BACKEND_PROTOCOLS: Final = ("HTTP", "TCP", "UDP")
-#: Decision "Backend protocol per protocol".
+#: docs/api-rules.md Decision 14.
 BACKEND_PROTOCOL_FOR: Final[Mapping[str, str]] = {
     "HTTP": "HTTP",
     "HTTPS": "HTTP",
@@ -78,20 +78,21 @@ BACKEND_PROTOCOL_FOR: Final[Mapping[str, str]] = {
 LB_ALGORITHMS: Final = ("roundrobin", "leastconn", "source")
 SSL_PROTOCOLS: Final = ("TLSv1.2", "TLSv1.2 TLSv1.1 TLSv1")
 SSL_CIPHERS: Final = ("Default", "Extended", "Strict")
-#: Decision: ``Extended`` ciphers only together with this protocol set.
+#: docs/api-rules.md Decision 7: ``Extended`` ciphers only together with this protocol set.
 EXTENDED_CIPHERS_NEED: Final = "TLSv1.2 TLSv1.1 TLSv1"
 LOADBALANCER_TYPES: Final = ("External", "Internal")
 #: Default listener quota per load balancer (403 ELB.6091).
 LISTENER_QUOTA: Final = 5
 
-#: Decision "name": ASCII letters, digits, ``_``, ``-`` and CJK unified ideographs.
+#: docs/api-rules.md Decision 15: ASCII letters, digits, ``_``, ``-`` and CJK unified ideographs.
 NAME_RE: Final = re.compile(r"[A-Za-z0-9_\-\u4e00-\u9fff]+")
-#: Decision "description": no angle brackets.
+#: docs/api-rules.md Decision 15: no angle brackets.
 DESCRIPTION_RE: Final = re.compile(r"[^<>]*")
 
 #: Every ``ELB.*`` code this project answers with, and where it comes from. ``documented``
-#: codes come from the OTC API reference's error code appendix (elb-classic-api.md, "Errors");
-#: ``chosen`` ones are this project's where the table has none. Decision "Error codes": where
+#: codes come from the OTC API reference's error code appendix (docs/api-rules.md, "Where the rules
+#: come from");
+#: ``chosen`` ones are this project's where the table has none. docs/api-rules.md Decision 4: where
 #: the table has no code of its own, the general ELB.1001; never a code the table gives
 #: another meaning.
 ERROR_CODES: Final[Mapping[str, str]] = {
@@ -143,7 +144,7 @@ def _when(protocols: frozenset[str], *fields: tuple[str, Any]) -> AppliesWhen:
 
 _TCP = _when(_on("TCP"))
 _TLS = _when(_on("HTTPS", "SSL"))
-#: Decision "Sticky sessions": session_sticky applies to HTTP, HTTPS and TCP (not SSL, UDP).
+#: docs/api-rules.md Decision 2: session_sticky applies to HTTP, HTTPS and TCP (not SSL, UDP).
 _STICKY_ON = _on("HTTP", "HTTPS", "TCP")
 _STICKY_PROTOCOLS = _when(_STICKY_ON)
 _STICKY = _when(_on("HTTP"), ("session_sticky", True))
@@ -180,8 +181,8 @@ _FIELDS: Final = (
               code=_same("ELB.6081")),
         Field("cookie_timeout", int, "Sticky cookie lifetime in minutes.", updatable=False,
               minimum=1, maximum=1440, applies=_STICKY, default=1440),
-        Field("tcp_timeout", int, "TCP session timeout in minutes (Decision: 1-1440).",
-              minimum=1, maximum=1440, applies=_TCP, default=5),
+        Field("tcp_timeout", int, "TCP session timeout in minutes (api-rules.md Decision 6: "
+              "1-1440).", minimum=1, maximum=1440, applies=_TCP, default=5),
         Field("tcp_draining", bool, "Keep connections to removed backends.",
               applies=_TCP, default=False),
         Field("tcp_draining_timeout", int, "How long (minutes) to keep them.",
@@ -203,7 +204,7 @@ _FIELDS: Final = (
 )
 
 #: Fields a create may carry besides the table's own, with their JSON type: type-checked,
-#: then ignored (Decision "admin_state_up": a new listener is always up). A PUT may not.
+#: then ignored (docs/api-rules.md Decision 3: a new listener is always up). A PUT may not.
 CREATE_IGNORED: Final[Mapping[str, type]] = {"admin_state_up": bool}
 #: Response fields the list API cannot filter on (the list page says so): 400 ELB.6003.
 UNFILTERABLE_FIELDS: Final = frozenset({"update_time", "create_time", "admin_state_up",
@@ -233,7 +234,7 @@ class LoadBalancerContext(NamedTuple):
 
 
 def _certificates_violation(spec: Field, value: list[Any]) -> Violation | None:
-    """``certificates``: distinct certificate ID strings (Decision "certificates")."""
+    """``certificates``: distinct certificate ID strings (docs/api-rules.md Decision 15)."""
     for item in value:
         if type(item) is not str:
             return Violation(spec.name, f"must be {spec.rule()}, got {shown(item)}", INVALID)
@@ -341,7 +342,7 @@ def _context_violations(
                                     "in this project", "ELB.5040"))
     certs = body.get("certificates")
     if isinstance(certs, list):
-        if not public:  # refused even when empty (Decision "certificates")
+        if not public:  # refused even when empty (docs/api-rules.md Decision 15)
             violations.append(Violation("certificates", "SNI certificates need a public "
                                         "(External) load balancer; this one is Internal",
                                         INVALID))

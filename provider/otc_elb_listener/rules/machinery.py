@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-#: The general code (Decision "Error codes"): where the table has no code of its own.
+#: The general code (docs/api-rules.md Decision 4): where the table has no code of its own.
 INVALID: Final = "ELB.1001"
 ID_RE: Final = re.compile(r"[0-9a-f]{32}")
 
@@ -55,8 +55,8 @@ class AppliesWhen:
     listener's protocol; ``None``: every kind), and other fields' values.
 
     A request may carry a field whose condition is false on the *merged* object: the
-    service ignores it and shows it as ``null`` (Decision "Fields that do not apply are
-    ignored"); strict mode and the provider's ``check`` refuse it.
+    service ignores it and shows it as ``null`` (api-rules.md Decision 1); strict mode and the
+    provider's ``check`` refuse it.
     """
 
     protocols: frozenset[str] | None = None

@@ -1,5 +1,5 @@
-"""A member's codes (``elb-classic-subresources.md`` section 2, from the reference's table of
-error codes), and the one rule for what an add carries. Members have no rule table: an add
+"""A member's codes (docs/api-rules.md, from the reference's table of error
+codes), and the one rule for what an add carries. Members have no rule table: an add
 carries two fields, ``server_id`` and the ECS's private ``address``, judged here for both the
 fake (:mod:`fake_elb.service.members`) and the provider's ``check``.
 """

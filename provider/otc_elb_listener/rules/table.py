@@ -108,7 +108,7 @@ class RuleTable:
 
     # -- per-field checks ----------------------------------------------------------------
     def type_violation(self, name: str, kind: type, value: Any) -> Violation | None:
-        """Strict JSON types: bool is not int, ``80.0`` is not int (Decision "Types"); a
+        """Strict JSON types: bool is not int, ``80.0`` is not int (docs/api-rules.md Decision 9); a
         list holds strings (IDs), judged here too, whether or not the field applies."""
         if type(value) is kind:
             wrong = [item for item in cast("list[Any]", value) if type(item) is not str] \
