@@ -127,7 +127,7 @@ def status(answer: bytes) -> int:
 
 
 #: The repository root, so that the provider host can import test-only providers.
-REPO = Path(__file__).resolve().parent.parent.parent
+REPO = Path(__file__).resolve().parents[1]
 
 
 class Elb:
