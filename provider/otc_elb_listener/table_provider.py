@@ -29,11 +29,9 @@ if TYPE_CHECKING:
     from .client import Collection
 
 #: Why ``check`` refuses an input that does not apply, though the service would accept it.
-INAPPLICABLE = ("does not apply to this listener (only with {rule}): the service ignores it "
+INAPPLICABLE = ("does not apply to this {kind} (only with {rule}): the service ignores it "
                 "and shows it as null, so it would show as a change on every preview; remove "
                 "it")
-
-Outputs = Callable[[Mapping[str, Any], list[str]], dict[str, Any]]
 
 
 class TableProvider(ElbProvider):
@@ -104,8 +102,8 @@ class TableProvider(ElbProvider):
     def _failures(self, judged: dict[str, Any]) -> list[dyn.CheckFailure]:
         failures = []
         for violation in self._violations(judged):
-            reason = INAPPLICABLE.format(rule=self.table.fields[violation.field].applies
-                                         .describe()) if violation.inapplicable else \
+            reason = INAPPLICABLE.format(kind=self.kind, rule=self.table.fields[
+                violation.field].applies.describe()) if violation.inapplicable else \
                 f"{violation.rule} [{violation.code}]"
             failures.append(dyn.CheckFailure(violation.field, reason))
         return failures
