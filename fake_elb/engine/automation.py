@@ -4,12 +4,12 @@ it adds after every operation.
 After each ``up`` the Automation API runs the CLI three more times (``stack output`` twice,
 masked and with ``--show-secrets``, then ``stack history``), and after ``refresh`` and
 ``destroy`` once (``stack history``): each starts the CLI, reads and decrypts the
-checkpoint (0.3-1.1 s each, measured on a 200-listener stack). CliStack uses neither
-the summary nor the history, and reads the outputs from the engine's events: it asks the
-CLI only when one of them is a secret, which events show masked.
+checkpoint (its cost: docs/benchmarks.md, "Figures behind design choices"). CliStack uses
+neither the summary nor the history, and reads the outputs from the engine's events: it
+asks the CLI only when one of them is a secret, which events show masked.
 
-Config goes the same way: each ``pulumi config set-all`` starts the CLI (0.3-0.6 s), so
-values are queued (:meth:`LeanStack.queue_config`) and CliStack sends them once
+Config goes the same way: each ``pulumi config set-all`` starts the CLI, so values are
+queued (:meth:`LeanStack.queue_config`) and CliStack sends them once
 (:meth:`LeanStack.send_config`), just before its next command, leaving out any value the
 stack already holds.
 """
@@ -99,6 +99,6 @@ def inline_twin(folder: LeanStack, program: Callable[[], Any]) -> LeanStack:
 @functools.cache
 def pulumi_command(root: Path) -> auto.PulumiCommand:
     """The CLI under ``root/bin``, asked its version once per process: ``PulumiCommand``
-    runs ``pulumi version`` each time it is made (0.2-0.4 s), and the answer cannot change
+    runs ``pulumi version`` each time it is made (a CLI start), and the answer cannot change
     while the binary stays."""
     return auto.PulumiCommand(root=str(root), skip_version_check=True)

@@ -257,5 +257,6 @@ def stored(outputs: Mapping[str, Any]) -> dict[str, Any]:
     """Outputs as they go into state: without the fields that are null. A registered
     property the engine returns no value for reads ``None`` in the program all the same
     (unknown at preview, as a null is), and the file backend rewrites every resource's
-    state after every step: a listener has a dozen null fields (~240 bytes)."""
+    state after every step (a listener's nulls: docs/benchmarks.md, "Figures behind design
+    choices")."""
     return {name: value for name, value in outputs.items() if value is not None}

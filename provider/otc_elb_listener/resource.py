@@ -33,10 +33,9 @@ def lean_outputs(cls: _Class) -> _Class:
     """Keep at run time only the output annotations the SDK acts on, evaluated once.
 
     The SDK reads a resource class's annotations again for every resource whose outputs it
-    resolves (``pulumi._types.resource_types``, at preview too): 27 string annotations cost
-    a ``Listener`` 2.8 ms each time, about 3 s of a 1,000-listener preview. It acts only on
-    integers (floats back to ``int``) and enums; type checkers still read every annotation
-    in the source."""
+    resolves (``pulumi._types.resource_types``, at preview too; its cost: docs/benchmarks.md,
+    "Figures behind design choices"). It acts only on integers (floats back to ``int``) and
+    enums; type checkers still read every annotation in the source."""
     hints = inspect.get_annotations(cls, eval_str=True)
     cls.__annotations__ = {name: hint for name, hint in hints.items() if _translated(hint)}
     return cls
