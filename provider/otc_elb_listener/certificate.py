@@ -20,7 +20,7 @@ import pulumi
 
 from .base import made_since
 from .errors import ElbApiError
-from .resource import ElbResource, arg_names, lean_outputs
+from .resource import TableResource, lean_outputs
 from .rules import certificate as rules
 from .rules.machinery import Violation
 from .table_provider import TableProvider
@@ -79,14 +79,9 @@ class CertificateArgs:
 
 
 @lean_outputs
-class Certificate(ElbResource[CertificateArgs, CertificateProvider], module="elb",
-                  name="Certificate"):
+class Certificate(TableResource[CertificateArgs, CertificateProvider], module="elb",
+                  name="Certificate", identity="certificate_id"):
     """A classic ELB (v1.0) certificate; ``private_key`` is a secret input and output."""
-
-    _provider_type = CertificateProvider
-    _arg_names = arg_names(CertificateArgs)
-    _output_only = ("create_time", "update_time", "managed_fields")
-    _identity = "certificate_id"
 
     certificate_id: pulumi.Output[str]
     name: pulumi.Output[str]
@@ -94,9 +89,6 @@ class Certificate(ElbResource[CertificateArgs, CertificateProvider], module="elb
     domain: pulumi.Output[str | None]
     certificate: pulumi.Output[str]
     private_key: pulumi.Output[str]
-    create_time: pulumi.Output[str]
-    update_time: pulumi.Output[str]
-    managed_fields: pulumi.Output[list[str]]
 
     def _options(self, props: dict[str, Any], opts: pulumi.ResourceOptions | None
                  ) -> pulumi.ResourceOptions | None:

@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 
 from .errors import ElbApiError
-from .resource import ElbResource, arg_names, lean_outputs
+from .resource import TableResource, lean_outputs
 from .rules import healthcheck as rules
 from .rules.machinery import Violation
 from .table_provider import TableProvider
@@ -87,14 +87,9 @@ class HealthCheckArgs:
 
 
 @lean_outputs
-class HealthCheck(ElbResource[HealthCheckArgs, HealthCheckProvider], module="elb",
-                  name="HealthCheck"):
+class HealthCheck(TableResource[HealthCheckArgs, HealthCheckProvider], module="elb",
+                  name="HealthCheck", identity="healthcheck_id"):
     """A classic ELB (v1.0) listener's health check; every API response field is an output."""
-
-    _provider_type = HealthCheckProvider
-    _arg_names = arg_names(HealthCheckArgs)
-    _output_only = ("create_time", "update_time", "managed_fields")
-    _identity = "healthcheck_id"
 
     healthcheck_id: pulumi.Output[str]
     listener_id: pulumi.Output[str]
@@ -105,6 +100,3 @@ class HealthCheck(ElbResource[HealthCheckArgs, HealthCheckProvider], module="elb
     unhealthy_threshold: pulumi.Output[int]
     healthcheck_timeout: pulumi.Output[int]
     healthcheck_interval: pulumi.Output[int]
-    create_time: pulumi.Output[str]
-    update_time: pulumi.Output[str]
-    managed_fields: pulumi.Output[list[str]]

@@ -17,7 +17,7 @@ from .base import DEFAULT_WAIT, is_unknown, made_since
 from .errors import ConfigError, ElbApiError
 from .pickling import pickler_left_intact
 from .report import report
-from .resource import ElbResource, arg_names, lean_outputs
+from .resource import TableResource, lean_outputs
 from .rules import listener as listener_rules
 from .rules.machinery import Violation
 from .settings import Settings, resolve_settings
@@ -183,13 +183,9 @@ class ListenerArgs:
 
 
 @lean_outputs
-class Listener(ElbResource[ListenerArgs, ListenerProvider], module="elb", name="Listener"):
+class Listener(TableResource[ListenerArgs, ListenerProvider], module="elb", name="Listener",
+               identity="listener_id", output_only=OUTPUT_ONLY):
     """A classic ELB (v1.0) listener; every API response field is an output."""
-
-    _provider_type = ListenerProvider
-    _arg_names = arg_names(ListenerArgs)
-    _output_only = OUTPUT_ONLY
-    _identity = "listener_id"
 
 
     listener_id: pulumi.Output[str]
@@ -216,6 +212,3 @@ class Listener(ElbResource[ListenerArgs, ListenerProvider], module="elb", name="
     admin_state_up: pulumi.Output[bool]
     healthcheck_id: pulumi.Output[str | None]
     member_number: pulumi.Output[int | None]
-    create_time: pulumi.Output[str]
-    update_time: pulumi.Output[str]
-    managed_fields: pulumi.Output[list[str]]

@@ -40,7 +40,7 @@ from .base import (
 )
 from .errors import ElbApiError, printable
 from .report import report
-from .resource import ElbResource, arg_names, lean_outputs
+from .resource import ElbResource, lean_outputs
 from .rules import member as rules
 from .rules.machinery import ID_RE
 from .waiting import JOB_TIMEOUT_RULE, job_timeout_problem, poll_delay
@@ -59,6 +59,25 @@ JOB_ID_RE = re.compile(r"[0-9a-fA-F]{32}")
 LOST_LOOK_SECONDS = 30.0
 #: Input that takes over an existing member (its ID, or its ECS's ``server_id``).
 ADOPT = "member_id"
+
+
+def listener_failures(listener_id: Any) -> list[dyn.CheckFailure]:
+    """The rule on the listener a member (or a listener's members) names: mandatory
+    (ELB.1001) and a listener ID (ELB.2020); an unknown value is judged when it is known."""
+    if listener_id is None:
+        return [dyn.CheckFailure("listener_id", "is mandatory [ELB.1001]")]
+    if is_unknown(listener_id) or (isinstance(listener_id, str)
+                                   and ID_RE.fullmatch(listener_id)):
+        return []
+    return [dyn.CheckFailure("listener_id", "must be a listener ID (32 lowercase hex "
+                             f"characters), got {listener_id!r} [ELB.2020]")]
+
+
+def timeout_failures(timeout: Any) -> list[dyn.CheckFailure]:
+    """The rule on a ``job_timeout`` (:func:`.waiting.job_timeout_problem`)."""
+    if timeout is None or is_unknown(timeout) or job_timeout_problem(timeout) is None:
+        return []
+    return [dyn.CheckFailure("job_timeout", f"must be {JOB_TIMEOUT_RULE}, got {timeout!r}")]
 
 
 def _takeover_target(props: Mapping[str, Any]) -> Any:
@@ -99,25 +118,13 @@ class MemberProvider(ElbProvider):
     @staticmethod
     def _judge(inputs: Mapping[str, Any], taking_over: bool) -> list[dyn.CheckFailure]:
         """Every rule on the inputs; a takeover's live member supplies what it leaves out."""
-        failures = []
-        listener_id = inputs.get("listener_id")
-        if listener_id is None:
-            failures.append(dyn.CheckFailure("listener_id", "is mandatory [ELB.1001]"))
-        elif not is_unknown(listener_id) and not (isinstance(listener_id, str)
-                                                  and ID_RE.fullmatch(listener_id)):
-            failures.append(dyn.CheckFailure("listener_id", "must be a listener ID (32 lowercase "
-                                             f"hex characters), got {listener_id!r} [ELB.2020]"))
+        failures = listener_failures(inputs.get("listener_id"))
         known = {k: inputs.get(k) for k in ("server_id", "address")
                  if not is_unknown(inputs.get(k)) and (k in inputs or not taking_over)}
         failures += [dyn.CheckFailure(v.field, f"{v.rule} [{v.code}]")
                      for v in rules.item_violations({"server_id": "unknown", "address":
                                                      "0.0.0.0", **known})]
-        timeout = inputs.get("job_timeout")
-        if timeout is not None and not is_unknown(timeout) and \
-                job_timeout_problem(timeout) is not None:
-            failures.append(dyn.CheckFailure("job_timeout", f"must be {JOB_TIMEOUT_RULE}, got "
-                                             f"{timeout!r}"))
-        return failures
+        return failures + timeout_failures(inputs.get("job_timeout"))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         """Every field replaces (the old member goes first: one ECS is a member of a listener
@@ -367,14 +374,10 @@ class MemberArgs:
 
 
 @lean_outputs
-class Member(ElbResource[MemberArgs, MemberProvider], module="elb", name="Member"):
+class Member(ElbResource[MemberArgs, MemberProvider], module="elb", name="Member",
+             identity="member_id", output_only=OUTPUT_ONLY):
     """One backend ECS of a classic ELB (v1.0) listener. ``Member.get(name, id,
     listener_id=...)``: a member is found within its listener."""
-
-    _provider_type = MemberProvider
-    _arg_names = arg_names(MemberArgs)
-    _output_only = OUTPUT_ONLY
-    _identity = "member_id"
 
 
     member_id: pulumi.Output[str]

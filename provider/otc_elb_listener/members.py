@@ -23,12 +23,10 @@ import pulumi.dynamic as dyn
 from .adoption import IMPORT
 from .base import PROVIDER_KEY, headline_first, is_unknown, stored
 from .errors import ElbApiError
-from .member import MemberProvider
+from .member import MemberProvider, listener_failures, timeout_failures
 from .report import PartialState
-from .resource import ElbResource, arg_names, lean_outputs
+from .resource import ElbResource, lean_outputs
 from .rules import member as rules
-from .rules.machinery import ID_RE
-from .waiting import JOB_TIMEOUT_RULE, job_timeout_problem
 
 __all__ = ["Members", "MembersArgs", "MembersProvider"]
 
@@ -54,23 +52,11 @@ class MembersProvider(MemberProvider):
         private IPv4 address, no ECS twice, a finite ``job_timeout``."""
         inputs = {k: news.get(k) for k in ("listener_id", "members", "job_timeout")
                   if news.get(k) is not None}
-        failures: list[dyn.CheckFailure] = []
-        listener_id = inputs.get("listener_id")
-        if listener_id is None:
-            failures.append(dyn.CheckFailure("listener_id", "is mandatory [ELB.1001]"))
-        elif not is_unknown(listener_id) and not (isinstance(listener_id, str)
-                                                  and ID_RE.fullmatch(listener_id)):
-            failures.append(dyn.CheckFailure("listener_id", "must be a listener ID (32 "
-                                             f"lowercase hex characters), got "
-                                             f"{listener_id!r} [ELB.2020]"))
+        failures = listener_failures(inputs.get("listener_id"))
         members = inputs.get("members", [])
         if not is_unknown(members):
             failures += self._judge_members(members)
-        timeout = inputs.get("job_timeout")
-        if timeout is not None and not is_unknown(timeout) and \
-                job_timeout_problem(timeout) is not None:
-            failures.append(dyn.CheckFailure("job_timeout", f"must be {JOB_TIMEOUT_RULE}, "
-                                             f"got {timeout!r}"))
+        failures += timeout_failures(inputs.get("job_timeout"))
         if news.get(IMPORT) is not None:
             inputs[IMPORT] = news[IMPORT]
         return dyn.CheckResult({**inputs, PROVIDER_KEY: news.get(PROVIDER_KEY)}, failures)
@@ -234,13 +220,9 @@ class MembersArgs:
 
 
 @lean_outputs
-class Members(ElbResource[MembersArgs, MembersProvider], module="elb", name="Members"):
+class Members(ElbResource[MembersArgs, MembersProvider], module="elb", name="Members",
+              identity="listener_id", output_only=OUTPUT_ONLY):
     """All the backends of one classic ELB (v1.0) listener, as one resource."""
-
-    _provider_type = MembersProvider
-    _arg_names = arg_names(MembersArgs)
-    _output_only = OUTPUT_ONLY
-    _identity = "listener_id"
 
 
     listener_id: pulumi.Output[str]

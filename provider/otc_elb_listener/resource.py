@@ -142,17 +142,36 @@ _Args = TypeVar("_Args")
 _P = TypeVar("_P", bound=dyn.ResourceProvider)
 
 
+#: The outputs every object of a rule table has and no program sets: the service's times,
+#: and the inputs the program manages (``managed_fields``).
+STAMPS = ("create_time", "update_time", "managed_fields")
+
+
 class ElbResource(LiveLookup, dyn.Resource, Generic[_Args, _P]):
     """What every resource class of this package is: inputs from its ``...Args`` dataclass
     and keywords, its provider (by keyword or options), ``import_``, and its ``<kind>_id``
-    output as its own ID (:func:`identity_output`). A subclass declares the rest."""
+    output as its own ID (:func:`identity_output`).
 
-    #: The provider class, the input names, the outputs only the service sets, and the
-    #: output that is the object's ID.
+    A resource class declares itself in its ``class`` line, as
+    ``Listener(ElbResource[ListenerArgs, ListenerProvider], identity="listener_id",
+    output_only=OUTPUT_ONLY)``: the inputs are its ``...Args`` dataclass's fields, its
+    provider the class named, ``identity`` the output that is the object's ID and
+    ``output_only`` the outputs only the service sets (:data:`STAMPS` unless given). Its
+    body holds its output annotations and what is its own."""
+
     _provider_type: ClassVar[type[dyn.ResourceProvider]]
     _arg_names: ClassVar[tuple[str, ...]]
     _output_only: ClassVar[tuple[str, ...]]
     _identity: ClassVar[str]
+
+    def __init_subclass__(cls, *, identity: str = "", output_only: Sequence[str] = STAMPS,
+                          **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not identity:  # an abstract layer (:class:`TableResource`)
+            return
+        args_type, provider_type = _declared(cls)
+        cls._provider_type, cls._arg_names = provider_type, arg_names(args_type)
+        cls._output_only, cls._identity = tuple(output_only), identity
 
     def __init__(self, resource_name: str, args: _Args | None = None,
                  opts: pulumi.ResourceOptions | None = None, *, provider: _P | None = None,
@@ -169,3 +188,25 @@ class ElbResource(LiveLookup, dyn.Resource, Generic[_Args, _P]):
                  ) -> pulumi.ResourceOptions | None:
         """A subclass's last word on its props (in place) and options: secrets."""
         return opts
+
+
+def _declared(cls: type) -> tuple[type, type[dyn.ResourceProvider]]:
+    """The ``...Args`` dataclass and the provider class a resource class is declared with
+    (``ElbResource[Args, Provider]``, or a layer of it)."""
+    for base in getattr(cls, "__orig_bases__", ()):
+        origin = typing.get_origin(base)
+        if inspect.isclass(origin) and issubclass(origin, ElbResource):
+            args_type, provider_type = typing.get_args(base)
+            return args_type, provider_type
+    raise TypeError(f"{cls.__name__} must be declared as ElbResource[<Args>, <Provider>]")
+
+
+class TableResource(ElbResource[_Args, _P]):
+    """A resource whose object has a rule table (:mod:`.table_provider`), with the outputs
+    of :data:`STAMPS`."""
+
+    create_time: pulumi.Output[str]
+    update_time: pulumi.Output[str]
+    #: The inputs the program sets: a refresh reads them back as inputs, so that drift shows
+    #: at the next preview.
+    managed_fields: pulumi.Output[list[str]]

@@ -62,15 +62,22 @@ def test_listener_registers_the_dynamic_type_with_its_inputs() -> Any:
 
 
 def _source_annotations(cls: type) -> dict[str, str]:
-    """The output annotations a type checker reads in the class's source (at run time the
-    class keeps only those the SDK acts on: :func:`otc_elb_listener.resource.lean_outputs`)."""
+    """The output annotations a type checker reads in the sources of the class and the
+    package's classes it is made from (at run time the class keeps only those the SDK acts
+    on: :func:`otc_elb_listener.resource.lean_outputs`)."""
     import ast
     import inspect
     import textwrap
 
-    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    return {node.target.id: ast.unparse(node.annotation) for node in ast.walk(tree)
-            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)}
+    found: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not klass.__module__.startswith("otc_elb_listener."):
+            continue
+        tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        found.update({node.target.id: ast.unparse(node.annotation) for node in ast.walk(tree)
+                      if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                      and not node.target.id.startswith("_")})
+    return found
 
 
 def test_every_response_field_is_an_output_attribute() -> None:
