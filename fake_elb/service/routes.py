@@ -26,6 +26,8 @@ class Route:
     405 says."""
 
     pattern: re.Pattern[str]
+    #: The collection's path under the project (``elbaas/healthcheck``, ``jobs``).
+    collection: str
     handlers: Mapping[str, str]
     group: str
     one: bool
@@ -43,7 +45,10 @@ class Route:
 
 def _route(path: str, handlers: Mapping[str, str], group: str, one: bool, allowed: str,
            operations: Mapping[str, str] | None = None) -> Route:
-    return Route(re.compile(_PROJECT + path), handlers, group, one, allowed, operations)
+    collection = re.match(r"/((?:elbaas/)?[a-z]+)", path)
+    assert collection is not None, path
+    return Route(re.compile(_PROJECT + path), collection[1], handlers, group, one, allowed,
+                 operations)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -81,8 +86,8 @@ OPERATIONS: Mapping[tuple[bool, str], str] = {
 #: project is: the one is told precisely what is wrong, the other that its project is.
 _LOOSE_LISTENERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/elbaas/listeners"
                               r"(?:/(?P<listener>[^?#]*))?")
-_LOOSE_OTHERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/(?:elbaas/(?:healthcheck|certificate)"
-                           r"|jobs)(?:/[^?#]*)?")
+_LOOSE_OTHERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/(?:" + "|".join(sorted(
+    {route.collection for route in ROUTES} - {"elbaas/listeners"})) + r")(?:/[^?#]*)?")
 
 
 def route_for(path: str) -> tuple[Route, re.Match[str]] | None:

@@ -1,15 +1,17 @@
-"""In-memory state of the fake ELB: projects, load balancers, certificates, listeners.
+"""In-memory state of the fake ELB: its projects, each with its load balancers, ECSs and
+the objects of every collection (listeners, health checks, certificates, members).
 
-Every listener operation validates completely with the rule table (:mod:`otc_elb_listener.spec`) and
-only then commits, all under one lock, so a rejected request changes nothing and concurrent
-requests see each other's effects in a consistent order. Nothing here sleeps.
+Every collection validates a request completely with its rule table
+(:mod:`otc_elb_listener.rules`) and only then commits, all under this state's one lock, so a
+rejected request changes nothing and concurrent requests see each other's effects in a
+consistent order. Nothing here sleeps.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +41,20 @@ class _Project:
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+#: What a project keeps, in :meth:`FakeElbState.dump`'s order: every collection by ``id``,
+#: the ECSs by ``server_id``.
+_KEPT = ("loadbalancers", "listeners", "healthchecks", "certificates", "servers", "members")
+
+
+def _without_key(certificate: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in certificate.items() if k != "private_key"}
+
+
+#: How each is dumped where a plain copy is not enough: never a private key.
+_DUMPED: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "listeners": copied, "certificates": _without_key}
+_SHAPE = ('{"version": 1, "projects": {"<project_id>": {'
+          + ", ".join(f'"{name}": [...]' for name in _KEPT) + "}}}")
 
 
 #: The version of :meth:`FakeElbState.dump`'s format.
@@ -52,10 +68,6 @@ def _items(parts: dict[str, Any], name: str, project_id: Any, shape: str
         raise ApiError(400, INVALID, f"projects.{str(project_id)[:64]}.{name}: must be a "
                        f"list of objects, as in {shape}")
     return items
-
-
-
-
 
 
 class FakeElbState:
@@ -128,40 +140,29 @@ class FakeElbState:
         with self.lock:
             self.members.settle_all()
             return {"version": STATE_VERSION, "projects": {
-                project_id: {
-                    "loadbalancers": list(project.loadbalancers.values()),
-                    "listeners": [copied(item) for item in project.listeners.values()],
-                    "healthchecks": [dict(item) for item in project.healthchecks.values()],
-                    "certificates": [{k: v for k, v in item.items() if k != "private_key"}
-                                     for item in project.certificates.values()],
-                    "servers": list(project.servers.values()),
-                    "members": [dict(item) for item in project.members.values()]}
+                project_id: {name: [_DUMPED.get(name, dict)(item)
+                                    for item in getattr(project, name).values()]
+                             for name in _KEPT}
                 for project_id, project in self._projects.items()}}
 
     def load(self, estate: Any) -> None:
         """Replace the estate with a :meth:`dump` (all or nothing; a malformed one is a 400
         naming the shape expected)."""
-        shape = ('{"version": 1, "projects": {"<project_id>": {"loadbalancers": [...], '
-                 '"listeners": [...], "healthchecks": [...], "certificates": [...], '
-                 '"servers": [...], "members": [...]}}}')
         projects = estate.get("projects") if isinstance(estate, dict) else None
         if not isinstance(projects, dict) or estate.get("version") != STATE_VERSION:
-            raise ApiError(400, INVALID, f"a state must be {shape}")
+            raise ApiError(400, INVALID, f"a state must be {_SHAPE}")
         loaded: dict[str, _Project] = {}
         for project_id, parts in projects.items():
             if not isinstance(parts, dict):
                 raise ApiError(400, INVALID, f"projects.{str(project_id)[:64]}: must be "
-                               f"an object, as in {shape}")
+                               f"an object, as in {_SHAPE}")
             project = loaded[str(project_id)] = _Project()
-            for name, by_id in (("loadbalancers", project.loadbalancers),
-                                ("listeners", project.listeners),
-                                ("healthchecks", project.healthchecks),
-                                ("certificates", project.certificates),
-                                ("members", project.members)):
-                for item in _items(parts, name, project_id, shape):
-                    by_id[check_id(name, item.get("id"))] = dict(item)
-            for item in _items(parts, "servers", project_id, shape):
-                project.servers[str(item.get("server_id"))] = dict(item)
+            for name in _KEPT:
+                kept = getattr(project, name)
+                for item in _items(parts, name, project_id, _SHAPE):
+                    key = str(item.get("server_id")) if name == "servers" else check_id(
+                        name, item.get("id"))
+                    kept[key] = dict(item)
         with self.lock:
             self._projects.clear()
             self._projects.update(loaded)

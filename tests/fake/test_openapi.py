@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from fake_elb import DEFAULT_TOKEN, ServerControl
+from fake_elb.service.routes import ROUTES
 from otc_elb_listener.rules import certificate, healthcheck
 from otc_elb_listener.rules import listener as listener_rules
 from tests.support import PROJECT
@@ -54,7 +55,8 @@ def test_fake_conforms_to_its_openapi_document(fake_elb_server: ServerControl,
     checks = [only_documented_server_errors, status_code_conformance,
               content_type_conformance, response_schema_conformance, negative_data_rejection]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 17
+    # Every route of the fake is documented, one operation per method (17 today).
+    assert len(operations) == sum(len(route.handlers) for route in ROUTES) >= 17
     calls = 0
     for operation in operations:
         strategy = operation.as_strategy(GenerationMode(mode))

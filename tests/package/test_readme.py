@@ -6,20 +6,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from otc_elb_listener.rules import certificate, healthcheck, member
+from otc_elb_listener import rules
 from otc_elb_listener.rules import listener as listener_rules
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 RULES_DOC = Path(__file__).resolve().parents[2] / "docs" / "api-rules.md"
-SECTION = re.compile(r"(<!-- rules-table:start -->\n)(.*?)(<!-- rules-table:end -->)", re.S)
-HEALTHCHECK_SECTION = re.compile(r"(<!-- healthcheck-table:start -->\n)(.*?)"
-                                 r"(<!-- healthcheck-table:end -->)", re.S)
 #: Each generated table of docs/api-rules.md: its markers and the code that makes it.
-CERTIFICATE_SECTION = re.compile(r"(<!-- certificate-table:start -->\n)(.*?)"
-                                 r"(<!-- certificate-table:end -->)", re.S)
-TABLES = ((SECTION, listener_rules.markdown_table),
-          (HEALTHCHECK_SECTION, healthcheck.markdown_table),
-          (CERTIFICATE_SECTION, certificate.markdown_table))
+TABLES = tuple((re.compile(rf"(<!-- {module.__name__.rsplit('.', 1)[1]}-table:start -->\n)"
+                           rf"(.*?)(<!-- {module.__name__.rsplit('.', 1)[1]}-table:end -->)",
+                           re.S), module.markdown_table)
+               for module in rules.modules() if hasattr(module, "TABLE"))
 
 
 def rewrite() -> None:
@@ -31,6 +27,7 @@ def rewrite() -> None:
 
 
 def test_the_docs_rules_tables_are_the_rule_tables() -> None:
+    assert len(TABLES) == sum(hasattr(module, "TABLE") for module in rules.modules()) >= 3
     for section, table in TABLES:
         found = section.search(RULES_DOC.read_text())
         assert found is not None, f"docs/api-rules.md lost its markers {section.pattern[:30]}"
@@ -42,8 +39,7 @@ def test_the_docs_rules_tables_are_the_rule_tables() -> None:
 def test_every_error_code_the_docs_name_is_in_the_table() -> None:
     for page in (README, *RULES_DOC.parent.glob("*.md")):
         named = set(re.findall(r"ELB\.\d{4}", page.read_text()))
-        known = {*listener_rules.ERROR_CODES, *healthcheck.ERROR_CODES, *certificate.ERROR_CODES,
-                 *member.ERROR_CODES}
+        known = set(rules.error_codes())
         assert named - {"ELB.5000", "ELB.4090"} - listener_rules.RESERVED_CODES <= known, (
             page.name, named - known)
 
