@@ -112,7 +112,7 @@ def main(argv: list[str]) -> int:
         return 0 if ensure_cli() else 1
     if command == "docs":
         setup("test")
-        return _run(PYTHON, "-c", "from tests.test_readme import rewrite; rewrite()")
+        return _run(PYTHON, "-c", "from tests.package.test_readme import rewrite; rewrite()")
     if command == "release":
         return _run(sys.executable, ROOT / "tools" / "release_check.py", *rest)
     if command == "bench":

@@ -57,3 +57,14 @@ def test_the_readme_program_with_all_four_resources_is_the_example_the_cli_tier_
     block = section.split("```python\n", 1)[1].split("```", 1)[0]
     example = (README.parent / "examples" / "https_listener" / "__main__.py").read_text()
     assert block.strip() and block in example
+
+
+def test_dev_py_docs_finds_the_rewrite() -> None:
+    """``python3 dev.py docs`` imports :func:`rewrite` by path: it broke once when the tests
+    moved into folders of their own."""
+    from importlib import import_module
+
+    dev = (README.parent / "dev.py").read_text()
+    found = re.search(r"from (tests[.\w]+) import rewrite", dev)
+    assert found is not None, "dev.py docs no longer names the rewrite"
+    assert import_module(found[1]).rewrite is rewrite
