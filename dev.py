@@ -28,10 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-#: How the suite runs (benchmarks/provider_costs.py times the same): quiet, on every core.
-#: Work stealing, not xdist's default up-front split: the long real-CLI tests then no longer
-#: pile up on one worker at the end (about 120 s instead of 170 s on 2 cores).
-PYTEST_ARGS = ("-q", "-n", "auto", "--dist", "worksteal")
+#: How the suite runs (benchmarks/provider_costs.py times the same): quiet, two workers a
+#: core, with work stealing. A third of the suite's time is spent waiting (on the real CLI,
+#: provider hosts, job polls), so two workers a core keep the cores busy; work stealing,
+#: not xdist's up-front split, keeps the long real-CLI tests from piling up on one worker
+#: at the end (figures: docs/benchmarks.md, "The test suite").
+WORKERS = min(2 * (os.cpu_count() or 1), 32)
+PYTEST_ARGS = ("-q", "-n", str(WORKERS), "--dist", "worksteal")
 
 
 def _run(*command: str | Path) -> int:
