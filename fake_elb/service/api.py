@@ -8,8 +8,7 @@ routing, auth, body parsing, error bodies and the journal are the same in both.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from otc_elb_listener.rules import certificate as certificate_rules
@@ -35,10 +34,10 @@ __all__ = ["MAX_BODY_BYTES", "ElbApi", "HttpResponse", "body_too_large", "error_
            "json_response", "parse_json_body"]
 
 
-@dataclass(frozen=True)
-class _Request:
+class _Request(NamedTuple):
     """One routed request, as a handler gets it: the project, the IDs in its path, the
-    query, the raw body, and where the parsed body goes for the journal."""
+    query, the raw body, and where the parsed body goes for the journal. A tuple: it is made
+    on every call, and a frozen dataclass costs a tenth of the fake's own time per PUT."""
 
     project: str
     ids: Mapping[str, str]
@@ -150,8 +149,8 @@ class ElbApi:
         if handler is None:
             raise ApiError(405, INVALID, f"{method} is not allowed {route.allowed}")
         handle: Handler = getattr(self, handler)
-        ids = {name: value for name, value in match.groupdict().items() if value is not None}
-        return handle(_Request(match["project"], ids, query, raw_body, parsed))
+        # Every group of a route's pattern is mandatory: the IDs are all there.
+        return handle(_Request(match["project"], match.groupdict(), query, raw_body, parsed))
 
     def _body(self, request: _Request, journaled: Callable[[Any], Any] = lambda b: b) -> Any:
         """The request's JSON body; the journal gets it as ``journaled`` shows it."""

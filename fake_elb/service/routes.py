@@ -5,6 +5,7 @@ what is malformed (400), else 404."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -91,12 +92,21 @@ _LOOSE_OTHERS = re.compile(r"/v1\.0/(?P<project>[^/?#]*)/(?:" + "|".join(sorted(
 
 
 def route_for(path: str) -> tuple[Route, re.Match[str]] | None:
-    """The route a path takes, and its match."""
+    """The route a path takes, and its match (remembered for paths of a usual length: a
+    client calls the same paths again and again, and trying the routes in turn was a tenth
+    of the fake's time per PUT)."""
+    return _remembered_route(path) if len(path) <= 256 else _route_for(path)
+
+
+def _route_for(path: str) -> tuple[Route, re.Match[str]] | None:
     for route in ROUTES:
         match = route.pattern.fullmatch(path)
         if match is not None:
             return route, match
     return None
+
+
+_remembered_route = functools.lru_cache(maxsize=4096)(_route_for)
 
 
 def loose_project(path: str) -> str | None:
