@@ -175,7 +175,6 @@ def suite() -> list[Row]:
     seconds = time.perf_counter() - start
     summary = next((line for line in reversed(result.stdout.strip().splitlines())
                     if " passed" in line or " failed" in line), "?")
-    # Goal: well under the 5 minutes CI allows the suite once the CLI is built (the real-CLI
-    # tier alone takes about a minute on 2 cores).
-    return [Row("6. test suite", f"wall time ({summary})", seconds, "s", goal="< 180 s",
-                met=result.returncode == 0 and seconds < 180)]
+    # Goal: within the 4 minutes the suite may take once the builds are cached.
+    return [Row("6. test suite", f"wall time ({summary})", seconds, "s", goal="< 240 s",
+                met=result.returncode == 0 and seconds < 240)]
