@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
-from otc_elb_listener.rules import certificate as certificate_rules
+from otc_elb_listener import rules
 from otc_elb_listener.rules.machinery import INVALID
 
 from .control import CONTROL_PREFIX, ControlPlane
@@ -26,7 +26,7 @@ from .http import (
     json_response,
     parse_json_body,
 )
-from .routes import loose_project, refuse_unrouted, route_for
+from .routes import ROUTES, Route, loose_project, refuse_unrouted, route_for
 from .signing import check_signature
 from .store import FakeElbState
 
@@ -35,12 +35,16 @@ __all__ = ["MAX_BODY_BYTES", "ElbApi", "HttpResponse", "body_too_large", "error_
 
 
 class _Request(NamedTuple):
-    """One routed request, as a handler gets it: the project, the IDs in its path, the
-    query, the raw body, and where the parsed body goes for the journal. A tuple: it is made
-    on every call, and a frozen dataclass costs a tenth of the fake's own time per PUT."""
+    """One routed request, as a handler gets it: its route, the project, the IDs in its
+    path, the query, the raw body, and where the parsed body goes for the journal. A tuple:
+    it is made on every call, and a frozen dataclass cost a tenth of the fake's own time
+    per PUT."""
 
+    route: Route
     project: str
     ids: Mapping[str, str]
+    #: The ID of the object the path names (its last), or ``""`` on a collection's path.
+    item: str
     query: str
     raw_body: bytes | str | None
     parsed: list[Any]
@@ -67,6 +71,12 @@ class ElbApi:
         self.control = ControlPlane(state, self.faults)
         #: Where this fake answers: the ELB endpoint in the IAM token's catalog.
         self.base_url = base_url
+        #: Each object collection's route group to the state's collection, the group in
+        #: the plural (``healthcheck`` -> ``state.healthchecks``).
+        self._collections = {route.group: getattr(state, route.group + "s")
+                             for route in ROUTES if any(
+                                 h.endswith(("_object", "_objects"))
+                                 for h in route.handlers.values())}
 
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str],
                body: bytes | str | None) -> HttpResponse:
@@ -150,12 +160,14 @@ class ElbApi:
             raise ApiError(405, INVALID, f"{method} is not allowed {route.allowed}")
         handle: Handler = getattr(self, handler)
         # Every group of a route's pattern is mandatory: the IDs are all there.
-        return handle(_Request(match["project"], match.groupdict(), query, raw_body, parsed))
+        item = match[match.lastindex or 0] if route.one else ""
+        return handle(_Request(route, match["project"], match.groupdict(), item, query,
+                               raw_body, parsed))
 
-    def _body(self, request: _Request, journaled: Callable[[Any], Any] = lambda b: b) -> Any:
-        """The request's JSON body; the journal gets it as ``journaled`` shows it."""
+    def _body(self, request: _Request) -> Any:
+        """The request's JSON body; the journal gets it without any secret field's value."""
         body = parse_json_body(request.raw_body)
-        request.parsed[0] = journaled(body)
+        request.parsed[0] = _without_secrets(body)
         return body
 
     def _put_answer(self, updated: dict[str, Any]) -> HttpResponse:
@@ -166,58 +178,34 @@ class ElbApi:
         return json_response(202 if mode == "202" else 200, updated)
 
     # -- the handlers the route table names ------------------------------------------------
-    def create_listener(self, request: _Request) -> HttpResponse:
-        return json_response(200, self.state.listeners.create(request.project,
-                                                               self._body(request)))
+    # An object collection's five (listeners, health checks, certificates); the object a
+    # path names is its last ID.
+    def create_object(self, request: _Request) -> HttpResponse:
+        return json_response(200, self._collection(request).create(
+            request.project, self._body(request)))
 
-    def list_listeners(self, request: _Request) -> HttpResponse:
-        return json_response(200, self.state.listeners.list(request.project,
-                                                            request.filters()))
+    def list_objects(self, request: _Request) -> HttpResponse:
+        return json_response(200, self._collection(request).list(request.project,
+                                                                 request.filters()))
 
-    def get_listener(self, request: _Request) -> HttpResponse:
-        return json_response(200, self.state.listeners.get(request.project,
-                                                           request.ids["listener"]))
+    def get_object(self, request: _Request) -> HttpResponse:
+        return json_response(200, self._collection(request).get(request.project,
+                                                                request.item))
 
-    def update_listener(self, request: _Request) -> HttpResponse:
-        return self._put_answer(self.state.listeners.update(
-            request.project, request.ids["listener"], self._body(request)))
+    def update_object(self, request: _Request) -> HttpResponse:
+        """A listener's and a health check's PUT answer as the control plane set it
+        (:meth:`_put_answer`); a certificate's, always with the object."""
+        updated = self._collection(request).update(request.project, request.item,
+                                                   self._body(request))
+        return self._put_answer(updated) if request.route.put_answer_modes else \
+            json_response(200, updated)
 
-    def delete_listener(self, request: _Request) -> HttpResponse:
-        self.state.listeners.delete(request.project, request.ids["listener"])
+    def delete_object(self, request: _Request) -> HttpResponse:
+        self._collection(request).delete(request.project, request.item)
         return HttpResponse(204, b"", {})
 
-    def create_healthcheck(self, request: _Request) -> HttpResponse:
-        return json_response(200, self.state.healthchecks.create(request.project,
-                                                                 self._body(request)))
-
-    def get_healthcheck(self, request: _Request) -> HttpResponse:
-        return json_response(200, self.state.healthchecks.get(request.project,
-                                                              request.ids["id"]))
-
-    def update_healthcheck(self, request: _Request) -> HttpResponse:
-        return self._put_answer(self.state.healthchecks.update(
-            request.project, request.ids["id"], self._body(request)))
-
-    def delete_healthcheck(self, request: _Request) -> HttpResponse:
-        self.state.healthchecks.delete(request.project, request.ids["id"])
-        return HttpResponse(204, b"", {})
-
-    def create_certificate(self, request: _Request) -> HttpResponse:
-        """The journal gets the body without its private key, as for every certificate
-        call."""
-        return json_response(200, self.state.certificates.create(
-            request.project, self._body(request, _without_secrets)))
-
-    def list_certificates(self, request: _Request) -> HttpResponse:
-        return json_response(200, self.state.certificates.list(request.project))
-
-    def update_certificate(self, request: _Request) -> HttpResponse:
-        return json_response(200, self.state.certificates.update(
-            request.project, request.ids["id"], self._body(request, _without_secrets)))
-
-    def delete_certificate(self, request: _Request) -> HttpResponse:
-        self.state.certificates.delete(request.project, request.ids["id"])
-        return HttpResponse(204, b"", {})
+    def _collection(self, request: _Request) -> Any:
+        return self._collections[request.route.group]
 
     def list_members(self, request: _Request) -> HttpResponse:
         return json_response(200, self.state.members.list(
@@ -237,14 +225,22 @@ class ElbApi:
                                                              request.ids["id"]))
 
 
-#: Fields whose values the journal never holds: the rule tables' secrets.
-_SECRET_FIELDS = certificate_rules.SECRET_FIELDS
+#: Fields whose values the journal never holds: every rule table's secrets.
+_SECRET_FIELDS = frozenset(name for module in rules.modules() if hasattr(module, "TABLE")
+                           for name in module.TABLE.secret)
 
 
 def _without_secrets(body: Any) -> Any:
     """A body as the journal keeps it: a secret field's value (a private key) is never
-    written down, at any depth (a list body, an object inside one)."""
+    written down, at any depth (a list body, an object inside one). A flat object with no
+    secret field (a listener's PUT) is kept as it is, uncopied."""
     if isinstance(body, dict):
+        if _SECRET_FIELDS.isdisjoint(body):
+            for value in body.values():  # a loop: any() of a generator costs more here
+                if isinstance(value, (dict, list)):
+                    break
+            else:
+                return body
         return {key: "***" if key in _SECRET_FIELDS else _without_secrets(value)
                 for key, value in body.items()}
     if isinstance(body, list):

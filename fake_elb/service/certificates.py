@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from otc_elb_listener.rules import certificate as rules
@@ -88,7 +89,10 @@ class Certificates:
             self.state.project(project_id).certificates[certificate_id] = seeded
         return dict(seeded)
 
-    def list(self, project_id: str) -> dict[str, Any]:
+    def list(self, project_id: str, filters: Mapping[str, list[str]] | None = None
+             ) -> dict[str, Any]:
+        """Every certificate of the project; the list takes no filter (a query is
+        ignored)."""
         with self.state.lock:
             found = [dict(c) for c in self.state.project(project_id).certificates.values()]
         return {"certificates": found, "instance_num": str(len(found))}

@@ -37,6 +37,8 @@ class Route:
     #: say it: a member list is a ``get`` (of the listener's members), an add or a remove
     #: none (match them by ``path`` or ``method``).
     operations: Mapping[str, str] | None = None
+    #: Its PUT is answered as the control plane sets (``FakeElbState.put_answer``).
+    put_answer_modes: bool = False
 
     def operation(self, method: str) -> str | None:
         if self.operations is not None:
@@ -45,19 +47,23 @@ class Route:
 
 
 def _route(path: str, handlers: Mapping[str, str], group: str, one: bool, allowed: str,
-           operations: Mapping[str, str] | None = None) -> Route:
+           operations: Mapping[str, str] | None = None, put_answer_modes: bool = False
+           ) -> Route:
     collection = re.match(r"/((?:elbaas/)?[a-z]+)", path)
     assert collection is not None, path
     return Route(re.compile(_PROJECT + path), collection[1], handlers, group, one, allowed,
-                 operations)
+                 operations, put_answer_modes)
 
+
+#: An object collection's handlers (:class:`~.api.ElbApi`'s ``*_object`` methods).
+_LIST_CREATE = {"GET": "list_objects", "POST": "create_object"}
+_GET_PUT_DELETE = {"GET": "get_object", "PUT": "update_object", "DELETE": "delete_object"}
 
 ROUTES: tuple[Route, ...] = (
-    _route("/elbaas/listeners", {"GET": "list_listeners", "POST": "create_listener"},
-           "listener", False, "on the listener collection (use GET or POST)"),
-    _route(f"/elbaas/listeners/{_LISTENER}",
-           {"GET": "get_listener", "PUT": "update_listener", "DELETE": "delete_listener"},
-           "listener", True, "on a listener (use GET, PUT or DELETE)"),
+    _route("/elbaas/listeners", _LIST_CREATE, "listener", False,
+           "on the listener collection (use GET or POST)"),
+    _route(f"/elbaas/listeners/{_LISTENER}", _GET_PUT_DELETE, "listener", True,
+           "on a listener (use GET, PUT or DELETE)", put_answer_modes=True),
     _route(f"/elbaas/listeners/{_LISTENER}/members",
            {"GET": "list_members", "POST": "add_members"}, "member", False,
            "here (POST adds or, on /members/action, removes; GET lists)", {"GET": "get"}),
@@ -65,17 +71,15 @@ ROUTES: tuple[Route, ...] = (
            "member", False, "here (POST adds or, on /members/action, removes; GET lists)",
            {}),
     _route("/jobs/(?P<id>[^/?#]+)", {"GET": "get_job"}, "job", True, "on a job (GET)"),
-    _route("/elbaas/healthcheck", {"POST": "create_healthcheck"}, "healthcheck", False,
+    _route("/elbaas/healthcheck", {"POST": "create_object"}, "healthcheck", False,
            "on the health check collection (POST creates; there is no list)"),
-    _route("/elbaas/healthcheck/(?P<id>[^/?#]+)",
-           {"GET": "get_healthcheck", "PUT": "update_healthcheck",
-            "DELETE": "delete_healthcheck"},
-           "healthcheck", True, "on a health check (use GET, PUT or DELETE)"),
-    _route("/elbaas/certificate", {"GET": "list_certificates", "POST": "create_certificate"},
-           "certificate", False, "on the certificate collection (use GET or POST)"),
+    _route("/elbaas/healthcheck/(?P<id>[^/?#]+)", _GET_PUT_DELETE, "healthcheck", True,
+           "on a health check (use GET, PUT or DELETE)", put_answer_modes=True),
+    _route("/elbaas/certificate", _LIST_CREATE, "certificate", False,
+           "on the certificate collection (use GET or POST)"),
     _route("/elbaas/certificate/(?P<id>[^/?#]+)",
-           {"PUT": "update_certificate", "DELETE": "delete_certificate"}, "certificate",
-           True, "on a certificate (use PUT or DELETE; list the collection to read one)"),
+           {"PUT": "update_object", "DELETE": "delete_object"}, "certificate", True,
+           "on a certificate (use PUT or DELETE; list the collection to read one)"),
 )
 
 #: Operations a fault rule may name, by whether the path names one object and the method.
