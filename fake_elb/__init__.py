@@ -1,11 +1,13 @@
-"""An in-memory fake of the classic ELB (v1.0) listener API, as strict as the real service.
+"""An in-memory fake of the classic ELB (v1.0) API (listeners, their health checks, members
+and jobs, certificates) and of IAM, as strict as the real service.
 
 - In-process: ``with fake_elb.mock_elb() as elb:`` intercepts ``requests``.
 - Server: ``fake-elb serve`` (or :class:`FakeElbServer`) on 127.0.0.1.
 - pytest fixtures ``fake_elb``, ``fake_elb_server`` and ``offline_stack`` (plugin loaded
   automatically).
 
-Validation comes from the provider's rule table (:mod:`otc_elb_listener.spec`), never a copy.
+Validation comes from the provider's rule tables (:mod:`otc_elb_listener.rules`), never a
+copy.
 Names are imported on first use, so that the pytest plugin (loaded in every pytest run of a
 virtualenv that has this project) costs nothing and needs no extra until a fixture is used.
 """

@@ -1,10 +1,11 @@
 """Pulumi dynamic providers for the Open Telekom Cloud / Huawei Cloud classic ELB: a listener,
-its health check, and the certificates HTTPS listeners use.
+its health check, its backend members, and the certificates HTTPS listeners use; and the
+lookups that read them without owning them.
 
 ``from otc_elb_listener import Listener, ListenerArgs, HealthCheck, HealthCheckArgs``. The
 import name is this project's own and must never change: the providers are pickled into
 users' Pulumi state by module path. Kept light: the Pulumi SDK is imported only when one of
-those names is used, so importing :mod:`otc_elb_listener.spec` (as the fake does) does not
+those names is used, so importing :mod:`otc_elb_listener.rules` (as the fake does) does not
 pay for it.
 """
 
