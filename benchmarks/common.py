@@ -1,4 +1,5 @@
-"""Shared helpers: interleaved rounds, medians, result rows, subprocess servers."""
+"""Shared helpers: interleaved rounds, medians, result rows, subprocess servers, a real-CLI
+stack against a fake server."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from fake_elb.transport.client import stop_process
@@ -93,3 +95,29 @@ def server_process(*command: str, timeout: float = 60.0) -> Iterator[str]:
         yield line
     finally:
         stop_process(process)
+
+
+#: The project the CLI benchmarks' stacks use, and the repository (their programs import it).
+CLI_PROJECT = "0123456789abcdef0123456789abcdef"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def cli_stack(cli: Path, fake: Any) -> Iterator[Any]:
+    """A real-CLI stack signed in to ``fake`` (a ``fake-elb serve``), its config already sent:
+    what a timed ``run_program`` then measures is the run alone."""
+    from fake_elb import DEFAULT_TOKEN
+    from fake_elb.engine import CliStack
+
+    config = {"elb:endpoint": fake.url, "elb:projectId": CLI_PROJECT}
+    with CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN}, cli=cli,
+                  pythonpath=[ROOT]) as stack:
+        stack.send_config()
+        yield stack
+
+
+def timed_run(stack: Any, program: Callable[[], Any]) -> float:
+    """Seconds of one ``up`` of ``program`` on ``stack``."""
+    start = time.perf_counter()
+    stack.run_program(program)
+    return time.perf_counter() - start

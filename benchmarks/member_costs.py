@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from fake_elb import DEFAULT_TOKEN, ServerControl, mock_elb, serve_in_subprocess
-from fake_elb.engine import CliStack, find_cli
+from fake_elb.engine import find_cli
 from otc_elb_listener import Member, MemberArgs, MemberProvider
 
-from .common import Row
+from .common import CLI_PROJECT as PROJECT
+from .common import Row, cli_stack, timed_run
 
-ROOT = Path(__file__).resolve().parent.parent
-PROJECT = "0123456789abcdef0123456789abcdef"
 ENDPOINT = "https://elb.bench.invalid"
 MEMBERS = 20
 #: Calls the Python provider host serves at once (its gRPC server's workers).
@@ -110,13 +109,8 @@ def _up_seconds(cli: Path, fake: ServerControl, job_seconds: float) -> tuple[flo
         for server, address in servers:
             Member(server, MemberArgs(listener_id=listener, server_id=server, address=address))
 
-    config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT}
-    with CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN}, cli=cli,
-                  pythonpath=[ROOT]) as stack:
-        stack.send_config()  # not in the up's time
-        start = time.perf_counter()
-        stack.run_program(program)
-        seconds = time.perf_counter() - start
+    with cli_stack(cli, fake) as stack:
+        seconds = timed_run(stack, program)
         polls = sum(1 for e in fake.requests if "/jobs/" in e["path"]) / MEMBERS
         stack.destroy()
     return seconds, polls
@@ -149,13 +143,8 @@ def _batch_up(cli: Path, fake: ServerControl, job_seconds: float, one_resource: 
         for server, address in servers:
             Member(server, MemberArgs(listener_id=listener, server_id=server, address=address))
 
-    config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT}
-    with CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN}, cli=cli,
-                  pythonpath=[ROOT]) as stack:
-        stack.send_config()
-        start = time.perf_counter()
-        stack.run_program(program)
-        return time.perf_counter() - start
+    with cli_stack(cli, fake) as stack:
+        return timed_run(stack, program)
 
 
 def batch_costs(cli: Path) -> list[Row]:

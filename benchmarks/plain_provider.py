@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from fake_elb import DEFAULT_TOKEN, serve_in_subprocess
-from fake_elb.engine import CliStack, find_cli
+from fake_elb import serve_in_subprocess
+from fake_elb.engine import find_cli
 from otc_elb_listener import Listener, ListenerArgs, ListenerProvider
 
+from .common import CLI_PROJECT as PROJECT
+from .common import cli_stack, timed_run
 from .floors import EncryptedListenerProvider
-
-ROOT = Path(__file__).resolve().parent.parent
-PROJECT = "0123456789abcdef0123456789abcdef"
 
 
 def one_up(cli: Path, fake: Any, count: int, encrypted: bool) -> tuple[float, float]:
@@ -36,13 +34,8 @@ def one_up(cli: Path, fake: Any, count: int, encrypted: bool) -> tuple[float, fl
                 backend_port=8080, lb_algorithm="roundrobin", name=f"web-{index}"),
                 provider=provider)
 
-    config = {"elb:endpoint": fake.url, "elb:projectId": PROJECT}
-    with CliStack(config=config, secrets={"elb:token": DEFAULT_TOKEN}, cli=cli,
-                  pythonpath=[ROOT]) as stack:
-        stack.send_config()
-        start = time.perf_counter()
-        stack.run_program(program)
-        seconds = time.perf_counter() - start
+    with cli_stack(cli, fake) as stack:
+        seconds = timed_run(stack, program)
         assert stack._tmp is not None
         [checkpoint] = [p for p in (Path(stack._tmp.name) / "state").rglob(
             f"{stack.stack_name}.json") if "history" not in p.parts and

@@ -32,8 +32,6 @@ def bare_fake(request: pytest.FixtureRequest) -> Iterator[MockElb | ServerContro
         yield request.getfixturevalue("fake_elb_server")
 
 
-
-
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """How many bodies the differential fuzzing judged, and how many disagreements it found
     (from every worker: the figures travel in the reports' user properties)."""

@@ -74,6 +74,16 @@ def url_of(control: MockElb | ServerControl) -> str:
 ENDPOINT = "https://elb.eu-de.otc.t-systems.com"
 
 
+def seeded_listener(fake: Any, protocol: str = "TCP") -> str:
+    """An existing listener (``protocol`` on port 80, to 8080) on a new load balancer of
+    ``fake``: what a health check, a member or members hang off."""
+    lb = fake.add_loadbalancer(PROJECT)["id"]
+    backend = "HTTP" if protocol in ("HTTP", "HTTPS") else protocol
+    return str(fake.add_listener(PROJECT, loadbalancer_id=lb, protocol=protocol,
+                                 backend_protocol=backend, port=80, backend_port=8080,
+                                 lb_algorithm="roundrobin", name="web")["id"])
+
+
 def configured(provider: ListenerProvider, **config: Any) -> ListenerProvider:
     values = {"elb:endpoint": ENDPOINT, "elb:projectId": PROJECT, "elb:token": DEFAULT_TOKEN}
     values.update({f"elb:{k}": v for k, v in config.items()})

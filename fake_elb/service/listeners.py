@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from otc_elb_listener.rules import listener as rules
-from otc_elb_listener.rules.machinery import INVALID
+from otc_elb_listener.rules.machinery import INVALID, json_repr
 
 from .errors import ApiError
 from .ids import TIME_FORMAT, check_id, new_id, timestamp
@@ -218,13 +218,10 @@ def copied(listener: dict[str, Any]) -> dict[str, Any]:
 
 
 def _query_text(value: Any) -> str:
-    """How a field value is written in a query string, for list filters."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
+    """How a field value is written in a query string, for list filters: booleans and null
+    as JSON writes them, a list comma-separated, anything else as text."""
+    if value is None or isinstance(value, bool):
+        return json_repr(value)
     if isinstance(value, list):
         return ",".join(value)
     return str(value)

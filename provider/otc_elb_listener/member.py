@@ -42,7 +42,6 @@ from .errors import ElbApiError, printable
 from .report import report
 from .resource import ElbResource, lean_outputs
 from .rules import member as rules
-from .rules.machinery import ID_RE
 from .waiting import JOB_TIMEOUT_RULE, job_timeout_problem, poll_delay
 
 __all__ = ["Member", "MemberArgs", "MemberProvider"]
@@ -62,15 +61,12 @@ ADOPT = "member_id"
 
 
 def listener_failures(listener_id: Any) -> list[dyn.CheckFailure]:
-    """The rule on the listener a member (or a listener's members) names: mandatory
-    (ELB.1001) and a listener ID (ELB.2020); an unknown value is judged when it is known."""
-    if listener_id is None:
-        return [dyn.CheckFailure("listener_id", "is mandatory [ELB.1001]")]
-    if is_unknown(listener_id) or (isinstance(listener_id, str)
-                                   and ID_RE.fullmatch(listener_id)):
-        return []
-    return [dyn.CheckFailure("listener_id", "must be a listener ID (32 lowercase hex "
-                             f"characters), got {listener_id!r} [ELB.2020]")]
+    """The rule on the listener a member (or a listener's members) names
+    (:func:`.rules.member.listener_violation`); an unknown value is judged when it is
+    known."""
+    found = None if is_unknown(listener_id) else rules.listener_violation(listener_id)
+    return [] if found is None else [dyn.CheckFailure(found.field,
+                                                      f"{found.rule} [{found.code}]")]
 
 
 def timeout_failures(timeout: Any) -> list[dyn.CheckFailure]:

@@ -28,8 +28,6 @@ def pulumi_cli() -> Path:
     return require_cli()
 
 
-
-
 @pytest.fixture
 def elb(fake_elb_server: ServerControl) -> Elb:
     return Elb(fake_elb_server)

@@ -31,12 +31,6 @@ def server() -> Iterator[FakeElbServer]:
         fake.stop()
 
 
-
-
-
-
-
-
 @pytest.mark.parametrize("method", ["OPTIONS", "TRACE", "PATCH", "get", "BREW"])
 def test_unknown_methods_get_405_with_an_elb_body(server: FakeElbServer, method: str) -> None:
     answer = raw(server, f"{method} {LISTENERS} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: "

@@ -13,7 +13,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 
 from fake_elb import DEFAULT_TOKEN, MockElb, mock_elb
 from otc_elb_listener import ElbApiError, HealthCheckProvider, RetrySettings
-from tests.support import ENDPOINT, PROJECT, configured
+from tests.support import ENDPOINT, PROJECT, configured, seeded_listener
 
 FAST = RetrySettings(backoff_factor=0, backoff_jitter=0)
 
@@ -26,10 +26,7 @@ def elb() -> Iterator[MockElb]:
 
 @pytest.fixture
 def listener(elb: MockElb) -> str:
-    lb = elb.add_loadbalancer(PROJECT)["id"]
-    return str(elb.add_listener(PROJECT, loadbalancer_id=lb, protocol="HTTP",
-                                backend_protocol="HTTP", port=80, backend_port=8080,
-                                lb_algorithm="roundrobin", name="web")["id"])
+    return seeded_listener(elb, "HTTP")
 
 
 @pytest.fixture

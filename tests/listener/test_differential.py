@@ -73,7 +73,6 @@ def target(any_transport: tuple[FakeControl, str]) -> Target:
     return Target(*any_transport)
 
 
-
 def _ints(field: Field) -> st.SearchStrategy[Any]:
     low, high = field.minimum or 0, field.maximum or 0
     return st.one_of(
@@ -209,10 +208,6 @@ def provider_fields(body: dict[str, Any]) -> set[str]:
 
 def pristine(body: dict[str, Any]) -> bool:
     return intent(body) == body and not any(type(v) is float for v in body.values())
-
-
-
-
 
 
 def _examples(transport: str) -> int:

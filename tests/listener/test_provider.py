@@ -20,8 +20,6 @@ from tests.support import ENDPOINT, PROJECT, Api, api_body, configured, program
 FAST = RetrySettings(backoff_factor=0, backoff_jitter=0)
 
 
-
-
 @pytest.fixture
 def elb() -> Iterator[MockElb]:
     # strict: the provider is proven never to send a field the service would ignore
@@ -37,10 +35,6 @@ def lb(elb: MockElb) -> str:
 @pytest.fixture
 def provider() -> ListenerProvider:
     return configured(ListenerProvider(retry=FAST))
-
-
-
-
 
 
 def calls(elb: MockElb) -> list[tuple[str, Any]]:

@@ -13,7 +13,7 @@ import pytest
 
 from fake_elb import MockElb, mock_elb
 from otc_elb_listener import ElbApiError, MemberProvider, RetrySettings
-from tests.support import ENDPOINT, PROJECT, configured
+from tests.support import ENDPOINT, PROJECT, configured, seeded_listener
 
 SERVER = "556f0010-7a6b-4c3e-9b1a-0c8d2e3f4a5b"
 
@@ -27,10 +27,7 @@ def elb() -> Iterator[MockElb]:
 
 @pytest.fixture
 def listener(elb: MockElb) -> str:
-    lb = elb.add_loadbalancer(PROJECT)["id"]
-    return str(elb.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
-                                backend_protocol="TCP", port=80, backend_port=8080,
-                                lb_algorithm="roundrobin", name="web")["id"])
+    return seeded_listener(elb)
 
 
 @pytest.fixture

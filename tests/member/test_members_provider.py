@@ -11,7 +11,7 @@ import pytest
 
 from fake_elb import MockElb, mock_elb
 from otc_elb_listener import ElbApiError, MembersProvider, RetrySettings
-from tests.support import ENDPOINT, PROJECT, configured
+from tests.support import ENDPOINT, PROJECT, configured, seeded_listener
 
 SERVERS = [(f"{i}" * 8 + "-0000-4000-8000-" + f"{i}" * 12, f"192.168.6.{i}")
            for i in range(1, 6)]
@@ -28,10 +28,7 @@ def elb() -> Iterator[MockElb]:
 
 @pytest.fixture
 def listener(elb: MockElb) -> str:
-    lb = elb.add_loadbalancer(PROJECT)["id"]
-    return str(elb.add_listener(PROJECT, loadbalancer_id=lb, protocol="TCP",
-                                backend_protocol="TCP", port=80, backend_port=8080,
-                                lb_algorithm="roundrobin", name="web")["id"])
+    return seeded_listener(elb)
 
 
 @pytest.fixture

@@ -133,7 +133,6 @@ ERROR_CODES: Final[Mapping[str, str]] = {
 RESERVED_CODES: Final = frozenset({"ELB.6004", "ELB.6006"})
 
 
-
 def _on(*protocols: str) -> frozenset[str]:
     return frozenset(protocols)
 
@@ -232,7 +231,6 @@ class LoadBalancerContext(NamedTuple):
     listener_count: int = 0
 
 
-
 def _certificates_violation(spec: Field, value: list[Any]) -> Violation | None:
     """``certificates``: distinct certificate ID strings (docs/api-rules.md Decision 15)."""
     for item in value:
@@ -297,7 +295,6 @@ def _cross_violations(
     if context is not None:
         violations += _context_violations(body, merged, updating, context)
     return violations
-
 
 
 TABLE: Final = RuleTable("listener", _FIELDS, create_ignored=CREATE_IGNORED,
@@ -414,8 +411,6 @@ def _judgeable(fields: dict[str, Any], violations: list[Violation],
     for name in must_have:
         judged.setdefault(name, UNKNOWN)
     return judged
-
-
 
 
 def markdown_table() -> str:

@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .machinery import INVALID, Violation
+from .machinery import ID_RE, INVALID, Violation
 
 ERROR_CODES: Final[Mapping[str, str]] = {
     "ELB.1001": "documented: request parameters invalid, the general code (an add body that "
@@ -33,6 +33,17 @@ def is_ipv4(value: Any) -> bool:
                                                      ipaddress.IPv4Address)
     except ValueError:
         return False
+
+
+def listener_violation(listener_id: Any) -> Violation | None:
+    """What is wrong with the listener ID a member (or a listener's members) names:
+    mandatory, and a listener ID."""
+    if listener_id is None:
+        return Violation("listener_id", "is mandatory", INVALID)
+    if isinstance(listener_id, str) and ID_RE.fullmatch(listener_id):
+        return None
+    return Violation("listener_id", "must be a listener ID (32 lowercase hex characters), got "
+                     f"{listener_id!r}", "ELB.2020")
 
 
 def item_violations(item: Mapping[str, Any], where: str = "") -> list[Violation]:
